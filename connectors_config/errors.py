@@ -1,0 +1,40 @@
+"""Config errors: every problem in connectors.yaml, reported together, each with file, line and field path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """('connectors', 0, 'name') -> 'connectors[0].name'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+@dataclass(frozen=True, order=True)
+class ConfigProblem:
+    line: int  # 1-based; 0 when the problem is about the file as a whole
+    path: str
+    message: str
+
+    def render(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        return f"{where}: {self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """connectors.yaml is not valid; `problems` holds all of what is wrong, ordered by line."""
+
+    def __init__(self, file: str, problems: list[ConfigProblem]):
+        self.file = file
+        self.problems = sorted(set(problems))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        count = len(self.problems)
+        head = f"{self.file}: {count} error{'s' if count != 1 else ''}; nothing was synthesized."
+        return "\n".join([head, *(f"  {p.render(self.file)}" for p in self.problems)])

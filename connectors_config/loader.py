@@ -1,0 +1,186 @@
+"""Reads connectors.yaml into a `PlatformConfig`, or raises one `ConfigError` listing every problem.
+
+ruamel.yaml keeps line numbers and rejects duplicate keys; pydantic checks types and field rules; `checks`
+adds the rules that relate several fields. Problems from both are collected and reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from connectors_config import checks, names
+from connectors_config.errors import ConfigError, ConfigProblem, format_path
+from connectors_config.model import PlatformConfig
+
+DEFAULT_CONFIG = "connectors.yaml"
+CONFIG_ENV_VAR = "CONNECTORS_CONFIG"
+
+# Keys that would hold credentials: named in the error so nobody "fixes" the typo by finding the right key.
+_CREDENTIAL_KEY = re.compile(r"(?i)(token|password|passwd|secret_value|client_secret|api_key|private_key)")
+
+# What a pydantic error type means, in words for the person editing the YAML.
+_EXPECTED = {
+    "string_type": "a string", "int_type": "an integer", "int_from_float": "an integer",
+    "bool_type": "true or false", "dict_type": "a mapping", "model_type": "a mapping",
+    "model_attributes_type": "a mapping", "tuple_type": "a list", "list_type": "a list",
+    "int_parsing": "an integer", "bool_parsing": "true or false",
+}
+
+
+def config_path_from_env() -> str:
+    return os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG
+
+
+def load_config(path: str | os.PathLike[str]) -> PlatformConfig:
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, [ConfigProblem(0, "(file)", f"not found; create it or set {CONFIG_ENV_VAR}")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(file, [ConfigProblem(0, "(file)", f"cannot be read: {error}")]) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: str = DEFAULT_CONFIG) -> PlatformConfig:
+    document = _parse_yaml(text, file)
+    lines: dict[tuple, int] = {}
+    data = _plain(document, (), lines)
+    if not isinstance(data, dict):
+        raise ConfigError(file, [ConfigProblem(1, "(top level)", "expected a mapping with 'environments' and 'connectors'")])
+
+    problems = [ConfigProblem(_line_of(path, lines), format_path(path), message)
+                for path, message in checks.cross_field_problems(data)]
+    config = None
+    try:
+        config = PlatformConfig.model_validate(data)
+    except ValidationError as error:
+        problems += [_problem(e, lines) for e in error.errors(include_url=False)]
+    if problems or config is None:
+        raise ConfigError(file, problems)
+    return config
+
+
+def _parse_yaml(text: str, file: str) -> Any:
+    yaml = YAML(typ="rt")  # round-trip loader: keeps line numbers; duplicate keys raise by default
+    try:
+        return yaml.load(text)
+    except DuplicateKeyError as error:
+        key = re.search(r'found duplicate key "(.*?)"', str(error.problem))
+        first = error.context_mark.line + 1 if error.context_mark else 0
+        message = (f"duplicate key '{key.group(1) if key else '?'}' in the mapping that starts on line {first}; "
+                   "each key may appear once, remove or merge one of them")
+        raise ConfigError(file, [ConfigProblem(error.problem_mark.line + 1, "(yaml)", message)]) from None
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        detail = "; ".join(str(p) for p in (error.context, error.problem) if p)
+        raise ConfigError(file, [ConfigProblem(line, "(yaml)", f"YAML syntax error: {detail}")]) from None
+    except YAMLError as error:
+        raise ConfigError(file, [ConfigProblem(0, "(yaml)", f"YAML syntax error: {error}")]) from None
+
+
+def _plain(node: Any, path: tuple, lines: dict[tuple, int]) -> Any:
+    """ruamel's commented containers -> plain dicts and tuples, recording the line of every key and item."""
+    if isinstance(node, CommentedMap):
+        result = {}
+        for key, value in node.items():
+            lines[path + (str(key),)] = node.lc.key(key)[0] + 1
+            result[str(key)] = _plain(value, path + (str(key),), lines)
+        return result
+    if isinstance(node, CommentedSeq):
+        for index in range(len(node)):
+            lines[path + (index,)] = node.lc.item(index)[0] + 1
+        # Tuples: the frozen model's sequence type (strict validation takes no list for a tuple).
+        return tuple(_plain(value, path + (index,), lines) for index, value in enumerate(node))
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _line_of(path: tuple, lines: dict[tuple, int]) -> int:
+    """The line of the deepest part of `path` that exists in the file (a missing key -> its parent's line)."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return 1
+
+
+def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
+    path = tuple(part for part in error["loc"] if not _is_union_branch(part))
+    kind, value = error["type"], error.get("input")
+    if kind == "missing":
+        message = "is required but missing"
+    elif kind == "extra_forbidden":
+        message = _unknown_key(path)
+    elif kind in _EXPECTED:
+        message = f"{names.redact(value)} is not {_EXPECTED[kind]}"
+    elif kind == "literal_error":
+        message = f"{names.redact(value)} is not one of: {error['ctx']['expected']}"
+    elif kind in {"greater_than_equal", "less_than_equal", "too_short", "too_long", "string_too_long",
+                  "string_too_short", "string_pattern_mismatch"}:
+        message = f"{names.redact(value)}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    else:  # our own PydanticCustomErrors carry the whole sentence
+        message = error["msg"]
+    return ConfigProblem(_line_of(path, lines), format_path(path), message)
+
+
+def _is_union_branch(part: str | int) -> bool:
+    # pydantic adds the branch of `X | None` it tried (e.g. 'function-after[...]') to the location.
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "bool", "none"})
+
+
+def _unknown_key(path: tuple) -> str:
+    key = str(path[-1])
+    if _CREDENTIAL_KEY.search(key):
+        return (f"unknown key '{key}'; credentials never go in connectors.yaml: put them in the secret scope and "
+                "list their names under the connector's 'secrets', or authenticate the deploy with a Databricks "
+                "CLI profile or environment variables")
+    allowed = _allowed_keys(path[:-1])
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+    return f"unknown key '{key}'; {suggestion}allowed here: {', '.join(sorted(allowed))}"
+
+
+def _allowed_keys(parent: tuple) -> list[str]:
+    """The field names of the model at `parent`, found by walking PlatformConfig's annotations."""
+    model: Any = PlatformConfig
+    for part in parent:
+        model = _child_type(model, part)
+        if model is None:
+            return []
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _child_type(model: Any, part: str | int) -> Any:
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        field = model.model_fields.get(str(part))
+        return _unwrap(field.annotation) if field else None
+    origin = typing.get_origin(model)
+    if origin in (dict, tuple, list):
+        args = typing.get_args(model)
+        return _unwrap(args[-1] if origin is dict else args[0])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation

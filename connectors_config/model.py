@@ -1,0 +1,220 @@
+"""The typed model of connectors.yaml: what a reviewer can write, with every default documented by what it does.
+
+All models are frozen and reject unknown keys, so a typo is an error instead of a silently ignored setting.
+Field-level rules live here; rules that relate several fields (unique names, one environment using another's
+catalog) live in `checks.py`, which works on the raw data so that they are reported together with these.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from connectors_config import names
+from connectors_config.quartz import QuartzError, parse_quartz
+
+
+def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic validator that reports '<value> is not a valid <what>; <how to fix>'."""
+
+    def check(value: str) -> str:
+        reason = problem(value)
+        if reason is not None:
+            raise PydanticCustomError(
+                "invalid_name", "{value} is not a valid {what}; {reason}",
+                {"value": names.redact(value), "what": what, "reason": reason},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _quartz(value: str) -> str:
+    try:
+        parse_quartz(value)
+    except QuartzError as error:
+        raise PydanticCustomError(
+            "quartz", "{value} is not a valid Quartz cron expression: {reason}",
+            {"value": names.redact(value), "reason": error.reason},
+        ) from None
+    return value
+
+
+def _timezone(value: str) -> str:
+    if value not in zoneinfo.available_timezones():
+        raise PydanticCustomError(
+            "timezone", "{value} is not a time zone; use an IANA/Java time zone id (e.g. 'UTC', 'Europe/Berlin')",
+            {"value": names.redact(value)},
+        )
+    return value
+
+
+CatalogName = Annotated[str, _rule("catalog name", lambda v: names.identifier_problem(v, "appsec_dev"))]
+SchemaName = Annotated[str, _rule("schema name", lambda v: names.identifier_problem(v, "bronze"))]
+SourceName = Annotated[str, _rule("connector name", lambda v: names.identifier_problem(v, "github"))]
+EnvironmentName = Annotated[str, _rule("environment name", names.environment_name_problem)]
+SecretScopeName = Annotated[str, _rule("secret scope name", names.secret_scope_problem)]
+SecretName = Annotated[str, _rule("secret name", names.secret_name_problem)]
+ServicePrincipal = Annotated[str, _rule("service principal", names.service_principal_problem)]
+GroupName = Annotated[str, _rule("group name", names.group_problem)]
+# Groups that get management rights: a group every user is in would give those rights to everyone.
+PrivilegedGroupName = Annotated[GroupName, _rule("group for this role", names.broad_group_problem)]
+Email = Annotated[str, _rule("e-mail address", names.email_problem)]
+TagKey = Annotated[str, _rule("tag key", names.tag_key_problem)]
+WorkspaceDir = Annotated[str, _rule("workspace folder", names.workspace_dir_problem)]
+QuartzCron = Annotated[str, AfterValidator(_quartz)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Tags = dict[TagKey, Annotated[str, Field(max_length=255)]]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Retries(StrictModel):
+    """How a task retries before the job fails (the seed's values are the defaults)."""
+
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    min_retry_interval_millis: Annotated[int, Field(ge=0)] = 2000
+    retry_on_timeout: bool = True
+
+
+class RetriesOverride(StrictModel):
+    max_retries: Annotated[int, Field(ge=0, le=10)] | None = None
+    min_retry_interval_millis: Annotated[int, Field(ge=0)] | None = None
+    retry_on_timeout: bool | None = None
+
+
+class Compute(StrictModel):
+    """The job cluster `shared` that both tasks of a connector run on (the seed's cluster is the default)."""
+
+    spark_version: Annotated[str, Field(min_length=1)] = "14.3.x-scala2.12"
+    node_type_id: Annotated[str, Field(min_length=1)] = "Standard_DS3_v2"
+    num_workers: Annotated[int, Field(ge=0, le=100)] = 1
+    # Unity Catalog only serves clusters with an access mode; dedicated (SINGLE_USER) job clusters run as
+    # the job's run_as identity, which is what the grants in this stack are given to.
+    data_security_mode: Literal["SINGLE_USER", "USER_ISOLATION"] = "SINGLE_USER"
+
+
+class ComputeOverride(StrictModel):
+    spark_version: Annotated[str, Field(min_length=1)] | None = None
+    node_type_id: Annotated[str, Field(min_length=1)] | None = None
+    num_workers: Annotated[int, Field(ge=0, le=100)] | None = None
+    data_security_mode: Literal["SINGLE_USER", "USER_ISOLATION"] | None = None
+
+
+class Notifications(StrictModel):
+    on_failure: tuple[Email, ...] = ()
+
+
+class Workspace(StrictModel):
+    """Which workspace the stack deploys to: a host, a Databricks CLI profile, or both. Never credentials:
+    the provider reads those from the profile or the DATABRICKS_* / ARM_* environment variables."""
+
+    host: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/?$")] | None = None
+    profile: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_find_it(self) -> Workspace:
+        if self.host is None and self.profile is None:
+            raise PydanticCustomError(
+                "workspace", "names no workspace; set 'host' (e.g. 'https://adb-123.4.azuredatabricks.net') "
+                "or 'profile' (a Databricks CLI profile)", {},
+            )
+        return self
+
+
+class AzurermBackend(StrictModel):
+    resource_group_name: Annotated[str, Field(min_length=1)]
+    storage_account_name: Annotated[str, Field(min_length=1)]
+    container_name: Annotated[str, Field(min_length=1)]
+    key: Annotated[str, Field(min_length=1)]
+
+
+class S3Backend(StrictModel):
+    bucket: Annotated[str, Field(min_length=1)]
+    key: Annotated[str, Field(min_length=1)]
+    region: Annotated[str, Field(min_length=1)]
+    dynamodb_table: Annotated[str, Field(min_length=1)] | None = None
+
+
+class GcsBackend(StrictModel):
+    bucket: Annotated[str, Field(min_length=1)]
+    prefix: Annotated[str, Field(min_length=1)]
+
+
+class Backend(StrictModel):
+    """Where Terraform keeps this environment's state. Exactly one kind; credentials come from the
+    environment of whoever deploys, never from here."""
+
+    azurerm: AzurermBackend | None = None
+    s3: S3Backend | None = None
+    gcs: GcsBackend | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Backend:
+        if sum(kind is not None for kind in (self.azurerm, self.s3, self.gcs)) != 1:
+            raise PydanticCustomError(
+                "backend", "must name exactly one of 'azurerm', 's3', 'gcs' (omit 'backend' for local state)", {},
+            )
+        return self
+
+
+class Environment(StrictModel):
+    catalog: CatalogName
+    workspace: Workspace
+    run_as: ServicePrincipal
+    workspace_dir: WorkspaceDir
+    admin_group: PrivilegedGroupName
+    team_group: PrivilegedGroupName
+    notifications: Notifications
+    readers_group: GroupName | None = None
+    # Safe by default: every environment's schedules are paused unless it says otherwise (the provider's
+    # own default is UNPAUSED, so this is always written out explicitly).
+    schedules_paused: bool = True
+    # Safe by default: schemas and the secret scope carry prevent_destroy, so no plan can delete them.
+    protect_data: bool = True
+    secret_scope: SecretScopeName | None = None
+    backend: Backend | None = None
+    tags: Tags = {}
+
+
+class Defaults(StrictModel):
+    """What the connector job template fixes for every connector; a connector may override parts of it."""
+
+    retries: Retries = Retries()
+    compute: Compute = Compute()
+    secret_scope: SecretScopeName = "mvp-connectors"
+    timezone: TimeZone = "UTC"
+    # Per-task limit; a hung task otherwise holds the job's only concurrent run slot forever.
+    timeout_seconds: Annotated[int, Field(ge=0)] | None = None
+    bronze_schema: SchemaName = "bronze"
+    silver_schema: SchemaName = "silver"
+
+
+class Connector(StrictModel):
+    name: SourceName
+    kind: Literal["batch"]
+    schedule: QuartzCron
+    secrets: tuple[SecretName, ...] = ()
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    retries: RetriesOverride | None = None
+    compute: ComputeOverride | None = None
+    timeout_seconds: Annotated[int, Field(ge=0)] | None = None
+    # Added to the environment's recipients, not instead of them.
+    notifications: Notifications | None = None
+    # Extra groups that may view, run and cancel this connector's job.
+    owners: tuple[PrivilegedGroupName, ...] = ()
+    tags: Tags = {}
+    # Per environment, a service principal other than the environment's run_as.
+    run_as: dict[EnvironmentName, ServicePrincipal] = {}
+
+
+class PlatformConfig(StrictModel):
+    environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
+    connectors: tuple[Connector, ...]
+    defaults: Defaults = Defaults()

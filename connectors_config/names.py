@@ -1,0 +1,158 @@
+"""Name rules and secret-value heuristics shared by the config model and its error messages.
+
+Each checker returns None for a good value, or the reason it is bad (what is expected, how to fix it),
+so the model and the cross-field checks report names the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections import Counter
+
+# Unity Catalog accepts more, but lowercase snake_case names need no quoting in SQL, are the same on every
+# cloud, and cannot clash by case: the safe subset for catalogs, schemas and connector (source) names.
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+_MAX_IDENTIFIER = 63  # leaves room for '<source>_<entity>' table names under UC's 255-character limit
+# Databricks: secret scope names may use alphanumerics, dashes, underscores, '@' and periods (max 128);
+# secret keys the same without '@'.
+_SCOPE_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+_SECRET_KEY = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+_ENV_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.@:+=/ -]{1,127}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Groups every workspace user belongs to: granting them anything beyond read is granting it to everyone.
+BROAD_GROUPS = frozenset({"users", "account users", "all users", "admins"})
+
+# Credential formats with a fixed, recognisable shape (GitHub, Databricks, AWS, GitLab, Slack, SonarQube,
+# OpenAI-style keys, JWTs, PEM blocks). Matching any of them means a value was pasted where a name belongs.
+_TOKEN_SHAPES = re.compile(
+    r"^(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|dapi[0-9a-f]{16,}|dkea[0-9a-f]{16,}"
+    r"|(AKIA|ASIA)[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{16,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|sq[pua]_[0-9a-f]{20,}|sk-[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}.*)"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY"
+)
+_ASSIGNMENT = re.compile(r"(?i)(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S")
+
+
+def identifier_problem(value: str, example: str) -> str | None:
+    if not _IDENTIFIER.fullmatch(value) or len(value) > _MAX_IDENTIFIER:
+        return (
+            f"use lowercase letters, digits and underscores, starting with a letter, at most "
+            f"{_MAX_IDENTIFIER} characters (e.g. '{example}')"
+        )
+    return None
+
+
+def environment_name_problem(value: str) -> str | None:
+    if not _ENV_NAME.fullmatch(value):
+        return "use lowercase letters, digits, '-' and '_', starting with a letter (e.g. 'dev', 'prod')"
+    return None
+
+
+def secret_scope_problem(value: str) -> str | None:
+    if not _SCOPE_NAME.fullmatch(value):
+        return "use letters, digits, '-', '_', '.' and '@', at most 128 characters (e.g. 'mvp-connectors')"
+    return None
+
+
+def secret_name_problem(value: str) -> str | None:
+    """Secret *names* (keys in the scope). A value that looks like a credential gets its own reason."""
+    if looks_like_secret_value(value):
+        return (
+            "looks like a secret value, not a secret name; never put credentials in connectors.yaml: store the "
+            "value with `databricks secrets put-secret <scope> <name>` and list only its name here "
+            "(e.g. 'github-token')"
+        )
+    if not _SECRET_KEY.fullmatch(value):
+        return "use letters, digits, '-', '_' and '.', at most 128 characters (e.g. 'github-token')"
+    return None
+
+
+def service_principal_problem(value: str) -> str | None:
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or str(parsed) != value.lower():
+        return (
+            "use the service principal's application ID, a UUID such as "
+            "'8d2f6a4e-1c3b-4f5a-9e7d-2b6c8a0f1e3d' (Databricks identifies service principals by it in "
+            "run_as, grants and ACLs; the display name does not work there)"
+        )
+    return None
+
+
+def group_problem(value: str) -> str | None:
+    if not value.strip() or value != value.strip():
+        return "use the group's display name without leading or trailing spaces"
+    return None
+
+
+def broad_group_problem(value: str) -> str | None:
+    if value.strip().lower() in BROAD_GROUPS:
+        return (
+            f"'{value}' contains every user of the workspace; name a dedicated group "
+            "(e.g. 'appsec-platform-admins')"
+        )
+    return None
+
+
+def email_problem(value: str) -> str | None:
+    if not _EMAIL.fullmatch(value):
+        return "use an e-mail address (e.g. 'appsec-data-oncall@example.com')"
+    return None
+
+
+def tag_key_problem(value: str) -> str | None:
+    if not _TAG_KEY.fullmatch(value):
+        return "use letters, digits, spaces and _ . : / = + - @, at most 127 characters"
+    return None
+
+
+def workspace_dir_problem(value: str) -> str | None:
+    if not value.startswith("/") or value.endswith("/") or "//" in value or "/../" in f"{value}/":
+        return "use an absolute workspace path without a trailing '/' (e.g. '/Applications/appsec-connectors/dev')"
+    first = value.removeprefix("/Workspace").split("/")[1] if value.removeprefix("/Workspace") else ""
+    if first in {"Shared", "Users", "Repos"}:
+        return (
+            f"'/{first}' is editable by other users (every user for /Shared, the owner for a home folder); "
+            "use a dedicated folder such as '/Applications/appsec-connectors/dev'"
+        )
+    return None
+
+
+def looks_like_secret_value(value: str) -> bool:
+    """True for strings shaped like credentials rather than names.
+
+    Names are short words joined by '-', '_' or '.'; credentials are known token formats, 'key=value'
+    assignments, or long random-looking runs of letters and digits.
+    """
+    text = value.strip()
+    if _TOKEN_SHAPES.match(text) or _ASSIGNMENT.search(text):
+        return True
+    for segment in re.split(r"[-_.]", text):
+        has_digit = any(c.isdigit() for c in segment)
+        has_alpha = any(c.isalpha() for c in segment)
+        if len(segment) >= 20 and has_digit and has_alpha and _entropy(segment) >= 3.0:
+            return True
+    return False
+
+
+def redact(value: object) -> str:
+    """How a value appears in an error message: quoted, and never in full when it looks like a credential."""
+    if isinstance(value, str):
+        if looks_like_secret_value(value):
+            return f"'{value[:4]}…' (redacted: looks like a credential)"
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return repr(value)
+
+
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())

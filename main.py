@@ -1,0 +1,72 @@
+#!/usr/bin/env python
+"""Synthesizes one Terraform stack per environment of connectors.yaml into cdktf.out/.
+
+`python main.py` and `cdktf synth` (which runs this file) both work. The config path is connectors.yaml or
+$CONNECTORS_CONFIG. A config with mistakes is reported in full and nothing is written. Run directly, the
+app synthesizes into a staging folder and swaps it in only when complete, so cdktf.out/ is never
+half-written; under the cdktf CLI the CLI owns the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+from connectors_config import ConfigError, PlatformConfig, config_path_from_env, load_config, resolve  # noqa: E402
+
+PROJECT_DIR = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+DEFAULT_OUTDIR = "cdktf.out"
+
+
+def build_app(config: PlatformConfig, outdir: str):
+    """The cdktf App with one EnvironmentStack per environment, sorted by name."""
+    from cdktf import App  # imported late: loading jsii is the slow part, and bad config never needs it
+
+    from stacks.environment_stack import EnvironmentStack
+
+    app = App(outdir=outdir)
+    for env_name in sorted(config.environments):
+        EnvironmentStack(app, env_name, environment=resolve(config, env_name), notebooks_dir=NOTEBOOKS_DIR)
+    return app
+
+
+def synth(config: PlatformConfig, outdir: str) -> None:
+    if os.environ.get("CDKTF_OUTDIR"):  # run by the cdktf CLI, which prepares and reads its own folder
+        build_app(config, os.environ["CDKTF_OUTDIR"]).synth()
+        return
+    target = Path(outdir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        build_app(config, str(staging)).synth()
+        previous = target.with_name(f".{target.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if target.exists():
+            target.rename(previous)
+        staging.rename(target)
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main() -> int:
+    try:
+        config = load_config(config_path_from_env())
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+    synth(config, DEFAULT_OUTDIR)
+    print(f"synthesized {', '.join(sorted(config.environments))} with {len(config.connectors)} connector(s) "
+          f"into {os.environ.get('CDKTF_OUTDIR') or DEFAULT_OUTDIR}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

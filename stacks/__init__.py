@@ -1,0 +1,1 @@
+"""Terraform stacks: one per environment of connectors.yaml."""

@@ -1,0 +1,99 @@
+"""EnvironmentStack: everything one environment of connectors.yaml deploys, in one Terraform stack.
+
+The provider and backend come from the environment's config; the constructs below are the same for every
+environment, so dev and prod differ only by the data in connectors.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
+from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
+from constructs import Construct
+
+from connectors_config import ResolvedConnector, ResolvedEnvironment
+from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
+from constructs.medallion_catalog import MedallionCatalog, MedallionCatalogProps
+from constructs.principals import Principal
+from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessProps
+from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps
+
+INGEST_NOTEBOOK = "ingest_entry"
+TRANSFORM_NOTEBOOK = "transform_entry"
+
+
+def local_state_path(env_name: str) -> str:
+    """Relative to the stack's working directory (cdktf.out/stacks/<env>): the project root. Never absolute,
+    so the synthesized JSON is the same in every checkout (cdktf's default would embed the absolute path)."""
+    return f"../../../terraform.{env_name}.tfstate"
+
+
+class EnvironmentStack(TerraformStack):
+    def __init__(self, scope: Construct, id: str, *, environment: ResolvedEnvironment, notebooks_dir: Path) -> None:
+        super().__init__(scope, id)
+        env = environment
+        DatabricksProvider(self, "databricks", host=env.workspace.host, profile=env.workspace.profile)
+        self._backend(env)
+
+        admins = Principal.group(env.admin_group)
+        runners = tuple(Principal.service_principal(p) for p in env.run_as_principals)
+        self.notebooks = WorkspaceNotebooks(self, "notebooks", props=WorkspaceNotebooksProps(
+            source_dir=notebooks_dir,
+            workspace_dir=env.workspace_dir,
+            managers=(admins,),
+            readers=tuple(Principal.group(g) for g in sorted({g for c in env.connectors for g in c.operator_groups})),
+            runners=runners,
+        ))
+        self.secrets = SecretScopeAccess(self, "secrets", props=SecretScopeAccessProps(
+            scope_name=env.secret_scope,
+            readers=env.run_as_principals,
+            managers=(env.admin_group,),
+            prevent_destroy=env.protect_data,
+        ))
+        self.catalog = MedallionCatalog(self, "catalog", props=MedallionCatalogProps(
+            catalog=env.catalog,
+            bronze_schema=env.bronze_schema,
+            silver_schema=env.silver_schema,
+            writers=env.run_as_principals,
+            readers_group=env.readers_group,
+            prevent_destroy=env.protect_data,
+        ))
+        self.connector_jobs = {
+            connector.name: ConnectorJob(self, connector.name, props=self._job_props(env, connector))
+            for connector in env.connectors
+        }
+
+    def _job_props(self, env: ResolvedEnvironment, connector: ResolvedConnector) -> ConnectorJobProps:
+        return ConnectorJobProps(
+            source_name=connector.name,
+            target_catalog=env.catalog,
+            quartz_cron_expression=connector.schedule,
+            timezone_id=connector.timezone,
+            schedule_paused=connector.schedule_paused,
+            run_as_service_principal=connector.run_as,
+            ingest_notebook_path=self.notebooks.notebook_path(INGEST_NOTEBOOK),
+            transform_notebook_path=self.notebooks.notebook_path(TRANSFORM_NOTEBOOK),
+            retries=RetryPolicy(**connector.retries.model_dump()),
+            cluster=JobClusterSpec(**connector.compute.model_dump()),
+            notify_on_failure=connector.notify_on_failure,
+            admin_group=env.admin_group,
+            operator_groups=connector.operator_groups,
+            timeout_seconds=connector.timeout_seconds,
+            task_parameters=(("bronze_schema", env.bronze_schema), ("secret_names", ",".join(connector.secrets)),
+                             ("secret_scope", env.secret_scope), ("silver_schema", env.silver_schema)),
+            tags=connector.tags,
+            description=connector.description,
+        )
+
+    def _backend(self, env: ResolvedEnvironment) -> None:
+        backend = env.backend
+        if backend is None:
+            LocalBackend(self, path=local_state_path(env.name))
+        elif backend.azurerm is not None:
+            # Azure AD auth: no storage account key anywhere near the config.
+            AzurermBackend(self, **backend.azurerm.model_dump(), use_azuread_auth=True)
+        elif backend.s3 is not None:
+            S3Backend(self, **backend.s3.model_dump(exclude_none=True), encrypt=True)
+        else:
+            GcsBackend(self, **backend.gcs.model_dump())

@@ -1,0 +1,234 @@
+import dataclasses
+
+import pytest
+
+from connectors_config.quartz import (
+    DaysOfMonth,
+    DaysOfWeek,
+    LastDayOfMonth,
+    LastDayOfWeekInMonth,
+    LastWeekdayOfMonth,
+    NearestWeekday,
+    NoSpecificDay,
+    NthDayOfWeekInMonth,
+    QuartzError,
+    parse_quartz,
+)
+
+ALL_SECONDS = frozenset(range(60))
+ALL_HOURS = frozenset(range(24))
+ALL_DAYS = DaysOfMonth(frozenset(range(1, 32)))
+ALL_MONTHS = frozenset(range(1, 13))
+ALL_WEEKDAYS = DaysOfWeek(frozenset(range(1, 8)))
+
+FIELDS_HINT = (
+    "Quartz needs 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year])"
+)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0 */15 * * * ?",
+        "0 0 */3 * * ?",
+        "0 0 2 * * ?",
+        "0 0 6 ? * MON-FRI",
+        "0 0 12 L * ?",
+        "0 0 12 15W * ?",
+        "0 0 12 ? * 6#3",
+        "0 0 12 ? * 6L",
+        "0 0 12 LW * ?",
+        "0 15 10 ? * * 2030",
+        "0 0/5 14,18 * * ?",
+        "0 0 0 1 JAN,jul ?",
+        "0 0 12 L-3 * ?",
+        "0 0 12 ? * L",
+        "0 0 12 ? * fri#2",
+        "0 0 12 ? * FriL",
+        "* * * ? * *",
+        "0 0 12 1/31 * ?",
+        "*/59 0 0 * * ?",
+        "0 0 0 ? * * 1970-2099/130",
+        "  0 0 2\t* *  ?  ",
+    ],
+)
+def test_valid_expressions_parse(expression):
+    assert parse_quartz(expression).expression == expression
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (
+            "0 */15 * * * ?",
+            dict(seconds={0}, minutes={0, 15, 30, 45}, hours=ALL_HOURS, day_of_month=ALL_DAYS,
+                 months=ALL_MONTHS, day_of_week=NoSpecificDay(), years=None),
+        ),
+        ("0 0 */3 * * ?", dict(minutes={0}, hours={0, 3, 6, 9, 12, 15, 18, 21})),
+        ("0 0 2 * * ?", dict(seconds={0}, minutes={0}, hours={2}, day_of_month=ALL_DAYS)),
+        (
+            "0 0 6 ? * MON-FRI",
+            dict(hours={6}, day_of_month=NoSpecificDay(),
+                 day_of_week=DaysOfWeek(frozenset({2, 3, 4, 5, 6}))),
+        ),
+        ("0 0 12 L * ?", dict(day_of_month=LastDayOfMonth(0))),
+        ("0 0 12 l-3 * ?", dict(day_of_month=LastDayOfMonth(3))),
+        ("0 0 12 15W * ?", dict(day_of_month=NearestWeekday(15))),
+        ("0 0 12 LW * ?", dict(day_of_month=LastWeekdayOfMonth())),
+        ("0 0 12 ? * 6#3", dict(day_of_week=NthDayOfWeekInMonth(weekday=6, nth=3))),
+        ("0 0 12 ? * mon#1", dict(day_of_week=NthDayOfWeekInMonth(weekday=2, nth=1))),
+        ("0 0 12 ? * 6L", dict(day_of_week=LastDayOfWeekInMonth(6))),
+        ("0 0 12 ? * friL", dict(day_of_week=LastDayOfWeekInMonth(6))),
+        ("0 0 12 ? * L", dict(day_of_week=DaysOfWeek(frozenset({7})))),
+        ("0 0 12 ? * sun,SAT", dict(day_of_week=DaysOfWeek(frozenset({1, 7})))),
+        ("0 0 12 ? * *", dict(day_of_week=ALL_WEEKDAYS)),
+        ("0 15 10 ? * * 2030", dict(minutes={15}, hours={10}, years={2030})),
+        ("0 0 0 ? * * 2030-2034/2", dict(years={2030, 2032, 2034})),
+        ("0 0 0 ? * * *", dict(years=None)),
+        ("0 0/5 14,18 * * ?", dict(minutes=set(range(0, 60, 5)), hours={14, 18})),
+        ("0 0 0 1 JAN,jul ?", dict(day_of_month=DaysOfMonth(frozenset({1})), months={1, 7})),
+        ("0 0 0 1 mar-MAY/2 ?", dict(months={3, 5})),
+        ("10-20/5,30,45/7 * * * * ?", dict(seconds={10, 15, 20, 30, 45, 52, 59})),
+        ("* * * * * ?", dict(seconds=ALL_SECONDS, minutes=ALL_SECONDS)),
+        ("*/59 0 0 * * ?", dict(seconds={0, 59})),
+        ("0 0 12 1/31 * ?", dict(day_of_month=DaysOfMonth(frozenset({1})))),
+    ],
+)
+def test_parsed_fields(expression, expected):
+    schedule = parse_quartz(expression)
+    actual = {name: getattr(schedule, name) for name in expected}
+    assert actual == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        # field count
+        ("0 0 * * *", "has 5 fields, which is a unix cron expression; " + FIELDS_HINT
+         + ", e.g. '0 */15 * * * ?' for every 15 minutes"),
+        ("0 0 * * * ? 2030 1", "has 8 fields; " + FIELDS_HINT),
+        ("0 0 0 *", "has 4 fields; " + FIELDS_HINT),
+        ("*", "has 1 field; " + FIELDS_HINT),
+        ("", "is empty; " + FIELDS_HINT),
+        ("  \t ", "is empty; " + FIELDS_HINT),
+        # '?' pairing
+        ("0 0 6 1 * MON", "sets both day-of-month ('1') and day-of-week ('MON'); "
+         "Quartz needs '?' in exactly one of them, e.g. '0 0 6 1 * ?'"),
+        ("0 0 6 * * *", "sets both day-of-month ('*') and day-of-week ('*'); "
+         "Quartz needs '?' in exactly one of them, e.g. '0 0 6 1 * ?'"),
+        ("0 0 6 ? * ?", "has '?' in both day-of-month and day-of-week; "
+         "set one of them, e.g. '0 0 6 ? * *'"),
+        ("0 0 6 ?,1 * ?", "day-of-month '?,1' combines '?' with other values; "
+         "write either '?' alone or the days without '?'"),
+        ("0 0 6 1 * ?/2", "day-of-week '?/2' combines '?' with other values; "
+         "write either '?' alone or the days without '?'"),
+        ("0 0 ? 1 * ?", "'?' is only allowed in day-of-month or day-of-week, not in hours"),
+        ("0 0 0 ? * * ?", "'?' is only allowed in day-of-month or day-of-week, not in year"),
+        # out of range
+        ("60 * * * * ?", "seconds value 60 is out of range 0-59"),
+        ("0 60 * * * ?", "minutes value 60 is out of range 0-59"),
+        ("0 0 24 * * ?", "hours value 24 is out of range 0-23"),
+        ("0 0 0 32 * ?", "day-of-month value 32 is out of range 1-31"),
+        ("0 0 0 0 * ?", "day-of-month value 0 is out of range 1-31"),
+        ("0 0 0 1 13 ?", "month value 13 is out of range 1-12"),
+        ("0 0 0 ? * 0", "day-of-week value 0 is out of range 1-7"),
+        ("0 0 0 ? * 1-8", "day-of-week value 8 is out of range 1-7"),
+        ("0 0 0 ? * * 1969", "year value 1969 is out of range 1970-2099"),
+        ("0 0 0 ? * * 2100", "year value 2100 is out of range 1970-2099"),
+        ("0 0 0 32W * ?", "day-of-month value 32 is out of range 1-31"),
+        ("0 0 0 L-31 * ?", "day-of-month offset 31 in 'L-31' is out of range 1-30"),
+        ("0 0 0 L-0 * ?", "day-of-month offset 0 in 'L-0' is out of range 1-30"),
+        ("0 0 0 ? * 8L", "day-of-week value 8 is out of range 1-7"),
+        ("0 0 0 ? * 6#6", "day-of-week occurrence 6 in '6#6' is out of range 1-5"),
+        ("0 0 0 ? * 6#0", "day-of-week occurrence 0 in '6#0' is out of range 1-5"),
+        # unknown tokens
+        ("0 0 6 ? * MOM", "day-of-week value 'MOM' is not a number or a day name (SUN-SAT)"),
+        ("0 0 6 ? * MON-FRY", "day-of-week value 'FRY' is not a number or a day name (SUN-SAT)"),
+        ("0 0 6 ? * MOML", "day-of-week value 'MOM' is not a number or a day name (SUN-SAT)"),
+        ("0 0 6 1 JANUARY ?", "month value 'JANUARY' is not a number or a month name (JAN-DEC)"),
+        ("x * * * * ?", "seconds value 'x' is not a number"),
+        ("0 0 MON ? * *", "hours value 'MON' is not a number"),
+        ("0 0 0 JAN * ?", "day-of-month value 'JAN' is not a number"),
+        ("0 -1 * * * ?", "minutes part '-1' is not a value, range or step; "
+         "write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+        ("0 1,,2 * * * ?", "minutes part '' is not a value, range or step; "
+         "write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+        ("0 1-2-3 * * * ?", "minutes part '1-2-3' is not a value, range or step; "
+         "write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+        ("0 */ * * * ?", "minutes part '*/' is not a value, range or step; "
+         "write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+        ("0 1/2/3 * * * ?", "minutes part '1/2/3' is not a value, range or step; "
+         "write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+        ("0 *-5 * * * ?", "minutes part '*-5' is not a value, range or step; "
+         "write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+        # steps
+        ("*/75 * * * * ?", "step 75 is larger than the seconds range 0-59; "
+         "use a step from 1 to 59"),
+        ("*/60 * * * * ?", "step 60 is larger than the seconds range 0-59; "
+         "use a step from 1 to 59"),
+        ("0 0 0 1/32 * ?", "step 32 is larger than the day-of-month range 1-31; "
+         "use a step from 1 to 31"),
+        ("0 0 0 ? * * */131", "step 131 is larger than the year range 1970-2099; "
+         "use a step from 1 to 130"),
+        ("0 */0 * * * ?", "step 0 in minutes is not allowed; use a step from 1 to 59"),
+        ("0 */x * * * ?", "minutes step 'x' is not a number"),
+        # backwards ranges
+        ("0 0 22-2 * * ?", "hours range '22-2' runs backwards; "
+         "write it as two ranges, e.g. '22-23,0-2'"),
+        ("0 50-10/5 * * * ?", "minutes range '50-10' runs backwards; "
+         "write it as two ranges, e.g. '50-59/5,0-10/5'"),
+        ("0 0 0 ? * FRI-MON", "day-of-week range 'FRI-MON' runs backwards; "
+         "write it as two ranges, e.g. 'FRI-SAT,SUN-MON'"),
+        ("0 0 0 ? * SAT-MON", "day-of-week range 'SAT-MON' runs backwards; "
+         "write it as two ranges, e.g. 'SAT,SUN-MON'"),
+        ("0 0 0 25-5 * ?", "day-of-month range '25-5' runs backwards; "
+         "write it as two ranges, e.g. '25-31,1-5'"),
+        # L / W / # in the wrong place or the wrong form
+        ("0 0 0 ? * 6#3 2030#1", "'#' is only allowed in day-of-week, not in year"),
+        ("0 0 0 1#2 * ?", "'#' is only allowed in day-of-week, not in day-of-month"),
+        ("0 0 0 ? * 15W", "'W' is only allowed in day-of-month, not in day-of-week"),
+        ("0 0 5W * * ?", "'W' is only allowed in day-of-month, not in hours"),
+        ("0 0 L * * ?", "'L' is only allowed in day-of-month or day-of-week, not in hours"),
+        ("0 0 0 1 L ?", "'L' is only allowed in day-of-month or day-of-week, not in month"),
+        ("0 0 0 L,15 * ?", "day-of-month 'L,15' is not a valid use of 'L' or 'W'; "
+         "write 'L', 'L-n', 'nW' or 'LW' on its own, e.g. 'L-3' or '15W'"),
+        ("0 0 0 1-15W * ?", "day-of-month '1-15W' is not a valid use of 'L' or 'W'; "
+         "write 'L', 'L-n', 'nW' or 'LW' on its own, e.g. 'L-3' or '15W'"),
+        ("0 0 0 5L * ?", "day-of-month '5L' is not a valid use of 'L' or 'W'; "
+         "write 'L', 'L-n', 'nW' or 'LW' on its own, e.g. 'L-3' or '15W'"),
+        ("0 0 0 ? * 2#1,6#3", "day-of-week '2#1,6#3' is not a valid use of 'L' or '#'; "
+         "write 'L', 'nL' or 'n#k' on its own, e.g. '6L' or '6#3'"),
+        ("0 0 0 ? * 1,L", "day-of-week '1,L' is not a valid use of 'L' or '#'; "
+         "write 'L', 'nL' or 'n#k' on its own, e.g. '6L' or '6#3'"),
+        ("0 0 0 ? * 6#", "day-of-week '6#' is not a valid use of 'L' or '#'; "
+         "write 'L', 'nL' or 'n#k' on its own, e.g. '6L' or '6#3'"),
+        # only the first problem, in field order, is reported
+        ("0 60 24 32 13 MOM 1900", "minutes value 60 is out of range 0-59"),
+        ("0 0 0 1 * MOM", "day-of-week value 'MOM' is not a number or a day name (SUN-SAT)"),
+        ("0 0 0 1 * MON 1900", "sets both day-of-month ('1') and day-of-week ('MON'); "
+         "Quartz needs '?' in exactly one of them, e.g. '0 0 6 1 * ?'"),
+        ("0 0 0 ? * * 1900,x", "year value 1900 is out of range 1970-2099"),
+    ],
+)
+def test_invalid_expression_reason(expression, reason):
+    with pytest.raises(QuartzError) as caught:
+        parse_quartz(expression)
+    assert caught.value.reason == reason
+
+
+def test_error_is_a_value_error_that_names_the_expression():
+    with pytest.raises(ValueError) as caught:
+        parse_quartz("0 0 24 * * ?")
+    error = caught.value
+    assert isinstance(error, QuartzError)
+    assert error.expression == "0 0 24 * * ?"
+    assert str(error) == (
+        "invalid Quartz cron expression '0 0 24 * * ?': hours value 24 is out of range 0-23"
+    )
+
+
+def test_schedule_is_frozen_and_hashable():
+    schedule = parse_quartz("0 0 12 ? * 6#3")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        schedule.hours = frozenset({1})  # type: ignore[misc]
+    assert hash(schedule) == hash(parse_quartz("0 0 12 ? * 6#3"))
