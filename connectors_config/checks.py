@@ -61,33 +61,38 @@ _OWN_SETTINGS = ("catalog", "workspace_dir", "secret_scope", "run_as")
 
 def _environments_stay_apart(environments: dict[str, Any]) -> Iterator[Problem]:
     envs = {name: env for name, env in environments.items() if isinstance(env, dict)}
-    owners: dict[tuple[str, str, str], str] = {}
-    for name, env in envs.items():
-        others = [other for other in envs if other != name]
-        for setting in _OWN_SETTINGS:
-            value = env.get(setting)
-            if not isinstance(value, str):
-                continue
-            path = ("environments", name, setting)
+    for setting in _OWN_SETTINGS:
+        values = {name: env[setting] for name, env in envs.items() if isinstance(env.get(setting), str)}
+        # A workspace folder or scope name is only shared if both stacks deploy to the same workspace.
+        keys = {name: ("" if setting in ("catalog", "run_as") else _workspace_key(envs[name]), value.lower())
+                for name, value in values.items()}
+        sharing: dict[tuple[str, str], list[str]] = {}
+        for name, key in keys.items():
+            sharing.setdefault(key, []).append(name)
+        what = setting.replace("_", " ")
+        for name, value in values.items():
+            group = sharing[keys[name]]
+            others = [other for other in envs if other != name]
             named = _names_other_environment(value, name, others)
-            if named is not None:
-                yield (path, f"'{value}' names environment '{named}'; each environment must use its own "
-                             f"{setting.replace('_', ' ')} (e.g. one that names '{name}')")
-            # A workspace folder or scope name is only shared if both stacks deploy to the same workspace.
-            scope = "" if setting in ("catalog", "run_as") else _workspace_key(env)
-            key = (setting, scope, value.lower())
-            if key in owners:
-                yield (path, f"'{value}' is also {format_path(('environments', owners[key], setting))}; "
-                             f"each environment must use its own {setting.replace('_', ' ')}")
-            else:
-                owners[key] = name
+            if len(group) > 1 and (named is not None or (not _names(value, name) and name != group[0])):
+                owner = named if named in group else next(other for other in group if other != name)
+                yield (("environments", name, setting),
+                       f"'{value}' is also {format_path(('environments', owner, setting))}; each environment "
+                       f"must use its own {what}")
+            elif len(group) == 1 and named is not None:
+                yield (("environments", name, setting),
+                       f"'{value}' names environment '{named}'; each environment must use its own {what} "
+                       f"(e.g. one that names '{name}')")
+
+
+def _names(value: str, env: str) -> bool:
+    return env.lower() in set(re.split(r"[^a-z0-9]+", value.lower()))
 
 
 def _names_other_environment(value: str, own: str, others: list[str]) -> str | None:
-    words = set(re.split(r"[^a-z0-9]+", value.lower()))
-    if own.lower() in words:
+    if _names(value, own):
         return None
-    return next((other for other in sorted(others) if other.lower() in words), None)
+    return next((other for other in sorted(others) if _names(value, other)), None)
 
 
 def _workspace_key(env: dict[str, Any]) -> str:

@@ -122,16 +122,23 @@ def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
     path = tuple(part for part in error["loc"] if not _is_union_branch(part))
     kind, value = error["type"], error.get("input")
     if kind == "missing":
-        message = "is required but missing"
+        message = "is required but missing; add it"
     elif kind == "extra_forbidden":
         message = _unknown_key(path)
     elif kind in _EXPECTED:
         message = f"{names.redact(value)} is not {_EXPECTED[kind]}"
     elif kind == "literal_error":
         message = f"{names.redact(value)} is not one of: {error['ctx']['expected']}"
-    elif kind in {"greater_than_equal", "less_than_equal", "too_short", "too_long", "string_too_long",
-                  "string_too_short", "string_pattern_mismatch"}:
-        message = f"{names.redact(value)}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    elif kind == "greater_than_equal":
+        message = f"{names.redact(value)} is below the minimum {error['ctx']['ge']}"
+    elif kind == "less_than_equal":
+        message = f"{names.redact(value)} is above the maximum {error['ctx']['le']}"
+    elif kind == "too_short":
+        message = f"is empty; it needs at least {error['ctx']['min_length']} entry"
+    elif kind == "string_too_short":
+        message = "must not be empty"
+    elif kind == "string_too_long":
+        message = f"is longer than {error['ctx']['max_length']} characters"
     else:  # our own PydanticCustomErrors carry the whole sentence
         message = error["msg"]
     return ConfigProblem(_line_of(path, lines), format_path(path), message)

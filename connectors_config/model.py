@@ -65,6 +65,7 @@ GroupName = Annotated[str, _rule("group name", names.group_problem)]
 PrivilegedGroupName = Annotated[GroupName, _rule("group for this role", names.broad_group_problem)]
 Email = Annotated[str, _rule("e-mail address", names.email_problem)]
 TagKey = Annotated[str, _rule("tag key", names.tag_key_problem)]
+WorkspaceHost = Annotated[str, _rule("workspace host", names.workspace_host_problem)]
 WorkspaceDir = Annotated[str, _rule("workspace folder", names.workspace_dir_problem)]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -115,7 +116,7 @@ class Workspace(StrictModel):
     """Which workspace the stack deploys to: a host, a Databricks CLI profile, or both. Never credentials:
     the provider reads those from the profile or the DATABRICKS_* / ARM_* environment variables."""
 
-    host: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/?$")] | None = None
+    host: WorkspaceHost | None = None
     profile: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")

@@ -61,9 +61,8 @@ def secret_name_problem(value: str) -> str | None:
     """Secret *names* (keys in the scope). A value that looks like a credential gets its own reason."""
     if looks_like_secret_value(value):
         return (
-            "looks like a secret value, not a secret name; never put credentials in connectors.yaml: store the "
-            "value with `databricks secrets put-secret <scope> <name>` and list only its name here "
-            "(e.g. 'github-token')"
+            "it looks like a secret value; credentials never go in connectors.yaml: store the value with "
+            "`databricks secrets put-secret <scope> <name>` and list only its name here (e.g. 'github-token')"
         )
     if not _SECRET_KEY.fullmatch(value):
         return "use letters, digits, '-', '_' and '.', at most 128 characters (e.g. 'github-token')"
@@ -96,6 +95,12 @@ def broad_group_problem(value: str) -> str | None:
             f"'{value}' contains every user of the workspace; name a dedicated group "
             "(e.g. 'appsec-platform-admins')"
         )
+    return None
+
+
+def workspace_host_problem(value: str) -> str | None:
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?/?", value):
+        return "use the workspace URL, https://<host> (e.g. 'https://adb-1234567890123456.7.azuredatabricks.net')"
     return None
 
 
