@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,26 +40,3 @@ def stacks(synthesized) -> dict[str, dict]:
     """Stack name -> its synthesized cdk.tf.json."""
     return {path.name: json.loads((path / "cdk.tf.json").read_text())
             for path in sorted((synthesized / "stacks").iterdir())}
-
-
-def synth_construct(build: Callable[[object], None]) -> dict:
-    """Synthesizes one throwaway stack holding what `build(stack)` adds; returns its Terraform JSON."""
-    from cdktf import Testing, TerraformStack
-
-    stack = TerraformStack(Testing.app(), "test")
-    build(stack)
-    return json.loads(Testing.synth(stack))
-
-
-def resources(synth: dict, resource_type: str) -> list[dict]:
-    """The resources of one type, in construct-path order, without cdktf's metadata."""
-    found = synth.get("resource", {}).get(resource_type, {})
-    return [{k: v for k, v in body.items() if k != "//"}
-            for _, body in sorted(found.items(), key=lambda item: item[1]["//"]["metadata"]["path"])]
-
-
-def resource_by_path(synth: dict, resource_type: str, path: str) -> dict:
-    for body in synth.get("resource", {}).get(resource_type, {}).values():
-        if body["//"]["metadata"]["path"] == path:
-            return {k: v for k, v in body.items() if k != "//"}
-    raise KeyError(f"no {resource_type} at {path}")

@@ -1,0 +1,39 @@
+"""Helpers for construct tests: synthesize a throwaway stack and read resources out of its JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+
+def synth_construct(build: Callable[[object], None]) -> dict:
+    """Synthesizes one throwaway stack holding what `build(stack)` adds; returns its Terraform JSON."""
+    from cdktf import Testing, TerraformStack
+
+    stack = TerraformStack(Testing.app(), "test")
+    build(stack)
+    return json.loads(Testing.synth(stack))
+
+
+def resources(synth: dict, resource_type: str) -> list[dict]:
+    """The resources of one type, ordered by logical id, without cdktf's metadata."""
+    found = synth.get("resource", {}).get(resource_type, {})
+    return [_body(found[name]) for name in sorted(found)]
+
+
+def resource(synth: dict, resource_type: str, construct_path: str) -> dict:
+    """The one resource whose logical id is the construct path ('catalog/bronze') plus cdktf's hash suffix."""
+    prefix = construct_path.replace("/", "_") + "_"
+    matches = [name for name in synth.get("resource", {}).get(resource_type, {})
+               if name.startswith(prefix) and len(name) == len(prefix) + 8]
+    if len(matches) != 1:
+        raise KeyError(f"{resource_type} at {construct_path}: found {matches}")
+    return _body(synth["resource"][resource_type][matches[0]])
+
+
+def logical_ids(synth: dict, resource_type: str) -> list[str]:
+    return sorted(synth.get("resource", {}).get(resource_type, {}))
+
+
+def _body(body: dict) -> dict:
+    return {key: value for key, value in body.items() if key != "//"}

@@ -1,0 +1,124 @@
+"""The sample connectors.yaml, synthesized: one stack per environment with everything the issue lists, and one
+reviewed snapshot per stack (update with `pipenv run pytest --snapshot-update` and review the diff)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from tests.helpers import resource, resources
+
+SP_DEV = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"
+SP_PROD = "9e4d2b17-0c5f-4a3e-8b6d-7f1c2a9e5d03"
+
+
+@pytest.fixture
+def json_snapshot(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_stack_snapshot(stacks, env, json_snapshot):
+    assert stacks[env] == json_snapshot
+
+
+def test_one_stack_per_environment(stacks, synthesized):
+    assert sorted(stacks) == ["dev", "prod"]
+    manifest = json.loads((synthesized / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == ["dev", "prod"]
+
+
+def test_every_resource_type_each_stack_holds(stacks):
+    for env in ("dev", "prod"):
+        counts = {kind: len(items) for kind, items in stacks[env]["resource"].items()}
+        assert counts == {
+            "databricks_directory": 1, "databricks_notebook": 2, "databricks_workspace_file": 1,
+            "databricks_permissions": 4,  # folder + one per job
+            "databricks_secret_scope": 1, "databricks_secret_acl": 2,
+            "databricks_schema": 2, "databricks_grant": 3 if env == "dev" else 5,
+            "databricks_job": 3,
+        }
+
+
+def test_provider_points_at_the_environment_workspace_with_no_credentials(stacks):
+    assert stacks["dev"]["provider"]["databricks"] == [{"host": "https://adb-1111111111111111.11.azuredatabricks.net"}]
+    assert stacks["prod"]["provider"]["databricks"] == [{"host": "https://adb-2222222222222222.12.azuredatabricks.net"}]
+    assert stacks["dev"]["terraform"]["required_providers"]["databricks"] == {
+        "source": "databricks/databricks", "version": "1.99.0"}
+
+
+def test_dev_state_is_local_with_a_checkout_independent_path(stacks):
+    assert stacks["dev"]["terraform"]["backend"] == {"local": {"path": "../../../terraform.dev.tfstate"}}
+
+
+def test_prod_state_is_remote_with_azure_ad_auth(stacks):
+    assert stacks["prod"]["terraform"]["backend"] == {"azurerm": {
+        "resource_group_name": "rg-appsec-tfstate", "storage_account_name": "stappsectfstate",
+        "container_name": "tfstate", "key": "connector-platform/prod.tfstate", "use_azuread_auth": True}}
+
+
+@pytest.mark.parametrize(("env", "paused"), [("dev", "PAUSED"), ("prod", "UNPAUSED")])
+def test_schedules_follow_the_environment(stacks, env, paused):
+    jobs = {job["name"]: job for job in resources(stacks[env], "databricks_job")}
+    assert {name: job["schedule"] for name, job in jobs.items()} == {
+        "github-connector": {"quartz_cron_expression": "0 */15 * * * ?", "timezone_id": "UTC", "pause_status": paused},
+        "sonarqube-connector": {"quartz_cron_expression": "0 0 */3 * * ?", "timezone_id": "UTC",
+                                "pause_status": paused},
+        "cmdb-connector": {"quartz_cron_expression": "0 0 2 * * ?", "timezone_id": "UTC", "pause_status": paused},
+    }
+
+
+@pytest.mark.parametrize(("env", "catalog", "sp"), [("dev", "appsec_dev", SP_DEV), ("prod", "appsec_prod", SP_PROD)])
+def test_jobs_target_the_environment_catalog_and_principal(stacks, env, catalog, sp):
+    for job in resources(stacks[env], "databricks_job"):
+        assert {p["name"]: p["default"] for p in job["parameter"]}["target_catalog"] == catalog
+        assert job["run_as"] == {"service_principal_name": sp}
+        assert job["tags"]["environment"] == env
+
+
+def test_connector_overrides_apply_to_that_connector_only(stacks):
+    jobs = {job["name"]: job for job in resources(stacks["dev"], "databricks_job")}
+    assert {t["min_retry_interval_millis"] for t in jobs["sonarqube-connector"]["task"]} == {10000}
+    assert {t["min_retry_interval_millis"] for t in jobs["github-connector"]["task"]} == {2000}
+    assert {t["timeout_seconds"] for t in jobs["cmdb-connector"]["task"]} == {7200}
+    assert {t["timeout_seconds"] for t in jobs["github-connector"]["task"]} == {3600}
+    assert jobs["cmdb-connector"]["task"][0]["notebook_task"]["base_parameters"]["secret_names"] == (
+        "cmdb-client-id,cmdb-client-secret")
+
+
+def test_jobs_run_the_uploaded_notebooks(stacks):
+    notebooks = stacks["dev"]["resource"]["databricks_notebook"]
+    ingest_id = next(name for name in notebooks if name.startswith("notebooks_ingest_entry_"))
+    for job in resources(stacks["dev"], "databricks_job"):
+        assert job["task"][0]["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{ingest_id}.path}}"
+
+
+def test_secret_acls_read_for_run_as_manage_for_admins(stacks):
+    acls = {(acl["principal"], acl["permission"]) for acl in resources(stacks["prod"], "databricks_secret_acl")}
+    assert acls == {(SP_PROD, "READ"), ("appsec-platform-admins", "MANAGE")}
+
+
+def test_readers_group_only_where_configured(stacks):
+    principals = {grant["principal"] for grant in resources(stacks["dev"], "databricks_grant")}
+    assert principals == {SP_DEV}
+    prod = {(g.get("schema") or g.get("catalog"), g["principal"]): g["privileges"]
+            for g in resources(stacks["prod"], "databricks_grant")}
+    assert prod[("appsec_prod.silver", "appsec-analysts")] == ["SELECT", "USE_SCHEMA"]
+
+
+def test_data_bearing_resources_are_protected(stacks):
+    for env in ("dev", "prod"):
+        assert resource(stacks[env], "databricks_schema", "catalog/bronze")["lifecycle"] == {"prevent_destroy": True}
+        assert resource(stacks[env], "databricks_secret_scope", "secrets/scope")["lifecycle"] == {
+            "prevent_destroy": True}
+
+
+def test_no_absolute_paths_or_secret_values_in_the_output(synthesized):
+    for path in sorted(synthesized.rglob("*.json")):
+        text = path.read_text()
+        assert str(synthesized.parent) not in text
+        assert '"/tmp' not in text and '"/home' not in text and '"/root' not in text
+        for marker in ("dapi", "ghp_", "password", "-----BEGIN"):
+            assert marker not in text, f"{marker} in {path.name}"
