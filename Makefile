@@ -1,0 +1,51 @@
+# The two commands (see README):  make synth   |   make test
+# Both install whatever is missing first: pipenv itself, the locked Python packages (.venv/ in the project)
+# and the pinned cdktf CLI (node_modules/), from the package registries only.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+PIPENV := $(PYTHON) -m pipenv
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_NOSPIN := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CHECKPOINT_DISABLE := 1
+# A `pip install --user` pipenv lands in the user base; keep it reachable for `cdktf synth` (which runs
+# `pipenv run python main.py`).
+export PATH := $(shell $(PYTHON) -m site --user-base)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: synth test install cdktf-synth bench snapshot-update clean
+
+synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
+	$(PIPENV) run python main.py
+
+test: install ## Unit, validation, snapshot, determinism and CLI tests
+	$(PIPENV) run pytest
+
+cdktf-synth: install ## The same synth through the pinned cdktf CLI
+	cdktf synth
+
+bench: install ## Synth time and peak memory for 1, 10, 100, 500 generated connectors
+	$(PIPENV) run python scripts/benchmark.py
+
+snapshot-update: install ## Rewrite the stack snapshots after a reviewed change
+	$(PIPENV) run pytest tests/test_environment_stacks.py --snapshot-update
+
+install: .venv/.synced node_modules/.installed
+
+.venv/.synced: Pipfile.lock
+	@$(PIPENV) --version >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)" || \
+		$(PYTHON) -m pip install --quiet --user "pipenv==$(PIPENV_VERSION)"
+	$(PIPENV) sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+clean:
+	rm -rf cdktf.out .cdktf.out.* .bench .pytest_cache

@@ -1,0 +1,52 @@
+"""The project layout the team relies on: constructs/ is a namespace folder, and every tool is pinned."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+from tests.conftest import PROJECT_DIR
+
+
+def test_constructs_folder_has_no_init_so_the_library_still_imports():
+    assert not (PROJECT_DIR / "constructs" / "__init__.py").exists(), (
+        "constructs/__init__.py shadows the constructs library; cdktf then fails with "
+        "\"No module named 'constructs._jsii'\"")
+    import constructs
+    import constructs.connector_job  # our folder, found through the library's extended package path
+
+    assert hasattr(constructs, "Construct")
+    assert constructs.connector_job.ConnectorJob.__module__ == "constructs.connector_job"
+
+
+def test_python_packages_are_pinned_and_locked():
+    pipfile = tomllib.loads((PROJECT_DIR / "Pipfile").read_text())
+    assert pipfile["packages"]["cdktf"] == "==0.21.0"
+    assert pipfile["packages"]["cdktf-cdktf-provider-databricks"] == "==15.16.1"
+    assert all(spec.startswith("==") for spec in {**pipfile["packages"], **pipfile["dev-packages"]}.values())
+    lock = json.loads((PROJECT_DIR / "Pipfile.lock").read_text())
+    assert lock["default"]["cdktf"]["version"] == "==0.21.0"
+    assert lock["default"]["cdktf-cdktf-provider-databricks"]["version"] == "==15.16.1"
+    assert "pytest" in lock["develop"]
+
+
+def test_cdktf_cli_is_a_pinned_local_install():
+    package = json.loads((PROJECT_DIR / "package.json").read_text())
+    assert package["devDependencies"] == {"cdktf-cli": "0.21.0"}
+    lock = json.loads((PROJECT_DIR / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/cdktf-cli"]["version"] == "0.21.0"
+
+
+def test_cdktf_json_runs_main_py_through_the_locked_environment():
+    config = json.loads((PROJECT_DIR / "cdktf.json").read_text())
+    assert config["app"] == "pipenv run python main.py"
+    assert config["language"] == "python"
+    assert config["output"] == "cdktf.out"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.MULTILINE)
+    assert commands[:2] == ["make synth", "make test"]
+    assert "make test" in (PROJECT_DIR / ".ci" / "run").read_text()

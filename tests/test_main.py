@@ -1,0 +1,111 @@
+"""main.py end to end, as separate processes: bad config leaves cdktf.out untouched, output is byte-identical
+across folders and hash seeds, and the cdktf CLI produces the same stacks."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+from tests.conftest import PROJECT_DIR
+
+APP_FILES = ["main.py", "connectors.yaml", "cdktf.json", "connectors_config", "constructs", "stacks", "notebooks"]
+
+
+def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py"], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env})
+
+
+def copy_app(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in APP_FILES:
+        source = PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def line_of(text: str, fragment: str) -> int:
+    [number] = [n for n, line in enumerate(text.splitlines(), start=1) if fragment in line]
+    return number
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_bad_config_reports_every_error_and_leaves_cdktf_out_untouched(tmp_path):
+    app = copy_app(tmp_path / "app")
+    (app / "cdktf.out").mkdir()
+    (app / "cdktf.out" / "previous.json").write_text("{}")
+    sample = (app / "connectors.yaml").read_text()
+    schedule_line, secret_line = (line_of(sample, '"0 */15 * * * ?"'), line_of(sample, "[sonarqube-token]"))
+    (app / "bad.yaml").write_text(
+        sample.replace('"0 */15 * * * ?"', '"*/15 * * * *"')
+        .replace("secrets: [sonarqube-token]", "secrets: [squ_0123456789abcdef0123456789abcdef01234567]"))
+    result = run_main(app, CONNECTORS_CONFIG="bad.yaml")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == "bad.yaml: 2 errors; nothing was synthesized."
+    assert f"bad.yaml:{schedule_line}: connectors[0].schedule: '*/15 * * * *' is not a valid Quartz" in result.stderr
+    assert f"bad.yaml:{secret_line}: connectors[1].secrets[0]: 'squ_…' (redacted" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "0123456789abcdef01234567" not in result.stderr
+    assert tree(app / "cdktf.out") == {"previous.json": b"{}"}
+
+
+@pytest.mark.slow
+def test_synth_is_byte_identical_across_folders_and_hash_seeds(tmp_path, synthesized):
+    first = copy_app(tmp_path / "checkout-one")
+    second = copy_app(tmp_path / "some" / "other-checkout")
+    for app, seed in ((first, "1"), (second, "4242")):
+        result = run_main(app, PYTHONHASHSEED=seed)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "synthesized dev, prod with 3 connector(s) into cdktf.out/\n"
+    one, two = tree(first / "cdktf.out"), tree(second / "cdktf.out")
+    assert sorted(one) == sorted(two)
+    assert one == two
+    assert one == tree(synthesized)  # and the same as the in-process synth the other tests read
+    assert not [p for p in first.iterdir() if p.name.startswith(".cdktf.out")]  # no staging left behind
+
+
+def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, monkeypatch):
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "manifest.json").write_text("previous")
+
+    def broken_app(config, staging):
+        Path(staging, "stacks").mkdir(parents=True)
+        Path(staging, "stacks", "half.json").write_text("{")
+        raise RuntimeError("synth failed half-way")
+
+    monkeypatch.setattr(main, "build_app", broken_app)
+    with pytest.raises(RuntimeError, match="half-way"):
+        main.synth(sample_config, str(outdir))
+    assert tree(outdir) == {"manifest.json": b"previous"}
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]
+
+
+@pytest.mark.slow
+def test_cdktf_cli_synth_gives_the_same_stacks(tmp_path, synthesized):
+    cli = PROJECT_DIR / "node_modules" / ".bin" / "cdktf"
+    assert cli.exists(), "the pinned cdktf CLI is not installed: run `make install` (npm ci)"
+    assert shutil.which("pipenv"), "pipenv is not on PATH: run `make install`"
+    result = subprocess.run([str(cli), "synth", "--output", str(tmp_path / "out")], cwd=PROJECT_DIR,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "CHECKPOINT_DISABLE": "1", "CI": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Generated Terraform code for the stacks: dev, prod" in result.stdout
+    cli_tree, direct = tree(tmp_path / "out"), tree(synthesized)
+    assert sorted(cli_tree) == sorted(direct)
+    assert cli_tree == direct
