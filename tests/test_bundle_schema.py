@@ -1,0 +1,143 @@
+"""The synthesized jobs, schemas and secret scopes are valid by Databricks' own bundle JSON schema.
+
+The bundle schema (shared/reference) follows the Jobs/UC API and forbids unknown fields, so a field name,
+enum value (pause status, permission level, access mode, privilege) or nesting mistake in a construct fails
+here, offline, instead of at deploy time. Terraform block names are mapped to API names first
+(task -> tasks, parameter -> parameters, job_cluster -> job_clusters).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.helpers import resources
+
+# A character class in one of the schema's own patterns makes `re` warn; it does not affect our values.
+pytestmark = pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "databricks-bundle-jsonschema.json"
+BUNDLE = "#/$defs/github.com/databricks/cli/bundle/config/"
+# Terraform-only arguments: lifecycle meta-arguments and provider options the bundle does not model.
+TERRAFORM_ONLY = {"lifecycle", "depends_on", "force_destroy"}
+TERRAFORM_TO_API = {"task": "tasks", "parameter": "parameters", "job_cluster": "job_clusters", "library": "libraries"}
+
+
+@pytest.fixture(scope="module")
+def validator_for():
+    assert SCHEMA_FILE.exists(), f"the bundle schema is missing: {SCHEMA_FILE}"
+    # The schema's interpolation patterns use \p{L} / \p{N}, which Python's re lacks; same classes, spelled
+    # for re (they only matter for '${var.x}' strings, which the stacks never emit).
+    text = SCHEMA_FILE.read_text().replace(r"\\p{L}", r"[^\\W\\d_]").replace(r"\\p{N}", r"\\d")
+    defs = json.loads(text)["$defs"]
+
+    def validator(resource_name: str) -> Draft202012Validator:
+        return Draft202012Validator({"$defs": defs, "$ref": BUNDLE + resource_name})
+
+    return validator
+
+
+def api_shape(value):
+    if isinstance(value, dict):
+        return {TERRAFORM_TO_API.get(k, k): api_shape(v) for k, v in value.items() if k not in TERRAFORM_ONLY}
+    if isinstance(value, list):
+        return [api_shape(v) for v in value]
+    return value
+
+
+def principal_field(principal: str) -> str:
+    try:
+        uuid.UUID(principal)
+        return "service_principal_name"
+    except ValueError:
+        return "group_name"
+
+
+def bundle_jobs(stack: dict) -> list[dict]:
+    permissions = {p["job_id"]: p["access_control"] for p in resources(stack, "databricks_permissions")
+                   if "job_id" in p}
+    jobs = []
+    for name, job in stack["resource"]["databricks_job"].items():
+        body = api_shape({k: v for k, v in job.items() if k != "//"})
+        body["permissions"] = [{("level" if k == "permission_level" else k): v for k, v in entry.items()}
+                               for entry in permissions[f"${{databricks_job.{name}.id}}"]]
+        jobs.append(body)
+    return jobs
+
+
+def bundle_schemas(stack: dict) -> list[dict]:
+    grants = resources(stack, "databricks_grant")
+    schemas = []
+    for schema in resources(stack, "databricks_schema"):
+        full_name = f"{schema['catalog_name']}.{schema['name']}"
+        body = api_shape(schema)
+        body["grants"] = [{"principal": g["principal"], "privileges": g["privileges"]}
+                          for g in grants if g.get("schema") == full_name]
+        schemas.append(body)
+    return schemas
+
+
+def bundle_secret_scopes(stack: dict) -> list[dict]:
+    [scope] = resources(stack, "databricks_secret_scope")
+    acls = resources(stack, "databricks_secret_acl")
+    return [{**api_shape(scope), "permissions": [{"level": acl["permission"],
+                                                  principal_field(acl["principal"]): acl["principal"]}
+                                                 for acl in acls]}]
+
+
+def errors(validator: Draft202012Validator, instance: dict) -> list[str]:
+    """Leaf errors with their paths: every value is 'oneOf' [the object, a '${var.x}' string], so the useful
+    errors sit in the context of the branch that failed."""
+    def leaves(error):
+        return [leaf for sub in error.context for leaf in leaves(sub)] if error.context else [error]
+
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                  for top in validator.iter_errors(instance) for e in leaves(top))
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_jobs_are_valid_bundle_jobs(stacks, validator_for, env):
+    jobs = bundle_jobs(stacks[env])
+    assert len(jobs) == 3
+    for job in jobs:
+        assert errors(validator_for("resources.Job"), job) == []
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_schemas_and_grants_are_valid_bundle_schemas(stacks, validator_for, env):
+    schemas = bundle_schemas(stacks[env])
+    assert [s["name"] for s in schemas] == ["bronze", "silver"]
+    for schema in schemas:
+        assert schema["grants"], "every schema has grants"
+        assert errors(validator_for("resources.Schema"), schema) == []
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_secret_scope_and_acls_are_a_valid_bundle_secret_scope(stacks, validator_for, env):
+    for scope in bundle_secret_scopes(stacks[env]):
+        assert errors(validator_for("resources.SecretScope"), scope) == []
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda job: job["schedule"].update(pause_status="STOPPED"), "schedule/pause_status"),
+    (lambda job: job["tasks"][0].update(max_retry=3), "tasks/0"),
+    (lambda job: job["permissions"][0].update(level="CAN_OWN"), "permissions/0/level"),
+    (lambda job: job["job_clusters"][0]["new_cluster"].update(data_security_mode="DEDICATED_USER"),
+     "job_clusters/0/new_cluster/data_security_mode"),
+])
+def test_the_schema_check_catches_mistakes(stacks, validator_for, mutate, expected):
+    job = copy.deepcopy(bundle_jobs(stacks["dev"])[0])
+    mutate(job)
+    assert any(re.match(re.escape(expected), e) for e in errors(validator_for("resources.Job"), job))
+
+
+def test_an_unknown_privilege_is_caught(stacks, validator_for):
+    schema = bundle_schemas(stacks["prod"])[1]
+    schema["grants"][0]["privileges"] = ["SELECT", "READ_TABLE"]
+    assert errors(validator_for("resources.Schema"), schema)
