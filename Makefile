@@ -13,9 +13,10 @@ export PIPENV_NOSPIN := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CHECKPOINT_DISABLE := 1
-# A `pip install --user` pipenv lands in the user base; keep it reachable for `cdktf synth` (which runs
-# `pipenv run python main.py`).
-export PATH := $(shell $(PYTHON) -m site --user-base)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Wherever pip puts pipenv (the interpreter's scripts folder, or the user base for `--user`), keep it on PATH
+# for `cdktf synth`, which runs `pipenv run python main.py`; and the pinned cdktf CLI before any other.
+PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
 .PHONY: synth test install cdktf-synth bench snapshot-update clean
 
