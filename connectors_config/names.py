@@ -23,7 +23,7 @@ _ENV_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.@:+=/ -]{1,127}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Groups every workspace user belongs to: granting them anything beyond read is granting it to everyone.
-BROAD_GROUPS = frozenset({"users", "account users", "all users", "admins"})
+BROAD_GROUPS = frozenset({"users", "account users", "all users"})
 
 # Credential formats with a fixed, recognisable shape (GitHub, Databricks, AWS, GitLab, Slack, SonarQube,
 # OpenAI-style keys, JWTs, PEM blocks). Matching any of them means a value was pasted where a name belongs.
