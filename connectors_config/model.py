@@ -11,7 +11,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 from connectors_config import names
@@ -84,12 +84,6 @@ class Retries(StrictModel):
     retry_on_timeout: bool = True
 
 
-class RetriesOverride(StrictModel):
-    max_retries: Annotated[int, Field(ge=0, le=10)] | None = None
-    min_retry_interval_millis: Annotated[int, Field(ge=0)] | None = None
-    retry_on_timeout: bool | None = None
-
-
 class Compute(StrictModel):
     """The job cluster `shared` that both tasks of a connector run on (the seed's cluster is the default)."""
 
@@ -101,11 +95,19 @@ class Compute(StrictModel):
     data_security_mode: Literal["SINGLE_USER", "USER_ISOLATION"] = "SINGLE_USER"
 
 
-class ComputeOverride(StrictModel):
-    spark_version: Annotated[str, Field(min_length=1)] | None = None
-    node_type_id: Annotated[str, Field(min_length=1)] | None = None
-    num_workers: Annotated[int, Field(ge=0, le=100)] | None = None
-    data_security_mode: Literal["SINGLE_USER", "USER_ISOLATION"] | None = None
+def _overrides_of(model: type[StrictModel]) -> type[StrictModel]:
+    """The same fields and rules as `model`, each optional: a connector sets only what it changes."""
+
+    def optional(field):
+        inner = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+        return (inner | None, None)
+
+    return create_model(f"{model.__name__}Override", __base__=StrictModel,
+                        **{name: optional(field) for name, field in model.model_fields.items()})
+
+
+RetriesOverride = _overrides_of(Retries)
+ComputeOverride = _overrides_of(Compute)
 
 
 class Notifications(StrictModel):
