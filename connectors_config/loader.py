@@ -22,7 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path
-from connectors_config.model import PlatformConfig
+from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 
 DEFAULT_CONFIG = "connectors.yaml"
 CONFIG_ENV_VAR = "CONNECTORS_CONFIG"
@@ -119,12 +119,16 @@ def _line_of(path: tuple, lines: dict[tuple, int]) -> int:
 
 
 def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
-    path = tuple(part for part in error["loc"] if not _is_union_branch(part))
+    loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
     kind, value = error["type"], error.get("input")
+    path = _without_connector_kind(loc)
+    connector_kind = len(path) == 3 and path[0] == "connectors" and path[2] == "kind"
     if kind == "missing":
-        message = "is required but missing; add it"
+        message = "is required but missing; add it" + (f" (one of: {_kinds()})" if connector_kind else _hint(loc))
+    elif kind == "literal_error" and connector_kind:  # each kind's model knows only its own literal
+        message = f"{names.redact(value)} is not one of: {_kinds()}"
     elif kind == "extra_forbidden":
-        message = _unknown_key(path)
+        message = _unknown_key(loc)
     elif kind in _EXPECTED:
         message = f"{names.redact(value)} is not {_EXPECTED[kind]}"
     elif kind == "literal_error":
@@ -134,9 +138,10 @@ def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
     elif kind == "less_than_equal":
         message = f"{names.redact(value)} is above the maximum {error['ctx']['le']}"
     elif kind == "too_short":
-        message = f"is empty; it needs at least {error['ctx']['min_length']} entry"
+        message = f"is empty; it needs at least {error['ctx']['min_length']} entry" + _hint(loc)
     elif kind == "string_too_short":
-        message = "must not be empty"
+        message = ("must not be empty" if error["ctx"]["min_length"] == 1
+                   else f"is too short; write at least {error['ctx']['min_length']} characters")
     elif kind == "string_too_long":
         message = f"is longer than {error['ctx']['max_length']} characters"
     else:  # our own PydanticCustomErrors carry the whole sentence
@@ -149,36 +154,71 @@ def _is_union_branch(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "bool", "none"})
 
 
-def _unknown_key(path: tuple) -> str:
-    key = str(path[-1])
+def _without_connector_kind(loc: tuple) -> tuple:
+    """pydantic names the connector kind it validated against (connectors.0.lakeflow_connect.objects); the
+    file has no such level."""
+    if len(loc) > 2 and loc[0] == "connectors" and isinstance(loc[1], int) and loc[2] in CONNECTOR_KINDS:
+        return loc[:2] + loc[3:]
+    return loc
+
+
+def _kinds() -> str:
+    return ", ".join(f"'{kind}'" for kind in CONNECTOR_KINDS)
+
+
+def _hint(loc: tuple) -> str:
+    """The field's own description of what to write, where it has one."""
+    parent = _model_at(loc[:-1])
+    field = parent.model_fields.get(str(loc[-1])) if parent is not None else None
+    return f": {field.description}" if field is not None and field.description else ""
+
+
+def _unknown_key(loc: tuple) -> str:
+    key = str(loc[-1])
     if _CREDENTIAL_KEY.search(key):
         return (f"unknown key '{key}'; credentials never go in connectors.yaml: put them in the secret scope and "
                 "list their names under the connector's 'secrets', or authenticate the deploy with a Databricks "
                 "CLI profile or environment variables")
-    allowed = _allowed_keys(path[:-1])
+    parent = _model_at(loc[:-1])
+    allowed = _keys_of(parent)
+    listing = f"allowed here: {', '.join(sorted(allowed))}"
+    kind = next((k for k, model in CONNECTOR_KINDS.items() if model is parent), None)
+    owner = next((k for k, model in CONNECTOR_KINDS.items() if key in model.model_fields), None)
+    if kind is not None and owner is not None and owner != kind:
+        return f"unknown key '{key}': it is a setting of {owner} connectors, not of {kind} ones; {listing}"
     hint = difflib.get_close_matches(key, allowed, n=1)
     suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-    return f"unknown key '{key}'; {suggestion}allowed here: {', '.join(sorted(allowed))}"
+    return f"unknown key '{key}'; {suggestion}{listing}"
 
 
-def _allowed_keys(parent: tuple) -> list[str]:
-    """The field names of the model at `parent`, found by walking PlatformConfig's annotations."""
+def _keys_of(model: Any) -> list[str]:
+    """The keys a mapping for `model` may have, as the file spells them (aliases such as 'schema')."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_at(loc: tuple) -> Any:
+    """The model validating the mapping at `loc` (pydantic's location, with the connector kind), found by
+    walking PlatformConfig's annotations; None where there is no model."""
     model: Any = PlatformConfig
-    for part in parent:
+    for part in loc:
         model = _child_type(model, part)
         if model is None:
-            return []
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+            return None
+    return model
 
 
 def _child_type(model: Any, part: str | int) -> Any:
     if isinstance(model, type) and issubclass(model, BaseModel):
-        field = model.model_fields.get(str(part))
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == str(part)), None)
         return _unwrap(field.annotation) if field else None
     origin = typing.get_origin(model)
     if origin in (dict, tuple, list):
         args = typing.get_args(model)
         return _unwrap(args[-1] if origin is dict else args[0])
+    if origin in (typing.Union, types.UnionType):  # the connector kinds: pydantic's location names the kind
+        return CONNECTOR_KINDS.get(str(part))
     return None
 
 
@@ -188,6 +228,9 @@ def _unwrap(annotation: Any) -> Any:
         if origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) > 1:
+                return annotation
+            annotation = members[0]
         else:
             return annotation

@@ -11,7 +11,16 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from connectors_config import names
@@ -67,6 +76,10 @@ Email = Annotated[str, _rule("e-mail address", names.email_problem)]
 TagKey = Annotated[str, _rule("tag key", names.tag_key_problem)]
 WorkspaceHost = Annotated[str, _rule("workspace host", names.workspace_host_problem)]
 WorkspaceDir = Annotated[str, _rule("workspace folder", names.workspace_dir_problem)]
+ConnectionName = Annotated[str, _rule("connection name", lambda v: names.identifier_problem(v, "servicenow_prod"))]
+DestinationSchema = Annotated[str, _rule("destination schema", names.destination_schema_problem)]
+TableName = Annotated[str, _rule("table name", lambda v: names.identifier_problem(v, "incident"))]
+SourceObjectName = Annotated[str, _rule("source name", names.source_object_problem)]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Tags = dict[TagKey, Annotated[str, Field(max_length=255)]]
@@ -182,6 +195,9 @@ class Environment(StrictModel):
     # Safe by default: schemas and the secret scope carry prevent_destroy, so no plan can delete them.
     protect_data: bool = True
     secret_scope: SecretScopeName | None = None
+    # Managed ingestion pipelines run in development mode (failed updates are not retried, so a broken
+    # change shows at once); default: production mode.
+    development_mode: bool = False
     backend: Backend | None = None
     tags: Tags = {}
 
@@ -199,14 +215,13 @@ class Defaults(StrictModel):
     silver_schema: SchemaName = "silver"
 
 
-class Connector(StrictModel):
+class _ConnectorBase(StrictModel):
+    """What every connector has, whatever its kind: a name, a cadence, and who operates it."""
+
     name: SourceName
-    kind: Literal["batch"]
     schedule: QuartzCron
-    secrets: tuple[SecretName, ...] = ()
     description: Annotated[str, Field(max_length=1000)] | None = None
-    retries: RetriesOverride | None = None
-    compute: ComputeOverride | None = None
+    # Per-task limit of the connector's job; default: defaults.timeout_seconds.
     timeout_seconds: Annotated[int, Field(ge=0)] | None = None
     # Added to the environment's recipients, not instead of them.
     notifications: Notifications | None = None
@@ -215,6 +230,127 @@ class Connector(StrictModel):
     tags: Tags = {}
     # Per environment, a service principal other than the environment's run_as.
     run_as: dict[EnvironmentName, ServicePrincipal] = {}
+
+
+class BatchConnector(_ConnectorBase):
+    """A connector this project runs: the ingest and transform notebooks of the connector job template."""
+
+    kind: Literal["batch"]
+    secrets: tuple[SecretName, ...] = ()
+    retries: RetriesOverride | None = None
+    compute: ComputeOverride | None = None
+
+
+class TableOptions(StrictModel):
+    """How the managed connector writes a table (the provider's `table_configuration`); unset: the connector's
+    own behaviour for the source (e.g. SCD type 1 keyed by the source's primary key)."""
+
+    scd_type: Literal["SCD_TYPE_1", "SCD_TYPE_2", "APPEND_ONLY"] | None = None
+    primary_keys: tuple[SourceObjectName, ...] = ()
+    sequence_by: tuple[SourceObjectName, ...] = ()
+    include_columns: tuple[SourceObjectName, ...] = ()
+    exclude_columns: tuple[SourceObjectName, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_column_selection(self) -> TableOptions:
+        if self.include_columns and self.exclude_columns:
+            raise PydanticCustomError(
+                "columns", "sets both include_columns and exclude_columns, which exclude each other; keep one", {},
+            )
+        return self
+
+
+class IngestedObject(TableOptions):
+    """One source object to ingest: a `table`, or a whole `schema` (its tables now and those added later)."""
+
+    table: SourceObjectName | None = None
+    schema_: SourceObjectName | None = Field(None, alias="schema")
+    # Where the table lives in the source; default: the connector's source_schema.
+    source_schema: SourceObjectName | None = None
+    # Default: the connector's destination_schema. Always in the environment's own catalog.
+    destination_schema: DestinationSchema | None = None
+    # Default: the source table's name.
+    destination_table: TableName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_destination_catalog(cls, data: object) -> object:
+        if isinstance(data, dict) and "destination_catalog" in data:
+            raise PydanticCustomError(
+                "destination_catalog", "sets destination_catalog {value}, but ingested tables always land in each "
+                "environment's own catalog (environments.<env>.catalog); remove it and set destination_schema if "
+                "the table belongs in another schema", {"value": names.redact(data["destination_catalog"])},
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _table_or_schema(self) -> IngestedObject:
+        if (self.table is None) == (self.schema_ is None):
+            raise PydanticCustomError(
+                "object", "must name exactly one of 'table' (one source table) or 'schema' (every table of a "
+                "source schema)", {},
+            )
+        if self.schema_ is not None:
+            table_only = [key for key in ("source_schema", "destination_table") if getattr(self, key) is not None]
+            if table_only:
+                raise PydanticCustomError(
+                    "object", "{keys} only apply to a 'table' object; a 'schema' object is its own source schema and "
+                    "keeps the source's table names", {"keys": " and ".join(table_only)},
+                )
+        return self
+
+    @property
+    def destination_name(self) -> str | None:
+        """The destination table's name (None for a whole schema, whose table names come from the source)."""
+        return self.destination_table or self.table
+
+
+class DataLossAcknowledgement(StrictModel):
+    """Consent to replace a managed ingestion pipeline, which deletes the tables it ingested."""
+
+    # The connection the replacement switches to: an acknowledgement covers exactly one change.
+    connection: ConnectionName
+    reason: Annotated[str, Field(min_length=10, max_length=1000)]
+
+
+class LakeflowConnectConnector(_ConnectorBase):
+    """A source Databricks' managed connector ingests (Lakeflow Connect): a pipeline, scheduled by a job."""
+
+    kind: Literal["lakeflow_connect"]
+    connection: Annotated[dict[EnvironmentName, ConnectionName], Field(
+        min_length=1, description="the Unity Catalog connection per environment, e.g. {dev: servicenow_dev, "
+        "prod: servicenow_prod}")]
+    destination_schema: Annotated[DestinationSchema, Field(
+        description="the schema of each environment's catalog the tables land in, e.g. servicenow")]
+    objects: Annotated[tuple[IngestedObject, ...], Field(
+        min_length=1, description="the source tables or schemas to ingest, e.g. [{table: incident}]")]
+    # Where a `table` object lives in the source, unless it says otherwise.
+    source_schema: SourceObjectName | None = None
+    # CURRENT: the runtime Databricks documents for generally available connectors; PREVIEW for preview ones.
+    channel: Literal["CURRENT", "PREVIEW"] = "CURRENT"
+    # Per environment: consent to replace the pipeline (and lose its tables) for a new connection.
+    acknowledge_data_loss: dict[EnvironmentName, DataLossAcknowledgement] = {}
+
+
+CONNECTOR_KINDS: dict[str, type[_ConnectorBase]] = {"batch": BatchConnector,
+                                                    "lakeflow_connect": LakeflowConnectConnector}
+
+
+def _connector_kind(data: object) -> str:
+    """Which model validates a connector. A missing or unknown `kind` is still validated as the kind its keys
+    suggest, so its `kind` error comes with every other error in it, not instead of them."""
+    if not isinstance(data, dict):
+        return getattr(data, "kind", "batch")
+    if data.get("kind") in CONNECTOR_KINDS:
+        return data["kind"]
+    managed_only = set(LakeflowConnectConnector.model_fields) - set(BatchConnector.model_fields)
+    return "lakeflow_connect" if managed_only & set(data) else "batch"
+
+
+Connector = Annotated[
+    Annotated[BatchConnector, Tag("batch")] | Annotated[LakeflowConnectConnector, Tag("lakeflow_connect")],
+    Discriminator(_connector_kind),
+]
 
 
 class PlatformConfig(StrictModel):

@@ -19,6 +19,7 @@ _MAX_IDENTIFIER = 63  # leaves room for '<source>_<entity>' table names under UC
 # secret keys the same without '@'.
 _SCOPE_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 _SECRET_KEY = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+_SOURCE_OBJECT = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]{0,254}")
 _ENV_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.@:+=/ -]{1,127}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -42,6 +43,25 @@ def identifier_problem(value: str, example: str) -> str | None:
             f"use lowercase letters, digits and underscores, starting with a letter, at most "
             f"{_MAX_IDENTIFIER} characters (e.g. '{example}')"
         )
+    return None
+
+
+def destination_schema_problem(value: str) -> str | None:
+    """A managed connector's destination schema: a schema of the environment's own catalog, never a catalog."""
+    if "." in value:
+        catalog, _, schema = value.partition(".")
+        return (
+            f"it names catalog '{catalog}', but ingested tables always land in each environment's own catalog "
+            f"(environments.<env>.catalog); write only the schema (e.g. '{schema or 'servicenow'}')"
+        )
+    return identifier_problem(value, "servicenow")
+
+
+def source_object_problem(value: str) -> str | None:
+    """Names in the source system (tables, schemas, columns): kept as the source spells them."""
+    if not _SOURCE_OBJECT.fullmatch(value):
+        return "use the name as the source spells it: letters, digits, '_', '$' and '-', at most 255 characters " \
+               "(e.g. 'incident', 'cmdb_ci_appl')"
     return None
 
 

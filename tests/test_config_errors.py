@@ -96,7 +96,8 @@ def test_missing_required_fields_are_all_reported():
     text = replace("    kind: batch\n    schedule: \"0 */15 * * * ?\"\n", "", text)
     assert errors_of(text) == [
         "connectors.yaml:2: environments.dev.run_as: is required but missing; add it",
-        "connectors.yaml:22: connectors[0].kind: is required but missing; add it",
+        "connectors.yaml:22: connectors[0].kind: is required but missing; add it (one of: 'batch', "
+        "'lakeflow_connect')",
         "connectors.yaml:22: connectors[0].schedule: is required but missing; add it",
     ]
 
@@ -235,7 +236,7 @@ def test_wrong_types_say_what_is_expected():
 
 def test_unknown_kind_lists_the_supported_ones():
     assert errors_of(replace("    kind: batch\n    schedule: \"0 0 2", "    kind: streaming\n    schedule: \"0 0 2")) == [
-        "connectors.yaml:28: connectors[1].kind: 'streaming' is not one of: 'batch'"
+        "connectors.yaml:28: connectors[1].kind: 'streaming' is not one of: 'batch', 'lakeflow_connect'"
     ]
 
 
