@@ -3,9 +3,16 @@
 from connectors_config.errors import ConfigError, ConfigProblem
 from connectors_config.loader import CONFIG_ENV_VAR, DEFAULT_CONFIG, config_path_from_env, load_config, parse_config
 from connectors_config.model import PlatformConfig
-from connectors_config.resolved import ResolvedConnector, ResolvedEnvironment, resolve
+from connectors_config.resolved import (
+    ResolvedConnector,
+    ResolvedEnvironment,
+    ResolvedIngestedObject,
+    ResolvedManagedConnector,
+    resolve,
+)
 
 __all__ = [
     "CONFIG_ENV_VAR", "DEFAULT_CONFIG", "ConfigError", "ConfigProblem", "PlatformConfig", "ResolvedConnector",
-    "ResolvedEnvironment", "config_path_from_env", "load_config", "parse_config", "resolve",
+    "ResolvedEnvironment", "ResolvedIngestedObject", "ResolvedManagedConnector", "config_path_from_env",
+    "load_config", "parse_config", "resolve",
 ]

@@ -12,20 +12,38 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors_config.errors import Path, format_path
+from connectors_config.lockfile import Lock
 
 Problem = tuple[Path, str]
 
 
-def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
+def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list[Problem]:
+    """Every cross-field problem; with the lock of the last synth, also the changes that would delete data."""
     environments = data.get("environments")
     environments = environments if isinstance(environments, dict) else {}
     connectors = data.get("connectors")
     connectors = connectors if isinstance(connectors, tuple) else ()
     return [
         *_unique_connector_names(connectors),
-        *_known_environments_in_run_as(connectors, environments),
+        *_known_environments(connectors, environments),
         *_environments_stay_apart(environments),
+        *_connections(connectors, environments),
+        *_unique_destinations(connectors),
+        *_acknowledgements_match(connectors),
+        *(_replacements(connectors, environments, lock) if lock is not None else ()),
     ]
+
+
+def _managed(connectors: tuple[Any, ...]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The lakeflow_connect connectors, with their index."""
+    for index, connector in enumerate(connectors):
+        if isinstance(connector, dict) and connector.get("kind") == "lakeflow_connect":
+            yield index, connector
+
+
+def _mapping(connector: dict[str, Any], key: str) -> dict[str, Any]:
+    value = connector.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _unique_connector_names(connectors: tuple[Any, ...]) -> Iterator[Problem]:
@@ -42,16 +60,19 @@ def _unique_connector_names(connectors: tuple[Any, ...]) -> Iterator[Problem]:
             first_use[name] = index
 
 
-def _known_environments_in_run_as(connectors: tuple[Any, ...], environments: dict[str, Any]) -> Iterator[Problem]:
+# Connector settings given per environment: each key must be an environment of the file.
+_PER_ENVIRONMENT = ("run_as", "connection", "acknowledge_data_loss")
+
+
+def _known_environments(connectors: tuple[Any, ...], environments: dict[str, Any]) -> Iterator[Problem]:
+    known = ", ".join(sorted(environments)) or "none"
     for index, connector in enumerate(connectors):
-        run_as = connector.get("run_as") if isinstance(connector, dict) else None
-        if not isinstance(run_as, dict):
+        if not isinstance(connector, dict):
             continue
-        for env in run_as:
-            if env not in environments:
-                known = ", ".join(sorted(environments)) or "none"
-                yield (("connectors", index, "run_as", env),
-                       f"'{env}' is not an environment; use one of: {known}")
+        for setting in _PER_ENVIRONMENT:
+            for env in _mapping(connector, setting):
+                if env not in environments:
+                    yield (("connectors", index, setting, env), f"'{env}' is not an environment; use one of: {known}")
 
 
 # Settings that belong to exactly one environment: sharing one, or naming another environment in it, lets a
@@ -100,3 +121,91 @@ def _workspace_key(env: dict[str, Any]) -> str:
     if not isinstance(workspace, dict):
         return ""
     return str(workspace.get("host") or "").rstrip("/").lower() + "|" + str(workspace.get("profile") or "")
+
+
+def _connections(connectors: tuple[Any, ...], environments: dict[str, Any]) -> Iterator[Problem]:
+    """Every environment names its own connection: a connection holds the credentials a pipeline ingests with,
+    and one name in two workspaces of a metastore is one connection, so dev would ingest with prod's."""
+    for index, connector in _managed(connectors):
+        connection = _mapping(connector, "connection")
+        if "connection" not in connector or not isinstance(connector["connection"], dict):
+            continue  # missing or malformed: the model reports it
+        name = connector.get("name", "this connector")
+        for env in environments:
+            if env not in connection:
+                yield (("connectors", index, "connection"),
+                       f"has no entry for environment '{env}'; name the Unity Catalog connection {name} ingests "
+                       f"through in {env}")
+        first_env: dict[str, str] = {}
+        for env, value in connection.items():
+            if env not in environments or not isinstance(value, str):
+                continue
+            named = _names_other_environment(value, env, [other for other in environments if other != env])
+            other = first_env.setdefault(value.lower(), env)
+            if named is not None:
+                yield (("connectors", index, "connection", env),
+                       f"'{value}' names environment '{named}'; each environment must use its own connection "
+                       f"(e.g. one that names '{env}')")
+            elif other != env and _workspace_key(environments[other]) != _workspace_key(environments[env]):
+                yield (("connectors", index, "connection", env),
+                       f"'{value}' is also connectors[{index}].connection.{other}, but {other} and {env} deploy to "
+                       f"different workspaces; give each environment its own connection, or {env} ingests with "
+                       f"{other}'s credentials")
+
+
+def _unique_destinations(connectors: tuple[Any, ...]) -> Iterator[Problem]:
+    """Two objects cannot land in one table: the pipeline fails on a destination table that already exists."""
+    first_use: dict[tuple[str, str], str] = {}
+    for index, connector in _managed(connectors):
+        objects = connector.get("objects")
+        for position, item in enumerate(objects if isinstance(objects, tuple) else ()):
+            if not isinstance(item, dict):
+                continue
+            schema = item.get("destination_schema", connector.get("destination_schema"))
+            table = item.get("destination_table", item.get("table"))
+            if not (isinstance(schema, str) and isinstance(table, str)):
+                continue
+            where = format_path(("connectors", index, "objects", position))
+            owner = first_use.setdefault((schema.lower(), table.lower()), where)
+            if owner != where:
+                yield (("connectors", index, "objects", position),
+                       f"lands in table '{schema}.{table}' like {owner}; set destination_table on one of them")
+
+
+def _acknowledgements_match(connectors: tuple[Any, ...]) -> Iterator[Problem]:
+    for index, connector in _managed(connectors):
+        connection = _mapping(connector, "connection")
+        for env, acknowledgement in _mapping(connector, "acknowledge_data_loss").items():
+            acknowledged = acknowledgement.get("connection") if isinstance(acknowledgement, dict) else None
+            current = connection.get(env)
+            if isinstance(acknowledged, str) and isinstance(current, str) and acknowledged != current:
+                yield (("connectors", index, "acknowledge_data_loss", env, "connection"),
+                       f"'{acknowledged}' is not connection.{env} ('{current}'); an acknowledgement covers one "
+                       f"change of connection: set it to '{current}' or remove it")
+
+
+def _replacements(connectors: tuple[Any, ...], environments: dict[str, Any], lock: Lock) -> Iterator[Problem]:
+    """Changes that replace or remove a managed ingestion pipeline an environment with protect_data has:
+    Databricks deletes every table a pipeline ingested when the pipeline is deleted."""
+    managed = {connector.get("name"): (index, connector) for index, connector in _managed(connectors)}
+    for env, pipelines in sorted(lock.pipelines.items()):
+        settings = environments.get(env)
+        if not isinstance(settings, dict) or settings.get("protect_data", True) is not True:
+            continue
+        for name, before in sorted(pipelines.items()):
+            if name not in managed:
+                yield (("connectors",),
+                       f"'{name}' was synthesized into {env} as a lakeflow_connect connector ({lock.file}) and is "
+                       f"no longer here; removing it deletes its pipeline and every table it ingested. Put it back, "
+                       f"or accept the loss by deleting its entry under pipelines.{env} in {lock.file} in the same "
+                       "change")
+                continue
+            index, connector = managed[name]
+            now = _mapping(connector, "connection").get(env)
+            acknowledgement = _mapping(connector, "acknowledge_data_loss").get(env)
+            acknowledged = isinstance(acknowledgement, dict) and acknowledgement.get("connection") == now
+            if isinstance(now, str) and now != before and not acknowledged:
+                yield (("connectors", index, "connection", env),
+                       f"changing '{before}' to '{now}' replaces the pipeline, and Databricks deletes every table "
+                       f"a pipeline ingested when it deletes the pipeline; keep '{before}', or accept the loss with "
+                       f"acknowledge_data_loss: {{{env}: {{connection: {now}, reason: <why>}}}}")

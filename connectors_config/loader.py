@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path
+from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 
 DEFAULT_CONFIG = "connectors.yaml"
@@ -44,6 +45,7 @@ def config_path_from_env() -> str:
 
 
 def load_config(path: str | os.PathLike[str]) -> PlatformConfig:
+    """The config at `path`, checked also against the lock file beside it (see `lockfile`)."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -51,10 +53,11 @@ def load_config(path: str | os.PathLike[str]) -> PlatformConfig:
         raise ConfigError(file, [ConfigProblem(0, "(file)", f"not found; create it or set {CONFIG_ENV_VAR}")]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(file, [ConfigProblem(0, "(file)", f"cannot be read: {error}")]) from None
-    return parse_config(text, file)
+    return parse_config(text, file, lock=read_lock(lock_path(path)))
 
 
-def parse_config(text: str, file: str = DEFAULT_CONFIG) -> PlatformConfig:
+def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None) -> PlatformConfig:
+    """The config in `text`; with `lock`, changes that would replace a pipeline holding data are errors."""
     document = _parse_yaml(text, file)
     lines: dict[tuple, int] = {}
     data = _plain(document, (), lines)
@@ -62,7 +65,7 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG) -> PlatformConfig:
         raise ConfigError(file, [ConfigProblem(1, "(top level)", "expected a mapping with 'environments' and 'connectors'")])
 
     problems = [ConfigProblem(_line_of(path, lines), format_path(path), message)
-                for path, message in checks.cross_field_problems(data)]
+                for path, message in checks.cross_field_problems(data, lock)]
     config = None
     try:
         config = PlatformConfig.model_validate(data)

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connectors_config.model import Backend, Compute, Connector, Environment, PlatformConfig, Retries, Workspace
+from connectors_config.model import (
+    Backend,
+    BatchConnector,
+    Compute,
+    Environment,
+    LakeflowConnectConnector,
+    PlatformConfig,
+    Retries,
+    Workspace,
+)
 
 
 @dataclass(frozen=True)
 class ResolvedConnector:
+    """A batch connector: its job runs the ingest and transform notebooks."""
+
     name: str
     schedule: str
     timezone: str
@@ -22,6 +33,51 @@ class ResolvedConnector:
     operator_groups: tuple[str, ...]  # may view, run and cancel the job (the team and the connector's owners)
     tags: tuple[tuple[str, str], ...]
     description: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedIngestedObject:
+    """One source table or schema, with its destination in the environment's catalog."""
+
+    kind: str  # 'table' or 'schema'
+    source: str  # the source table, or the source schema for kind 'schema'
+    source_schema: str | None  # kind 'table': the schema the table is in at the source
+    destination_schema: str
+    destination_table: str | None  # kind 'table': None keeps the source's name
+    scd_type: str | None
+    primary_keys: tuple[str, ...]
+    sequence_by: tuple[str, ...]
+    include_columns: tuple[str, ...]
+    exclude_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedManagedConnector:
+    """A lakeflow_connect connector: Databricks' managed connector ingests it, in a pipeline a job schedules."""
+
+    name: str
+    schedule: str
+    timezone: str
+    schedule_paused: bool
+    run_as: str
+    connection: str
+    destination_schema: str  # also where the pipeline keeps its event log
+    objects: tuple[ResolvedIngestedObject, ...]  # in the order of connectors.yaml
+    channel: str
+    development: bool
+    # False only where the environment does not protect data, or the config acknowledges the loss.
+    prevent_destroy: bool
+    data_loss_acknowledged: str | None  # the reason, where the config acknowledges replacing the pipeline
+    retries: Retries
+    timeout_seconds: int | None
+    notify_on_failure: tuple[str, ...]
+    operator_groups: tuple[str, ...]
+    tags: tuple[tuple[str, str], ...]
+    description: str | None
+
+    @property
+    def destination_schemas(self) -> tuple[str, ...]:
+        return tuple(sorted({self.destination_schema, *(o.destination_schema for o in self.objects)}))
 
 
 @dataclass(frozen=True)
@@ -39,11 +95,13 @@ class ResolvedEnvironment:
     silver_schema: str
     protect_data: bool
     backend: Backend | None
-    connectors: tuple[ResolvedConnector, ...]  # sorted by name
+    connectors: tuple[ResolvedConnector, ...]  # batch connectors, sorted by name
+    managed_connectors: tuple[ResolvedManagedConnector, ...]  # lakeflow_connect connectors, sorted by name
 
     @property
     def run_as_principals(self) -> tuple[str, ...]:
-        """Every identity a job of this environment runs as, each once."""
+        """Every identity a batch connector of this environment runs as, each once: the identities that read
+        secrets and notebooks and write bronze and silver (managed connectors need none of that)."""
         return tuple(sorted({self.run_as, *(c.run_as for c in self.connectors)}))
 
 
@@ -63,11 +121,66 @@ def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
         silver_schema=config.defaults.silver_schema,
         protect_data=env.protect_data,
         backend=env.backend,
-        connectors=tuple(_connector(config, env_name, env, c) for c in sorted(config.connectors, key=lambda c: c.name)),
+        connectors=tuple(_connector(config, env_name, env, c) for c in _sorted(config, BatchConnector)),
+        managed_connectors=tuple(_managed(config, env_name, env, c) for c in _sorted(config, LakeflowConnectConnector)),
     )
 
 
-def _connector(config: PlatformConfig, env_name: str, env: Environment, connector: Connector) -> ResolvedConnector:
+def _sorted(config: PlatformConfig, kind: type) -> list:
+    return sorted((c for c in config.connectors if isinstance(c, kind)), key=lambda c: c.name)
+
+
+def _operated(config: PlatformConfig, env_name: str, env: Environment,
+              connector: BatchConnector | LakeflowConnectConnector) -> dict:
+    """What both kinds of connector resolve alike: cadence, identity, alerts, operators, tags."""
+    extra_recipients = connector.notifications.on_failure if connector.notifications else ()
+    tags = {**env.tags, **connector.tags, "source": connector.name, "environment": env_name,
+            "managed_by": "connector-platform"}
+    return dict(
+        name=connector.name,
+        schedule=connector.schedule,
+        timezone=config.defaults.timezone,
+        schedule_paused=env.schedules_paused,
+        run_as=connector.run_as.get(env_name, env.run_as),
+        timeout_seconds=(connector.timeout_seconds if connector.timeout_seconds is not None
+                         else config.defaults.timeout_seconds),
+        notify_on_failure=tuple(sorted({*env.notifications.on_failure, *extra_recipients})),
+        operator_groups=tuple(sorted({env.team_group, *connector.owners} - {env.admin_group})),
+        tags=tuple(sorted(tags.items())),
+        description=connector.description,
+    )
+
+
+def _managed(config: PlatformConfig, env_name: str, env: Environment,
+             connector: LakeflowConnectConnector) -> ResolvedManagedConnector:
+    acknowledgement = connector.acknowledge_data_loss.get(env_name)
+    return ResolvedManagedConnector(
+        **_operated(config, env_name, env, connector),
+        connection=connector.connection[env_name],
+        destination_schema=connector.destination_schema,
+        objects=tuple(ResolvedIngestedObject(
+            kind="table" if item.table is not None else "schema",
+            source=item.table if item.table is not None else item.schema_,
+            source_schema=(item.source_schema or connector.source_schema) if item.table is not None else None,
+            destination_schema=item.destination_schema or connector.destination_schema,
+            destination_table=item.destination_table,
+            scd_type=item.scd_type,
+            primary_keys=item.primary_keys,
+            sequence_by=item.sequence_by,
+            include_columns=item.include_columns,
+            exclude_columns=item.exclude_columns,
+        ) for item in connector.objects),
+        channel=connector.channel,
+        development=env.development_mode,
+        prevent_destroy=env.protect_data and acknowledgement is None,
+        data_loss_acknowledged=acknowledgement.reason if acknowledgement is not None else None,
+        # The template's retries: a managed connector has no per-connector override (nothing of it is ours to
+        # tune but the cadence).
+        retries=config.defaults.retries,
+    )
+
+
+def _connector(config: PlatformConfig, env_name: str, env: Environment, connector: BatchConnector) -> ResolvedConnector:
     defaults = config.defaults
     retries = defaults.retries
     if connector.retries is not None:
@@ -75,21 +188,9 @@ def _connector(config: PlatformConfig, env_name: str, env: Environment, connecto
     compute = defaults.compute
     if connector.compute is not None:
         compute = compute.model_copy(update=connector.compute.model_dump(exclude_none=True))
-    extra_recipients = connector.notifications.on_failure if connector.notifications else ()
-    tags = {**env.tags, **connector.tags, "source": connector.name, "environment": env_name,
-            "managed_by": "connector-platform"}
     return ResolvedConnector(
-        name=connector.name,
-        schedule=connector.schedule,
-        timezone=defaults.timezone,
-        schedule_paused=env.schedules_paused,
-        run_as=connector.run_as.get(env_name, env.run_as),
+        **_operated(config, env_name, env, connector),
         secrets=tuple(sorted(set(connector.secrets))),
         retries=retries,
         compute=compute,
-        timeout_seconds=connector.timeout_seconds if connector.timeout_seconds is not None else defaults.timeout_seconds,
-        notify_on_failure=tuple(sorted({*env.notifications.on_failure, *extra_recipients})),
-        operator_groups=tuple(sorted({env.team_group, *connector.owners} - {env.admin_group})),
-        tags=tuple(sorted(tags.items())),
-        description=connector.description,
     )
