@@ -7,36 +7,25 @@ identical retries on both tasks; run as a service principal; one run at a time w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cdktf_cdktf_provider_databricks.job import (
-    Job,
-    JobEmailNotifications,
     JobJobCluster,
     JobJobClusterNewCluster,
     JobParameter,
-    JobQueue,
-    JobRunAs,
-    JobSchedule,
     JobTask,
     JobTaskDependsOn,
     JobTaskNotebookTask,
 )
-from cdktf_cdktf_provider_databricks.permissions import Permissions
 from constructs import Construct
 
-from constructs.principals import Principal
+from constructs.connector_operations import ConnectorOperationsProps, RetryPolicy, operated_job
+
+__all__ = ["ConnectorJob", "ConnectorJobProps", "JobClusterSpec", "RetryPolicy"]
 
 SHARED_CLUSTER_KEY = "shared"
 INGEST_TASK = "ingest"
 TRANSFORM_TASK = "transform"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int
-    min_retry_interval_millis: int
-    retry_on_timeout: bool
 
 
 @dataclass(frozen=True)
@@ -47,45 +36,17 @@ class JobClusterSpec:
     data_security_mode: str
 
 
-@dataclass(frozen=True)
-class ConnectorJobProps:
-    source_name: str
+@dataclass(frozen=True, kw_only=True)
+class ConnectorJobProps(ConnectorOperationsProps):
     target_catalog: str
-    quartz_cron_expression: str
-    timezone_id: str
-    run_as_service_principal: str  # application ID
     ingest_notebook_path: str
     transform_notebook_path: str
-    retries: RetryPolicy
     cluster: JobClusterSpec
-    notify_on_failure: tuple[str, ...]
-    admin_group: str  # may manage the job
-    operator_groups: tuple[str, ...]  # may view, run and cancel the job, not change it
-    # Safe by default: the schedule is written out PAUSED unless asked otherwise (the provider's default
-    # when pause_status is left out is UNPAUSED).
-    schedule_paused: bool = True
-    # Default: no per-task time limit.
-    timeout_seconds: int | None = None
     # Fixed notebook parameters beside the job parameters (e.g. which secret scope and names to read).
     task_parameters: tuple[tuple[str, str], ...] = ()
-    tags: tuple[tuple[str, str], ...] = ()
-    description: str | None = None
-    job_name: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "job_name", f"{self.source_name}-connector")
-        problems = [
-            f"{name} must not be empty" for name in
-            ("source_name", "target_catalog", "quartz_cron_expression", "timezone_id", "run_as_service_principal",
-             "ingest_notebook_path", "transform_notebook_path", "admin_group")
-            if not getattr(self, name)
-        ]
-        if not self.notify_on_failure:
-            problems.append("notify_on_failure must name at least one recipient, or failures go unnoticed")
-        if self.admin_group in self.operator_groups:
-            problems.append(f"operator_groups must not contain admin_group '{self.admin_group}'")
-        if problems:
-            raise ValueError(f"ConnectorJobProps for '{self.source_name}': " + "; ".join(problems))
+        self.validate("target_catalog", "ingest_notebook_path", "transform_notebook_path")
 
 
 class ConnectorJob(Construct):
@@ -94,20 +55,15 @@ class ConnectorJob(Construct):
     def __init__(self, scope: Construct, id: str, *, props: ConnectorJobProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.job = Job(
-            self, "job",
-            name=props.job_name,
-            description=props.description,
+        self.job, self.permissions = operated_job(
+            self, props,
+            tasks=[self._task(INGEST_TASK, props.ingest_notebook_path, depends_on=None),
+                   self._task(TRANSFORM_TASK, props.transform_notebook_path, depends_on=INGEST_TASK)],
             parameter=[
                 JobParameter(name="source_name", default=props.source_name),
                 JobParameter(name="target_catalog", default=props.target_catalog),
                 JobParameter(name="hwm_reset", default="false"),
             ],
-            schedule=JobSchedule(
-                quartz_cron_expression=props.quartz_cron_expression,
-                timezone_id=props.timezone_id,
-                pause_status="PAUSED" if props.schedule_paused else "UNPAUSED",
-            ),
             job_cluster=[JobJobCluster(
                 job_cluster_key=SHARED_CLUSTER_KEY,
                 new_cluster=JobJobClusterNewCluster(
@@ -117,19 +73,7 @@ class ConnectorJob(Construct):
                     data_security_mode=props.cluster.data_security_mode,
                 ),
             )],
-            # The provider stores tasks sorted by task_key; any other order is a permanent diff.
-            task=sorted([self._task(INGEST_TASK, props.ingest_notebook_path, depends_on=None),
-                         self._task(TRANSFORM_TASK, props.transform_notebook_path, depends_on=INGEST_TASK)],
-                        key=lambda task: task.task_key),
-            run_as=JobRunAs(service_principal_name=props.run_as_service_principal),
-            max_concurrent_runs=1,
-            queue=JobQueue(enabled=True),
-            email_notifications=JobEmailNotifications(on_failure=sorted(props.notify_on_failure)),
-            tags=dict(sorted(props.tags)),
         )
-        owners = [Principal.group(props.admin_group).access_control("CAN_MANAGE")]
-        operators = [Principal.group(g).access_control("CAN_MANAGE_RUN") for g in sorted(props.operator_groups)]
-        self.permissions = Permissions(self, "permissions", job_id=self.job.id, access_control=owners + operators)
 
     def _task(self, key: str, notebook_path: str, depends_on: str | None) -> JobTask:
         props = self.props
@@ -142,8 +86,5 @@ class ConnectorJob(Construct):
                 base_parameters=dict(sorted(props.task_parameters)) or None,
             ),
             job_cluster_key=SHARED_CLUSTER_KEY,
-            max_retries=props.retries.max_retries,
-            min_retry_interval_millis=props.retries.min_retry_interval_millis,
-            retry_on_timeout=props.retries.retry_on_timeout,
-            timeout_seconds=props.timeout_seconds,
+            **props.task_retries(),
         )
