@@ -19,6 +19,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 from connectors_config import ConfigError, PlatformConfig, config_path_from_env, load_config, resolve  # noqa: E402
+from connectors_config.lockfile import lock_of, lock_path, write_lock  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -56,15 +57,42 @@ def synth(config: PlatformConfig, outdir: str) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def record_lock(config: PlatformConfig, config_path: str) -> Path | None:
+    """Records what this synth gave the managed ingestion pipelines (see connectors_config.lockfile); returns
+    the lock file's path when it changed."""
+    path = lock_path(config_path)
+    lock = lock_of(config)
+    if not lock.pipelines and not path.exists():
+        return None  # no managed connectors, and never were: no file to commit
+    return path if write_lock(path, lock) else None
+
+
+def data_loss_notices(config: PlatformConfig) -> list[str]:
+    """Where an acknowledgement lifts prevent_destroy: said on every synth until it is removed."""
+    return [
+        f"warning: {connector.name} in {env}: prevent_destroy lifted, data loss acknowledged "
+        f"({acknowledgement.reason!r}); the next deploy may replace its pipeline and delete its tables. "
+        "Remove the acknowledgement once that deploy is done."
+        for connector in sorted(config.connectors, key=lambda c: c.name) if connector.kind == "lakeflow_connect"
+        for env, acknowledgement in sorted(connector.acknowledge_data_loss.items())
+    ]
+
+
 def main() -> int:
+    config_path = config_path_from_env()
     try:
-        config = load_config(config_path_from_env())
+        config = load_config(config_path)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return 1
     synth(config, DEFAULT_OUTDIR)
+    for notice in data_loss_notices(config):
+        print(notice, file=sys.stderr)
     print(f"synthesized {', '.join(sorted(config.environments))} with {len(config.connectors)} connector(s) "
           f"into {os.environ.get('CDKTF_OUTDIR') or DEFAULT_OUTDIR}/")
+    updated = record_lock(config, config_path)
+    if updated is not None:
+        print(f"updated {updated.name}: commit it with {Path(config_path).name}")
     return 0
 
 

@@ -1,4 +1,7 @@
-"""MedallionCatalog: the bronze and silver schemas in an environment's catalog, and the grants to use them.
+"""MedallionCatalog: the schemas connectors write in an environment's catalog, and every grant to use them.
+
+Bronze and silver for batch connectors; for managed (Lakeflow Connect) connectors, their destination schemas
+and USE_CONNECTION on the Unity Catalog connection they ingest through.
 
 Grants are per principal (`databricks_grant`), never the authoritative `databricks_grants`, which would
 silently revoke grants made outside this stack. Two `databricks_grant` for the same securable and principal
@@ -16,20 +19,29 @@ from cdktf_cdktf_provider_databricks.grant import Grant
 from cdktf_cdktf_provider_databricks.schema import Schema
 from constructs import Construct
 
-from constructs.principals import unique_slugs
+from constructs.principals import slug, unique_slugs
 
 # What a connector's run-as identity needs: ingest appends to bronze, transform reads bronze and merges
 # into silver; each creates its tables on first run.
 WRITER_SCHEMA_PRIVILEGES = ("CREATE_TABLE", "MODIFY", "SELECT", "USE_SCHEMA")
 READER_SCHEMA_PRIVILEGES = ("SELECT", "USE_SCHEMA")
 CATALOG_PRIVILEGES = ("USE_CATALOG",)
+# What a managed ingestion pipeline's run-as identity needs (Databricks' Lakeflow Connect requirements): create
+# its streaming tables in the destination schema, which it then owns, and use the connection.
+PIPELINE_SCHEMA_PRIVILEGES = ("CREATE_TABLE", "USE_SCHEMA")
+CONNECTION_PRIVILEGES = ("USE_CONNECTION",)
 
 
 @dataclass(frozen=True, order=True)
 class Securable:
-    kind: Literal["catalog", "schema"]
-    name: str  # full name: 'appsec_dev' or 'appsec_dev.bronze'
-    key: str  # role in this construct ('catalog', 'bronze', 'silver'): part of the grant's construct id
+    kind: Literal["catalog", "schema", "connection"]
+    name: str  # full name: 'appsec_dev', 'appsec_dev.bronze', or the connection's name
+    key: str  # role in this construct ('catalog', 'bronze', 'schema_servicenow'...): part of the grant's id
+
+    def grant_target(self) -> dict[str, str]:
+        """The databricks_grant argument that names this securable."""
+        return {"catalog": {"catalog": self.name}, "schema": {"schema": self.name},
+                "connection": {"foreign_connection": self.name}}[self.kind]
 
 
 @dataclass(frozen=True)
@@ -40,51 +52,92 @@ class PrivilegeRequest:
 
 
 @dataclass(frozen=True)
+class ManagedIngestionAccess:
+    """What one managed connector's pipeline needs to write."""
+
+    run_as: str  # the pipeline's run-as identity
+    connection: str  # exists already: created by an admin with the source's OAuth flow, never by this stack
+    destination_schemas: tuple[str, ...]  # schema names in the catalog; created here unless bronze or silver
+
+
+@dataclass(frozen=True)
 class MedallionCatalogProps:
     catalog: str  # exists already; owned by the metastore admins, not by this stack
     bronze_schema: str
     silver_schema: str
     # Identities that ingest and transform (each connector's run_as); repeats are merged.
     writers: tuple[str, ...]
-    # Group that may read silver (and nothing in bronze). Default: nobody beyond the writers.
+    # Group that may read silver and what managed connectors ingest (nothing in bronze). Default: nobody
+    # beyond the writers.
     readers_group: str | None = None
+    # Managed (Lakeflow Connect) connectors: their destination schemas and connection grants. Default: none.
+    managed_ingestion: tuple[ManagedIngestionAccess, ...] = ()
     # Safe by default: schemas carry prevent_destroy, so no plan can drop them with their tables.
     prevent_destroy: bool = True
 
 
 class MedallionCatalog(Construct):
-    """Construct ids: 'bronze', 'silver' (schemas), 'grant_<catalog|bronze|silver>_<principal>'."""
+    """Construct ids: 'bronze', 'silver', 'schema_<name>' (schemas), and
+    'grant_<catalog|bronze|silver|schema_<name>|connection_<name>>_<principal>' (grants)."""
 
     def __init__(self, scope: Construct, id: str, *, props: MedallionCatalogProps) -> None:
         super().__init__(scope, id)
+        self.catalog_name = props.catalog
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None
+        layers = {"bronze": props.bronze_schema, "silver": props.silver_schema}
+        landing = sorted({s for access in props.managed_ingestion for s in access.destination_schemas}
+                         - set(layers.values()))
+        keys = {name: key for key, name in layers.items()} | {name: f"schema_{slug(name)}" for name in landing}
         self.schemas = {
-            key: Schema(self, key, catalog_name=props.catalog, name=name, force_destroy=False, lifecycle=lifecycle,
-                        comment=f"{key.capitalize()} layer of the AppSec connectors; managed by connector-platform.")
-            for key, name in (("bronze", props.bronze_schema), ("silver", props.silver_schema))
+            keys[name]: Schema(self, keys[name], catalog_name=props.catalog, name=name, force_destroy=False,
+                               lifecycle=lifecycle, comment=_comment(keys[name], name))
+            for name in [*layers.values(), *landing]
         }
         catalog = Securable("catalog", props.catalog, "catalog")
-        bronze = Securable("schema", f"{props.catalog}.{props.bronze_schema}", "bronze")
-        silver = Securable("schema", f"{props.catalog}.{props.silver_schema}", "silver")
+
+        def schema(name: str) -> Securable:
+            return Securable("schema", f"{props.catalog}.{name}", keys[name])
+
+        bronze, silver = schema(props.bronze_schema), schema(props.silver_schema)
         requests = [request for writer in props.writers for request in (
             PrivilegeRequest(catalog, writer, CATALOG_PRIVILEGES),
             PrivilegeRequest(bronze, writer, WRITER_SCHEMA_PRIVILEGES),
             PrivilegeRequest(silver, writer, WRITER_SCHEMA_PRIVILEGES),
         )]
+        for access in props.managed_ingestion:
+            connection = Securable("connection", access.connection, f"connection_{slug(access.connection)}")
+            requests += [PrivilegeRequest(catalog, access.run_as, CATALOG_PRIVILEGES),
+                         PrivilegeRequest(connection, access.run_as, CONNECTION_PRIVILEGES)]
+            requests += [PrivilegeRequest(schema(name), access.run_as, PIPELINE_SCHEMA_PRIVILEGES)
+                         for name in access.destination_schemas]
         if props.readers_group:
-            requests += [PrivilegeRequest(catalog, props.readers_group, CATALOG_PRIVILEGES),
-                         PrivilegeRequest(silver, props.readers_group, READER_SCHEMA_PRIVILEGES)]
-        self.grants = self._grants(merge_privileges(requests))
+            readable = [silver, *(schema(name) for access in props.managed_ingestion
+                                  for name in access.destination_schemas)]
+            requests += [PrivilegeRequest(catalog, props.readers_group, CATALOG_PRIVILEGES)]
+            requests += [PrivilegeRequest(s, props.readers_group, READER_SCHEMA_PRIVILEGES) for s in readable]
+        self.grants: dict[tuple[Securable, str], Grant] = self._grants(merge_privileges(requests))
 
-    def _grants(self, merged: dict[tuple[Securable, str], tuple[str, ...]]) -> list[Grant]:
+    def grants_for(self, access: ManagedIngestionAccess) -> list[Grant]:
+        """The grants `access` asked for: what its pipeline must wait for."""
+        wanted = {self.catalog_name, access.connection, *(f"{self.catalog_name}.{s}" for s in access.destination_schemas)}
+        return [grant for (securable, principal), grant in sorted(self.grants.items(), key=lambda item: item[0])
+                if principal == access.run_as and securable.name in wanted]
+
+    def _grants(self, merged: dict[tuple[Securable, str], tuple[str, ...]]) -> dict[tuple[Securable, str], Grant]:
         slugs = unique_slugs([principal for _, principal in merged])
-        grants = []
+        grants = {}
         for (securable, principal), privileges in sorted(merged.items()):
-            target = {"catalog": securable.name} if securable.kind == "catalog" else {
-                "schema": securable.name, "depends_on": [self.schemas[securable.key]]}
-            grants.append(Grant(self, f"grant_{securable.key}_{slugs[principal]}", principal=principal,
-                                privileges=list(privileges), **target))
+            waits_for = [self.schemas[securable.key]] if securable.kind == "schema" else None
+            grants[(securable, principal)] = Grant(
+                self, f"grant_{securable.key}_{slugs[principal]}", principal=principal, privileges=list(privileges),
+                depends_on=waits_for, **securable.grant_target())
         return grants
+
+
+def _comment(key: str, name: str) -> str:
+    if key in ("bronze", "silver"):
+        return f"{key.capitalize()} layer of the AppSec connectors; managed by connector-platform."
+    return f"Tables ingested by Lakeflow Connect into {name}; managed by connector-platform."
 
 
 def merge_privileges(requests: list[PrivilegeRequest]) -> dict[tuple[Securable, str], tuple[str, ...]]:

@@ -12,9 +12,10 @@ from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, Terraform
 from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
 from constructs import Construct
 
-from connectors_config import ResolvedConnector, ResolvedEnvironment
+from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
-from constructs.medallion_catalog import MedallionCatalog, MedallionCatalogProps
+from constructs.connector_pipeline import ConnectorPipeline, ConnectorPipelineProps, IngestedObject
+from constructs.medallion_catalog import ManagedIngestionAccess, MedallionCatalog, MedallionCatalogProps
 from constructs.principals import Principal
 from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessProps
 from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps
@@ -51,39 +52,54 @@ class EnvironmentStack(TerraformStack):
             managers=(env.admin_group,),
             prevent_destroy=env.protect_data,
         ))
+        access = {connector.name: ManagedIngestionAccess(
+            run_as=connector.run_as, connection=connector.connection, destination_schemas=connector.destination_schemas,
+        ) for connector in env.managed_connectors}
         self.catalog = MedallionCatalog(self, "catalog", props=MedallionCatalogProps(
             catalog=env.catalog,
             bronze_schema=env.bronze_schema,
             silver_schema=env.silver_schema,
             writers=env.run_as_principals,
             readers_group=env.readers_group,
+            managed_ingestion=tuple(access.values()),
             prevent_destroy=env.protect_data,
         ))
+        # Construct ids are the connector names, whatever the kind: names are unique across kinds.
         self.connector_jobs = {
             connector.name: ConnectorJob(self, connector.name, props=self._job_props(env, connector))
             for connector in env.connectors
         }
+        self.connector_pipelines = {
+            connector.name: ConnectorPipeline(self, connector.name, props=self._pipeline_props(
+                env, connector, waits_for=tuple(self.catalog.grants_for(access[connector.name]))))
+            for connector in env.managed_connectors
+        }
 
     def _job_props(self, env: ResolvedEnvironment, connector: ResolvedConnector) -> ConnectorJobProps:
         return ConnectorJobProps(
-            source_name=connector.name,
+            **_operations(env, connector),
             target_catalog=env.catalog,
-            quartz_cron_expression=connector.schedule,
-            timezone_id=connector.timezone,
-            schedule_paused=connector.schedule_paused,
-            run_as_service_principal=connector.run_as,
             ingest_notebook_path=self.notebooks.notebook_path(INGEST_NOTEBOOK),
             transform_notebook_path=self.notebooks.notebook_path(TRANSFORM_NOTEBOOK),
-            retries=RetryPolicy(**connector.retries.model_dump()),
             cluster=JobClusterSpec(**connector.compute.model_dump()),
-            notify_on_failure=connector.notify_on_failure,
-            admin_group=env.admin_group,
-            operator_groups=connector.operator_groups,
-            timeout_seconds=connector.timeout_seconds,
             task_parameters=(("bronze_schema", env.bronze_schema), ("secret_names", ",".join(connector.secrets)),
                              ("secret_scope", env.secret_scope), ("silver_schema", env.silver_schema)),
-            tags=connector.tags,
-            description=connector.description,
+        )
+
+    @staticmethod
+    def _pipeline_props(env: ResolvedEnvironment, connector: ResolvedManagedConnector,
+                        waits_for: tuple) -> ConnectorPipelineProps:
+        return ConnectorPipelineProps(
+            **_operations(env, connector),
+            catalog=env.catalog,
+            connection_name=connector.connection,
+            event_log_schema=connector.destination_schema,
+            objects=tuple(IngestedObject(**vars(item)) for item in connector.objects),
+            development=connector.development,
+            channel=connector.channel,
+            prevent_destroy=connector.prevent_destroy,
+            # The first update must find its privileges (and, through them, its schemas) in place.
+            depends_on=waits_for,
         )
 
     def _backend(self, env: ResolvedEnvironment) -> None:
@@ -97,3 +113,21 @@ class EnvironmentStack(TerraformStack):
             S3Backend(self, **backend.s3.model_dump(exclude_none=True), encrypt=True)
         else:
             GcsBackend(self, **backend.gcs.model_dump())
+
+
+def _operations(env: ResolvedEnvironment, connector: ResolvedConnector | ResolvedManagedConnector) -> dict:
+    """The operating settings both kinds of connector pass to their job alike."""
+    return dict(
+        source_name=connector.name,
+        quartz_cron_expression=connector.schedule,
+        timezone_id=connector.timezone,
+        schedule_paused=connector.schedule_paused,
+        run_as_service_principal=connector.run_as,
+        retries=RetryPolicy(**connector.retries.model_dump()),
+        notify_on_failure=connector.notify_on_failure,
+        admin_group=env.admin_group,
+        operator_groups=connector.operator_groups,
+        timeout_seconds=connector.timeout_seconds,
+        tags=connector.tags,
+        description=connector.description,
+    )

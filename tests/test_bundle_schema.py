@@ -26,7 +26,8 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "da
 BUNDLE = "#/$defs/github.com/databricks/cli/bundle/config/"
 # Terraform-only arguments: lifecycle meta-arguments and provider options the bundle does not model.
 TERRAFORM_ONLY = {"lifecycle", "depends_on", "force_destroy"}
-TERRAFORM_TO_API = {"task": "tasks", "parameter": "parameters", "job_cluster": "job_clusters", "library": "libraries"}
+TERRAFORM_TO_API = {"task": "tasks", "parameter": "parameters", "job_cluster": "job_clusters", "library": "libraries",
+                    "notification": "notifications"}
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +60,25 @@ def principal_field(principal: str) -> str:
         return "group_name"
 
 
-def bundle_jobs(stack: dict) -> list[dict]:
-    permissions = {p["job_id"]: p["access_control"] for p in resources(stack, "databricks_permissions")
-                   if "job_id" in p}
-    jobs = []
-    for name, job in stack["resource"]["databricks_job"].items():
-        body = api_shape({k: v for k, v in job.items() if k != "//"})
+def with_permissions(stack: dict, resource_type: str, id_field: str) -> list[dict]:
+    """Each resource of the type in API shape, with its databricks_permissions as the bundle's `permissions`."""
+    permissions = {p[id_field]: p["access_control"] for p in resources(stack, "databricks_permissions")
+                   if id_field in p}
+    bodies = []
+    for name, item in sorted(stack["resource"][resource_type].items()):
+        body = api_shape({k: v for k, v in item.items() if k != "//"})
         body["permissions"] = [{("level" if k == "permission_level" else k): v for k, v in entry.items()}
-                               for entry in permissions[f"${{databricks_job.{name}.id}}"]]
-        jobs.append(body)
-    return jobs
+                               for entry in permissions[f"${{{resource_type}.{name}.id}}"]]
+        bodies.append(body)
+    return bodies
+
+
+def bundle_jobs(stack: dict) -> list[dict]:
+    return with_permissions(stack, "databricks_job", "job_id")
+
+
+def bundle_pipelines(stack: dict) -> list[dict]:
+    return with_permissions(stack, "databricks_pipeline", "pipeline_id")
 
 
 def bundle_schemas(stack: dict) -> list[dict]:
@@ -104,7 +114,7 @@ def errors(validator: Draft202012Validator, instance: dict) -> list[str]:
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_jobs_are_valid_bundle_jobs(stacks, validator_for, env):
     jobs = bundle_jobs(stacks[env])
-    assert len(jobs) == 3
+    assert len(jobs) == 4
     for job in jobs:
         assert errors(validator_for("resources.Job"), job) == []
 
@@ -112,10 +122,28 @@ def test_jobs_are_valid_bundle_jobs(stacks, validator_for, env):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_schemas_and_grants_are_valid_bundle_schemas(stacks, validator_for, env):
     schemas = bundle_schemas(stacks[env])
-    assert [s["name"] for s in schemas] == ["bronze", "silver"]
+    assert [s["name"] for s in schemas] == ["bronze", "servicenow", "silver"]
     for schema in schemas:
         assert schema["grants"], "every schema has grants"
         assert errors(validator_for("resources.Schema"), schema) == []
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_managed_ingestion_pipelines_are_valid_bundle_pipelines(stacks, validator_for, env):
+    [pipeline] = bundle_pipelines(stacks[env])
+    assert pipeline["ingestion_definition"]["objects"]
+    assert errors(validator_for("resources.Pipeline"), pipeline) == []
+
+
+def test_the_schema_check_catches_pipeline_mistakes(stacks, validator_for):
+    pipeline = copy.deepcopy(bundle_pipelines(stacks["dev"])[0])
+    pipeline["ingestion_definition"]["objects"][0]["table"]["table_configuration"]["scd_type"] = "SCD_TYPE_3"
+    pipeline["permissions"][0]["level"] = "CAN_MANAGE_RUN"  # a job level, not a pipeline one
+    found = errors(validator_for("resources.Pipeline"), pipeline)
+    assert "ingestion_definition/objects/0/table/table_configuration/scd_type: 'SCD_TYPE_3' is not one of " \
+           "['SCD_TYPE_1', 'SCD_TYPE_2', 'APPEND_ONLY']" in found
+    assert "permissions/0/level: 'CAN_MANAGE_RUN' is not one of ['CAN_MANAGE', 'IS_OWNER', 'CAN_RUN', 'CAN_VIEW']" \
+           in found
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

@@ -8,11 +8,13 @@ from connectors_config import CONFIG_ENV_VAR, config_path_from_env, parse_config
 from tests.test_config_errors import VALID, replace
 
 
-def test_sample_has_the_three_seed_connectors_and_both_environments(sample_config):
-    assert [c.name for c in sample_config.connectors] == ["github", "sonarqube", "cmdb"]
+def test_sample_has_the_seed_connectors_servicenow_and_both_environments(sample_config):
+    assert [(c.name, c.kind) for c in sample_config.connectors] == [
+        ("github", "batch"), ("sonarqube", "batch"), ("cmdb", "batch"), ("servicenow", "lakeflow_connect")]
     assert sorted(sample_config.environments) == ["dev", "prod"]
     assert {c.name: c.schedule for c in sample_config.connectors} == {
-        "github": "0 */15 * * * ?", "sonarqube": "0 0 */3 * * ?", "cmdb": "0 0 2 * * ?"}
+        "github": "0 */15 * * * ?", "sonarqube": "0 0 */3 * * ?", "cmdb": "0 0 2 * * ?",
+        "servicenow": "0 30 */6 * * ?"}
 
 
 def test_config_path_defaults_to_connectors_yaml_and_can_be_overridden(monkeypatch):

@@ -35,10 +35,10 @@ def test_every_resource_type_each_stack_holds(stacks):
         counts = {kind: len(items) for kind, items in stacks[env]["resource"].items()}
         assert counts == {
             "databricks_directory": 1, "databricks_notebook": 2, "databricks_workspace_file": 1,
-            "databricks_permissions": 4,  # folder + one per job
+            "databricks_permissions": 6,  # folder + one per job + the pipeline
             "databricks_secret_scope": 1, "databricks_secret_acl": 2,
-            "databricks_schema": 2, "databricks_grant": 3 if env == "dev" else 5,
-            "databricks_job": 3,
+            "databricks_schema": 3, "databricks_grant": 5 if env == "dev" else 8,
+            "databricks_job": 4, "databricks_pipeline": 1,
         }
 
 
@@ -67,15 +67,24 @@ def test_schedules_follow_the_environment(stacks, env, paused):
         "sonarqube-connector": {"quartz_cron_expression": "0 0 */3 * * ?", "timezone_id": "UTC",
                                 "pause_status": paused},
         "cmdb-connector": {"quartz_cron_expression": "0 0 2 * * ?", "timezone_id": "UTC", "pause_status": paused},
+        "servicenow-connector": {"quartz_cron_expression": "0 30 */6 * * ?", "timezone_id": "UTC",
+                                 "pause_status": paused},
     }
 
 
 @pytest.mark.parametrize(("env", "catalog", "sp"), [("dev", "appsec_dev", SP_DEV), ("prod", "appsec_prod", SP_PROD)])
 def test_jobs_target_the_environment_catalog_and_principal(stacks, env, catalog, sp):
-    for job in resources(stacks[env], "databricks_job"):
-        assert {p["name"]: p["default"] for p in job["parameter"]}["target_catalog"] == catalog
+    jobs = resources(stacks[env], "databricks_job")
+    for job in jobs:
         assert job["run_as"] == {"service_principal_name": sp}
         assert job["tags"]["environment"] == env
+    notebook_jobs = [job for job in jobs if "parameter" in job]
+    assert len(notebook_jobs) == 3
+    for job in notebook_jobs:
+        assert {p["name"]: p["default"] for p in job["parameter"]}["target_catalog"] == catalog
+    [pipeline] = resources(stacks[env], "databricks_pipeline")
+    assert pipeline["catalog"] == catalog
+    assert pipeline["run_as"] == {"service_principal_name": sp}
 
 
 def test_connector_overrides_apply_to_that_connector_only(stacks):
@@ -92,7 +101,8 @@ def test_jobs_run_the_uploaded_notebooks(stacks):
     notebooks = stacks["dev"]["resource"]["databricks_notebook"]
     ingest_id = next(name for name in notebooks if name.startswith("notebooks_ingest_entry_"))
     for job in resources(stacks["dev"], "databricks_job"):
-        assert job["task"][0]["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{ingest_id}.path}}"
+        if job["name"] != "servicenow-connector":
+            assert job["task"][0]["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{ingest_id}.path}}"
 
 
 def test_secret_acls_read_for_run_as_manage_for_admins(stacks):
@@ -110,7 +120,11 @@ def test_readers_group_only_where_configured(stacks):
 
 def test_data_bearing_resources_are_protected(stacks):
     for env in ("dev", "prod"):
-        assert resource(stacks[env], "databricks_schema", "catalog/bronze")["lifecycle"] == {"prevent_destroy": True}
+        for schema in ("bronze", "silver", "schema_servicenow"):
+            assert resource(stacks[env], "databricks_schema", f"catalog/{schema}")["lifecycle"] == {
+                "prevent_destroy": True}
+        assert resource(stacks[env], "databricks_pipeline", "servicenow/pipeline")["lifecycle"] == {
+            "prevent_destroy": True}
         assert resource(stacks[env], "databricks_secret_scope", "secrets/scope")["lifecycle"] == {
             "prevent_destroy": True}
 
@@ -122,3 +136,35 @@ def test_no_absolute_paths_or_secret_values_in_the_output(synthesized):
         assert '"/tmp' not in text and '"/home' not in text and '"/root' not in text
         for marker in ("dapi", "ghp_", "password", "-----BEGIN"):
             assert marker not in text, f"{marker} in {path.name}"
+
+
+@pytest.mark.parametrize(("env", "catalog", "connection", "development"), [
+    ("dev", "appsec_dev", "servicenow_dev", True), ("prod", "appsec_prod", "servicenow_prod", False)])
+def test_servicenow_is_a_managed_ingestion_pipeline_per_environment(stacks, env, catalog, connection, development):
+    pipeline = resource(stacks[env], "databricks_pipeline", "servicenow/pipeline")
+    assert pipeline["ingestion_definition"]["connection_name"] == connection
+    assert pipeline["development"] is development
+    assert (pipeline["serverless"], pipeline["continuous"], pipeline["channel"]) == (True, False, "CURRENT")
+    assert [(o["table"]["source_table"], o["table"]["destination_catalog"], o["table"]["destination_schema"])
+            for o in pipeline["ingestion_definition"]["objects"]] == [
+        ("incident", catalog, "servicenow"), ("cmdb_ci_appl", catalog, "servicenow"), ("sys_user", catalog, "servicenow")]
+    assert pipeline["ingestion_definition"]["objects"][0]["table"]["table_configuration"] == {
+        "scd_type": "SCD_TYPE_2", "primary_keys": ["sys_id"], "sequence_by": ["sys_updated_on"]}
+    job = resource(stacks[env], "databricks_job", "servicenow/job")
+    assert [task["pipeline_task"] for task in job["task"]] == [
+        {"pipeline_id": f"${{databricks_pipeline.{pipeline_id(stacks[env])}.id}}", "full_refresh": False}]
+
+
+def pipeline_id(stack: dict) -> str:
+    [name] = stack["resource"]["databricks_pipeline"]
+    return name
+
+
+def test_servicenow_grants_merge_with_the_batch_connectors(stacks):
+    grants = {(g.get("schema") or g.get("catalog") or g.get("foreign_connection"), g["principal"]): g["privileges"]
+              for g in resources(stacks["prod"], "databricks_grant")}
+    assert grants[("appsec_prod", SP_PROD)] == ["USE_CATALOG"]  # one grant, shared by all four connectors
+    assert grants[("servicenow_prod", SP_PROD)] == ["USE_CONNECTION"]
+    assert grants[("appsec_prod.servicenow", SP_PROD)] == ["CREATE_TABLE", "USE_SCHEMA"]
+    assert grants[("appsec_prod.servicenow", "appsec-analysts")] == ["SELECT", "USE_SCHEMA"]
+    assert ("appsec_prod.bronze", "appsec-analysts") not in grants

@@ -15,7 +15,7 @@ import pytest
 import main
 from tests.conftest import PROJECT_DIR
 
-APP_FILES = ["main.py", "connectors.yaml", "cdktf.json", "connectors_config", "constructs", "stacks", "notebooks"]
+APP_FILES = ["main.py", "connectors.yaml", "connectors.lock.json", "cdktf.json", "connectors_config", "constructs", "stacks", "notebooks"]
 
 
 def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
@@ -71,12 +71,13 @@ def test_synth_is_byte_identical_across_folders_and_hash_seeds(tmp_path, synthes
     for app, seed in ((first, "1"), (second, "4242")):
         result = run_main(app, PYTHONHASHSEED=seed)
         assert result.returncode == 0, result.stderr
-        assert result.stdout == "synthesized dev, prod with 3 connector(s) into cdktf.out/\n"
+        assert result.stdout == "synthesized dev, prod with 4 connector(s) into cdktf.out/\n"
     one, two = tree(first / "cdktf.out"), tree(second / "cdktf.out")
     assert sorted(one) == sorted(two)
     assert one == two
     assert one == tree(synthesized)  # and the same as the in-process synth the other tests read
     assert not [p for p in first.iterdir() if p.name.startswith(".cdktf.out")]  # no staging left behind
+    assert (first / "connectors.lock.json").read_bytes() == (PROJECT_DIR / "connectors.lock.json").read_bytes()
 
 
 def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, monkeypatch):

@@ -1,0 +1,103 @@
+"""How every connector's job is scheduled, retried, alerted and operated, whatever the kind of connector.
+
+A batch connector's job runs notebooks; a managed connector's job triggers its pipeline. Both take these
+settings from one props base and one builder, so the people who operate them see the same behaviour: the
+schedule written out PAUSED unless asked, run as a service principal, one run at a time with queueing,
+failure e-mails, tags, admins manage and operators run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_databricks.job import Job, JobEmailNotifications, JobQueue, JobRunAs, JobSchedule, JobTask
+from cdktf_cdktf_provider_databricks.permissions import Permissions
+from constructs import Construct
+
+from constructs.principals import Principal
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int
+    min_retry_interval_millis: int
+    retry_on_timeout: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorOperationsProps:
+    """The operating settings every connector's props extend."""
+
+    source_name: str
+    quartz_cron_expression: str
+    timezone_id: str
+    run_as_service_principal: str  # application ID
+    retries: RetryPolicy
+    notify_on_failure: tuple[str, ...]
+    admin_group: str  # may manage the job
+    operator_groups: tuple[str, ...]  # may view, run and cancel the job, not change it
+    # Safe by default: the schedule is written out PAUSED unless asked otherwise (the provider's default
+    # when pause_status is left out is UNPAUSED).
+    schedule_paused: bool = True
+    # Default: no per-task time limit.
+    timeout_seconds: int | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    description: str | None = None
+
+    @property
+    def job_name(self) -> str:
+        return f"{self.source_name}-connector"
+
+    def validate(self, *required: str, extra: Sequence[str] = ()) -> None:
+        """Raises one ValueError naming every problem: `required` adds the subclass's must-not-be-empty fields,
+        `extra` its own problems."""
+        problems = [
+            f"{name} must not be empty" for name in
+            ("source_name", *required, "quartz_cron_expression", "timezone_id", "run_as_service_principal",
+             "admin_group")
+            if not getattr(self, name)
+        ]
+        if not self.notify_on_failure:
+            problems.append("notify_on_failure must name at least one recipient, or failures go unnoticed")
+        if self.admin_group in self.operator_groups:
+            problems.append(f"operator_groups must not contain admin_group '{self.admin_group}'")
+        problems += extra
+        if problems:
+            raise ValueError(f"{type(self).__name__} for '{self.source_name}': " + "; ".join(problems))
+
+    def task_retries(self) -> dict:
+        """Keyword arguments every task of the job gets: the same retries and time limit."""
+        return dict(
+            max_retries=self.retries.max_retries,
+            min_retry_interval_millis=self.retries.min_retry_interval_millis,
+            retry_on_timeout=self.retries.retry_on_timeout,
+            timeout_seconds=self.timeout_seconds,
+        )
+
+
+def operated_job(scope: Construct, props: ConnectorOperationsProps, tasks: Sequence[JobTask],
+                 **job_settings) -> tuple[Job, Permissions]:
+    """The connector's job (construct id 'job') and its permissions ('permissions')."""
+    job = Job(
+        scope, "job",
+        name=props.job_name,
+        description=props.description,
+        schedule=JobSchedule(
+            quartz_cron_expression=props.quartz_cron_expression,
+            timezone_id=props.timezone_id,
+            pause_status="PAUSED" if props.schedule_paused else "UNPAUSED",
+        ),
+        # The provider stores tasks sorted by task_key; any other order is a permanent diff.
+        task=sorted(tasks, key=lambda task: task.task_key),
+        run_as=JobRunAs(service_principal_name=props.run_as_service_principal),
+        max_concurrent_runs=1,
+        queue=JobQueue(enabled=True),
+        email_notifications=JobEmailNotifications(on_failure=sorted(props.notify_on_failure)),
+        tags=dict(sorted(props.tags)),
+        **job_settings,
+    )
+    owners = [Principal.group(props.admin_group).access_control("CAN_MANAGE")]
+    operators = [Principal.group(g).access_control("CAN_MANAGE_RUN") for g in sorted(props.operator_groups)]
+    permissions = Permissions(scope, "permissions", job_id=job.id, access_control=owners + operators)
+    return job, permissions
