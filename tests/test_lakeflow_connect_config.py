@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors_config import parse_config, resolve
+from connectors_config import ConfigError, parse_config, resolve
 from connectors_config.lockfile import Lock, lock_of, lock_path, read_lock
 from tests.test_config_errors import VALID, errors_of
 
@@ -196,7 +196,7 @@ def test_an_acknowledgement_must_name_the_current_connection():
 
 def test_changing_a_protected_connection_is_an_error_at_synth():
     text = managed("      prod: servicenow_prod\n", "      prod: servicenow_prod_v2\n")
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ConfigError) as raised:
         parse_config(text, "connectors.yaml", lock=lock(prod={"servicenow": "servicenow_prod"}))
     assert [p.render("connectors.yaml") for p in raised.value.problems] == [
         "connectors.yaml:35: connectors[2].connection.prod: changing 'servicenow_prod' to 'servicenow_prod_v2' "
@@ -226,7 +226,7 @@ def test_unprotected_environments_may_change_their_connection():
 
 
 def test_removing_a_protected_pipeline_is_an_error_at_synth():
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ConfigError) as raised:
         parse_config(VALID, "connectors.yaml", lock=Lock({"prod": {"servicenow": "servicenow_prod"}}))
     assert [p.render("connectors.yaml") for p in raised.value.problems] == [
         "connectors.yaml:22: connectors: 'servicenow' was synthesized into prod as a lakeflow_connect connector "
@@ -250,7 +250,7 @@ def test_the_lock_records_each_environment_connection(tmp_path):
 def test_an_unreadable_lock_is_an_error_not_an_empty_guard(tmp_path):
     path = tmp_path / "connectors.lock.json"
     path.write_text('{"pipelines": {"prod": ["servicenow"]}}')
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(ConfigError) as raised:
         read_lock(path)
     assert raised.value.render().splitlines()[1] == (
         f"  {path}: (file): is not a lock file synth can read (AttributeError: 'list' object has no attribute "

@@ -110,3 +110,48 @@ def test_cdktf_cli_synth_gives_the_same_stacks(tmp_path, synthesized):
     cli_tree, direct = tree(tmp_path / "out"), tree(synthesized)
     assert sorted(cli_tree) == sorted(direct)
     assert cli_tree == direct
+
+
+def test_the_lock_is_written_on_change_only_and_never_without_managed_connectors(tmp_path):
+    from connectors_config import parse_config
+    from tests.test_lakeflow_connect_config import MANAGED, VALID
+
+    config_path = tmp_path / "connectors.yaml"
+    assert main.record_lock(parse_config(VALID), str(config_path)) is None
+    assert not (tmp_path / "connectors.lock.json").exists()
+    assert main.record_lock(parse_config(MANAGED), str(config_path)) == tmp_path / "connectors.lock.json"
+    written = (tmp_path / "connectors.lock.json").read_bytes()
+    assert main.record_lock(parse_config(MANAGED), str(config_path)) is None
+    assert (tmp_path / "connectors.lock.json").read_bytes() == written
+    assert [p.name for p in tmp_path.iterdir()] == ["connectors.lock.json"]  # no temporary file left
+
+
+def test_an_acknowledged_data_loss_is_announced_on_every_synth():
+    from connectors_config import parse_config
+    from tests.test_lakeflow_connect_config import ACKNOWLEDGED, managed
+
+    assert main.data_loss_notices(parse_config(managed(*ACKNOWLEDGED))) == [
+        "warning: servicenow in prod: prevent_destroy lifted, data loss acknowledged ('SEC-1234 new OAuth app; "
+        "tables re-ingested in full'); the next deploy may replace its pipeline and delete its tables. Remove the "
+        "acknowledgement once that deploy is done."
+    ]
+
+
+@pytest.mark.slow
+def test_replacing_a_protected_pipeline_stops_the_synth_and_keeps_the_lock(tmp_path):
+    app = copy_app(tmp_path / "app")
+    sample = (app / "connectors.yaml").read_text()
+    (app / "connectors.yaml").write_text(sample.replace("prod: servicenow_prod", "prod: servicenow_prod_v2"))
+    lock_before = (app / "connectors.lock.json").read_bytes()
+    result = run_main(app)
+    assert result.returncode == 1
+    line = line_of(sample, "prod: servicenow_prod")
+    assert result.stderr.splitlines() == [
+        "connectors.yaml: 1 error; nothing was synthesized.",
+        f"  connectors.yaml:{line}: connectors[3].connection.prod: changing 'servicenow_prod' to "
+        "'servicenow_prod_v2' replaces the pipeline, and Databricks deletes every table a pipeline ingested when "
+        "it deletes the pipeline; keep 'servicenow_prod', or accept the loss with acknowledge_data_loss: {prod: "
+        "{connection: servicenow_prod_v2, reason: <why>}}",
+    ]
+    assert (app / "connectors.lock.json").read_bytes() == lock_before
+    assert not (app / "cdktf.out").exists()

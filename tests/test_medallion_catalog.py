@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from constructs.medallion_catalog import (
+    ManagedIngestionAccess,
     MedallionCatalog,
     MedallionCatalogProps,
     PrivilegeRequest,
@@ -23,7 +24,7 @@ def synth(**overrides) -> dict:
 
 
 def grants_by_target(result: dict) -> dict[tuple[str, str], list[str]]:
-    return {(g.get("catalog") or g["schema"], g["principal"]): g["privileges"]
+    return {(g.get("catalog") or g.get("schema") or g["foreign_connection"], g["principal"]): g["privileges"]
             for g in resources(result, "databricks_grant")}
 
 
@@ -75,3 +76,44 @@ def test_merge_unions_and_sorts_privileges():
 
 def test_unprotected_schemas_have_no_lifecycle():
     assert "lifecycle" not in resource(synth(prevent_destroy=False), "databricks_schema", "catalog/bronze")
+
+
+SERVICENOW = ManagedIngestionAccess(run_as=SP_B, connection="servicenow_dev", destination_schemas=("servicenow",))
+
+
+def test_managed_ingestion_gets_its_schema_and_exactly_what_the_pipeline_needs():
+    result = synth(managed_ingestion=(SERVICENOW,), readers_group="appsec-analysts")
+    schema = resource(result, "databricks_schema", "catalog/schema_servicenow")
+    assert (schema["name"], schema["force_destroy"], schema["lifecycle"]) == (
+        "servicenow", False, {"prevent_destroy": True})
+    grants = grants_by_target(result)
+    assert grants[("appsec_dev", SP_B)] == ["USE_CATALOG"]
+    assert grants[("appsec_dev.servicenow", SP_B)] == ["CREATE_TABLE", "USE_SCHEMA"]
+    assert grants[("appsec_dev.servicenow", "appsec-analysts")] == ["SELECT", "USE_SCHEMA"]
+    assert ("appsec_dev.bronze", SP_B) not in grants  # a managed connector writes only its own schemas
+    connection = resource(result, "databricks_grant",
+                          f"catalog/grant_connection_servicenow_dev_{SP_B.replace('-', '_')}")
+    assert connection == {"foreign_connection": "servicenow_dev", "principal": SP_B,
+                          "privileges": ["USE_CONNECTION"]}
+
+
+def test_managed_ingestion_into_bronze_merges_with_the_batch_writers_grant():
+    into_bronze = ManagedIngestionAccess(run_as=SP_A, connection="servicenow_dev", destination_schemas=("bronze",))
+    result = synth(managed_ingestion=(into_bronze,))
+    assert [s["name"] for s in resources(result, "databricks_schema")] == ["bronze", "silver"]
+    assert grants_by_target(result)[("appsec_dev.bronze", SP_A)] == ["CREATE_TABLE", "MODIFY", "SELECT", "USE_SCHEMA"]
+
+
+def test_a_pipeline_waits_for_its_own_grants_only():
+    props = MedallionCatalogProps(catalog="appsec_dev", bronze_schema="bronze", silver_schema="silver",
+                                  writers=(SP_A,), managed_ingestion=(SERVICENOW,))
+    found = {}
+
+    def build(stack):
+        catalog = MedallionCatalog(stack, "catalog", props=props)
+        found["ids"] = sorted(grant.node.id for grant in catalog.grants_for(SERVICENOW))
+
+    synth_construct(build)
+    slug = SP_B.replace("-", "_")
+    assert found["ids"] == [f"grant_catalog_{slug}", f"grant_connection_servicenow_dev_{slug}",
+                            f"grant_schema_servicenow_{slug}"]
