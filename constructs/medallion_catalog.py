@@ -119,7 +119,8 @@ class MedallionCatalog(Construct):
 
     def grants_for(self, access: ManagedIngestionAccess) -> list[Grant]:
         """The grants `access` asked for: what its pipeline must wait for."""
-        wanted = {self.catalog_name, access.connection, *(f"{self.catalog_name}.{s}" for s in access.destination_schemas)}
+        schemas = {f"{self.catalog_name}.{name}" for name in access.destination_schemas}
+        wanted = {self.catalog_name, access.connection, *schemas}
         return [grant for (securable, principal), grant in sorted(self.grants.items(), key=lambda item: item[0])
                 if principal == access.run_as and securable.name in wanted]
 

@@ -147,7 +147,8 @@ def test_servicenow_is_a_managed_ingestion_pipeline_per_environment(stacks, env,
     assert (pipeline["serverless"], pipeline["continuous"], pipeline["channel"]) == (True, False, "CURRENT")
     assert [(o["table"]["source_table"], o["table"]["destination_catalog"], o["table"]["destination_schema"])
             for o in pipeline["ingestion_definition"]["objects"]] == [
-        ("incident", catalog, "servicenow"), ("cmdb_ci_appl", catalog, "servicenow"), ("sys_user", catalog, "servicenow")]
+        ("incident", catalog, "servicenow"), ("cmdb_ci_appl", catalog, "servicenow"),
+        ("sys_user", catalog, "servicenow")]
     assert pipeline["ingestion_definition"]["objects"][0]["table"]["table_configuration"] == {
         "scd_type": "SCD_TYPE_2", "primary_keys": ["sys_id"], "sequence_by": ["sys_updated_on"]}
     job = resource(stacks[env], "databricks_job", "servicenow/job")

@@ -15,7 +15,8 @@ import pytest
 import main
 from tests.conftest import PROJECT_DIR
 
-APP_FILES = ["main.py", "connectors.yaml", "connectors.lock.json", "cdktf.json", "connectors_config", "constructs", "stacks", "notebooks"]
+APP_FILES = ["main.py", "connectors.yaml", "connectors.lock.json", "cdktf.json", "connectors_config", "constructs",
+             "stacks", "notebooks"]
 
 
 def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
