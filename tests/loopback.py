@@ -1,0 +1,85 @@
+"""A real HTTP server on 127.0.0.1 that replays scripted responses: the stand-in for a source's API (GitHub,
+SonarQube, a CMDB) or the workspace edge. Each request takes the next scripted reply for its path; every
+request is recorded with its headers so tests can check what a client sent."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout test) leaves the late reply with a broken pipe: expected here.
+        pass
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # JSON-serialised unless bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (timeouts)
+    drop: bool = False  # close the connection without answering (connection reset)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str  # with query string
+    headers: dict[str, str]
+
+
+class LoopbackServer:
+    def __init__(self) -> None:
+        self.script: dict[str, deque[Reply]] = defaultdict(deque)
+        self.requests: list[Recorded] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                server.requests.append(Recorded("GET", self.path, dict(self.headers.items())))
+                route = self.path.split("?")[0]
+                queue = server.script.get(route)
+                reply = queue.popleft() if queue else Reply(404, {"message": f"no scripted reply for {route}"})
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                payload = reply.body if isinstance(reply.body, bytes) else (
+                    b"" if reply.body is None else json.dumps(reply.body).encode())
+                self.send_response(reply.status)
+                for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+                pass
+
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        # A short poll interval: shutdown() waits for the next poll.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+
+    def reply(self, path: str, *replies: Reply) -> None:
+        self.script[path].extend(replies)
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
