@@ -71,10 +71,12 @@ def data_loss_notices(config: PlatformConfig) -> list[str]:
     """Where an acknowledgement lifts prevent_destroy: said on every synth until it is removed."""
     return [
         f"warning: {connector.name} in {env}: prevent_destroy lifted, data loss acknowledged "
-        f"({acknowledgement.reason!r}); the next deploy may replace its pipeline and delete its tables. "
+        f"({connector.data_loss_acknowledged!r}); the next deploy may replace its pipeline and delete its tables. "
         "Remove the acknowledgement once that deploy is done."
-        for connector in sorted(config.connectors, key=lambda c: c.name) if connector.kind == "lakeflow_connect"
-        for env, acknowledgement in sorted(connector.acknowledge_data_loss.items())
+        for connector, env in sorted(((c, env) for env in config.environments
+                                      for c in resolve(config, env).managed_connectors
+                                      if c.data_loss_acknowledged is not None),
+                                     key=lambda pair: (pair[0].name, pair[1]))
     ]
 
 

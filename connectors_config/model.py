@@ -299,11 +299,6 @@ class IngestedObject(TableOptions):
                 )
         return self
 
-    @property
-    def destination_name(self) -> str | None:
-        """The destination table's name (None for a whole schema, whose table names come from the source)."""
-        return self.destination_table or self.table
-
 
 class DataLossAcknowledgement(StrictModel):
     """Consent to replace a managed ingestion pipeline, which deletes the tables it ingested."""
