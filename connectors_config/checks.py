@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors_config.errors import Path, format_path
 from connectors_config.lockfile import Lock
+from connectors_config.sources import available_sources, source_spec
 
 Problem = tuple[Path, str]
 
@@ -29,6 +30,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_environments_stay_apart(environments),
         *_connections(connectors, environments),
         *_unique_destinations(connectors),
+        *_sources(connectors),
         *_acknowledgements_match(connectors),
         *(_replacements(connectors, environments, lock) if lock is not None else ()),
     ]
@@ -44,6 +46,48 @@ def _managed(connectors: tuple[Any, ...]) -> Iterator[tuple[int, dict[str, Any]]
 def _mapping(connector: dict[str, Any], key: str) -> dict[str, Any]:
     value = connector.get(key)
     return value if isinstance(value, dict) else {}
+
+
+def _batch(connectors: tuple[Any, ...]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The batch connectors with a usable name, with their index."""
+    for index, connector in enumerate(connectors):
+        if (isinstance(connector, dict) and connector.get("kind", "batch") == "batch"
+                and isinstance(connector.get("name"), str)):
+            yield index, connector
+
+
+def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
+    """Each batch connector runs a source that exists, with the settings and secrets that source declares."""
+    for index, connector in _batch(connectors):
+        name = connector["name"]
+        source = connector.get("source", name)
+        if not isinstance(source, str):
+            continue  # the model reports it
+        if source not in available_sources():
+            field = "source" if "source" in connector else "name"
+            yield (("connectors", index, field),
+                   f"no source '{source}' in notebooks/ (sources: {', '.join(available_sources())}); "
+                   + ("set `source:` to one of them" if field == "name" else "use one of them")
+                   + " or add notebooks/source_<name>.py")
+            continue
+        spec = source_spec(source)
+        settings = connector.get("settings", {})
+        if isinstance(settings, dict):
+            for setting, problem in spec.problems(settings).items():
+                yield ("connectors", index, "settings", setting), problem
+        declared = connector.get("secrets", ())
+        if not isinstance(declared, tuple) or not all(isinstance(item, str) for item in declared):
+            continue
+        expected = spec.secret_names(name)
+        for role, secret in zip(spec.secrets, expected):
+            if secret not in declared:
+                yield (("connectors", index, "secrets"),
+                       f"source '{source}' reads its {role} from the secret '{secret}'; add '{secret}' to secrets")
+        for position, secret in enumerate(declared):
+            if secret not in expected:
+                reads = ", ".join(expected) or "no secrets"
+                yield (("connectors", index, "secrets", position),
+                       f"'{secret}' is not read by source '{source}' (it reads: {reads}); remove it")
 
 
 def _unique_connector_names(connectors: tuple[Any, ...]) -> Iterator[Problem]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
-from typing import Annotated, Literal
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -62,6 +64,23 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _instant(value: object) -> datetime:
+    """A point in time with its zone: YAML timestamps ('2024-01-01T00:00:00Z'), dates (midnight UTC) or ISO text."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise PydanticCustomError("instant", "{value} has no time zone; write it in UTC with a Z, e.g. "
+                                      "2024-01-01T00:00:00Z", {"value": value.isoformat()})
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise PydanticCustomError("instant", "is not a point in time; write e.g. 2024-01-01T00:00:00Z or 2024-01-01", {})
+
+
 CatalogName = Annotated[str, _rule("catalog name", lambda v: names.identifier_problem(v, "appsec_dev"))]
 SchemaName = Annotated[str, _rule("schema name", lambda v: names.identifier_problem(v, "bronze"))]
 SourceName = Annotated[str, _rule("connector name", lambda v: names.identifier_problem(v, "github"))]
@@ -82,6 +101,7 @@ TableName = Annotated[str, _rule("table name", lambda v: names.identifier_proble
 SourceObjectName = Annotated[str, _rule("source name", names.source_object_problem)]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
+Instant = Annotated[datetime, BeforeValidator(_instant)]
 Tags = dict[TagKey, Annotated[str, Field(max_length=255)]]
 
 
@@ -236,7 +256,15 @@ class BatchConnector(_ConnectorBase):
     """A connector this project runs: the ingest and transform notebooks of the connector job template."""
 
     kind: Literal["batch"]
+    # The source code it runs, notebooks/source_<source>.py; default: the source named like the connector.
+    source: SourceName | None = None
+    # The source's non-secret settings (base URL, organisation, projects...); synth checks them against the
+    # source's declared settings, and the job hands them to the notebooks.
+    settings: dict[str, Any] = {}
+    # The secrets (names, in the environment's scope) the source reads: '<connector>-<role>' per credential role.
     secrets: tuple[SecretName, ...] = ()
+    # Where the first run and every hwm_reset backfill start; default: everything the source has.
+    initial_mark: Instant | None = None
     retries: RetriesOverride | None = None
     compute: ComputeOverride | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from connectors_config.model import (
@@ -26,6 +27,9 @@ class ResolvedConnector:
     timezone: str
     schedule_paused: bool
     run_as: str
+    source: str  # the source code it runs: notebooks/source_<source>.py
+    settings_json: str  # the source's non-secret settings, as canonical JSON for a notebook parameter
+    initial_mark: str  # ISO 8601 UTC ('2024-01-01T00:00:00Z'); '' for the source's whole history
     secrets: tuple[str, ...]
     retries: Retries
     compute: Compute
@@ -187,6 +191,9 @@ def _connector(config: PlatformConfig, env_name: str, env: Environment, connecto
         compute = compute.model_copy(update=connector.compute.model_dump(exclude_none=True))
     return ResolvedConnector(
         **_operated(config, env_name, env, connector),
+        source=connector.source or connector.name,
+        settings_json=json.dumps(connector.settings, sort_keys=True, separators=(",", ":")),
+        initial_mark=connector.initial_mark.strftime("%Y-%m-%dT%H:%M:%SZ") if connector.initial_mark else "",
         secrets=tuple(sorted(set(connector.secrets))),
         retries=retries,
         compute=compute,

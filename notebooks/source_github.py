@@ -10,29 +10,24 @@ harmless, while skipping would lose a record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from source_http import SourceHttp
+from connector_http import HttpPolicy, SourceHttp
+from connector_source import Setting, SilverColumn, SourceRecord, SourceSpec, parse_timestamp
 
 # entity -> (path under the organisation, extra query parameters)
 ENDPOINTS: dict[str, tuple[str, dict[str, str]]] = {
     "repositories": ("repos", {"type": "all", "sort": "updated", "direction": "desc"}),
     "code_scanning_alerts": ("code-scanning/alerts", {"sort": "updated", "direction": "desc"}),
     "dependabot_alerts": ("dependabot/alerts", {"sort": "updated", "direction": "desc"}),
-    "secret_scanning_alerts": ("secret-scanning/alerts", {"sort": "updated", "direction": "desc"}),
+    # hide_secret: the leaked secret itself must never land in bronze.
+    "secret_scanning_alerts": ("secret-scanning/alerts", {"sort": "updated", "direction": "desc",
+                                                          "hide_secret": "true"}),
 }
 PAGE_SIZE = 100  # GitHub's maximum per_page
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    entity: str
-    key: str  # unique within the entity
-    updated_at: datetime  # the record's own last change, timezone-aware
-    payload: dict[str, Any]  # the record as the source returned it
+API_VERSION = "2022-11-28"
 
 
 class GitHubSource:
@@ -67,6 +62,72 @@ def record_key(entity: str, item: dict[str, Any]) -> str:
     return f"{item['repository']['full_name']}#{item['number']}"
 
 
-def parse_timestamp(value: str) -> datetime:
-    """GitHub's ISO 8601 timestamps ('2026-11-20T08:15:00Z'), timezone-aware."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def connect(settings: Mapping[str, Any], credentials: Mapping[str, str], *, policy: HttpPolicy,
+            sleep: Callable[[float], None]) -> GitHubSource:
+    headers = {"Authorization": f"Bearer {credentials['token']}", "Accept": "application/vnd.github+json",
+               "X-GitHub-Api-Version": API_VERSION}
+    return GitHubSource(SourceHttp(settings["base_url"], headers, policy=policy, sleep=sleep),
+                        settings["organisation"])
+
+
+def _alert(*extra: SilverColumn) -> tuple[SilverColumn, ...]:
+    return (SilverColumn("number", "BIGINT", "$.number"),
+            SilverColumn("repository", "STRING", "$.repository.full_name"),
+            SilverColumn("state", "STRING", "$.state"),
+            *extra,
+            SilverColumn("html_url", "STRING", "$.html_url"),
+            SilverColumn("created_at", "TIMESTAMP", "$.created_at"),
+            SilverColumn("updated_at", "TIMESTAMP", "$.updated_at"))
+
+
+SILVER: dict[str, tuple[SilverColumn, ...]] = {
+    "repositories": (
+        SilverColumn("id", "BIGINT", "$.id"),
+        SilverColumn("full_name", "STRING", "$.full_name"),
+        SilverColumn("visibility", "STRING", "$.visibility"),
+        SilverColumn("archived", "BOOLEAN", "$.archived"),
+        SilverColumn("default_branch", "STRING", "$.default_branch"),
+        SilverColumn("html_url", "STRING", "$.html_url"),
+        SilverColumn("pushed_at", "TIMESTAMP", "$.pushed_at"),
+        SilverColumn("updated_at", "TIMESTAMP", "$.updated_at"),
+    ),
+    "code_scanning_alerts": _alert(
+        SilverColumn("rule_id", "STRING", "$.rule.id"),
+        SilverColumn("severity", "STRING", "$.rule.security_severity_level"),
+        SilverColumn("tool", "STRING", "$.tool.name"),
+        SilverColumn("path", "STRING", "$.most_recent_instance.location.path"),
+        SilverColumn("fixed_at", "TIMESTAMP", "$.fixed_at"),
+        SilverColumn("dismissed_at", "TIMESTAMP", "$.dismissed_at"),
+    ),
+    "dependabot_alerts": _alert(
+        SilverColumn("severity", "STRING", "$.security_advisory.severity"),
+        SilverColumn("ghsa_id", "STRING", "$.security_advisory.ghsa_id"),
+        SilverColumn("cve_id", "STRING", "$.security_advisory.cve_id"),
+        SilverColumn("package", "STRING", "$.dependency.package.name"),
+        SilverColumn("ecosystem", "STRING", "$.dependency.package.ecosystem"),
+        SilverColumn("manifest_path", "STRING", "$.dependency.manifest_path"),
+        SilverColumn("fixed_at", "TIMESTAMP", "$.fixed_at"),
+        SilverColumn("dismissed_at", "TIMESTAMP", "$.dismissed_at"),
+    ),
+    "secret_scanning_alerts": _alert(
+        SilverColumn("secret_type", "STRING", "$.secret_type"),
+        SilverColumn("resolution", "STRING", "$.resolution"),
+        SilverColumn("resolved_at", "TIMESTAMP", "$.resolved_at"),
+        SilverColumn("push_protection_bypassed", "BOOLEAN", "$.push_protection_bypassed"),
+    ),
+}
+
+SPEC = SourceSpec(
+    name="github",
+    description="A GitHub organisation's repositories and security alerts (code scanning, Dependabot, secret "
+                "scanning).",
+    entities=GitHubSource.entities,
+    connect=connect,
+    silver=lambda settings: SILVER,
+    settings={
+        "organisation": Setting("the organisation's login, as in https://github.com/<organisation>", required=True),
+        "base_url": Setting("the REST API root (GitHub Enterprise Server: https://<host>/api/v3)",
+                            default="https://api.github.com"),
+    },
+    secrets=("token",),  # a fine-grained token with read access to the organisation's repositories and alerts
+)

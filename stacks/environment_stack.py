@@ -82,8 +82,17 @@ class EnvironmentStack(TerraformStack):
             ingest_notebook_path=self.notebooks.notebook_path(INGEST_NOTEBOOK),
             transform_notebook_path=self.notebooks.notebook_path(TRANSFORM_NOTEBOOK),
             cluster=JobClusterSpec(**connector.compute.model_dump()),
-            task_parameters=(("bronze_schema", env.bronze_schema), ("secret_names", ",".join(connector.secrets)),
-                             ("secret_scope", env.secret_scope), ("silver_schema", env.silver_schema)),
+            task_parameters=(
+                ("bronze_schema", env.bronze_schema),
+                ("initial_mark", connector.initial_mark),
+                # A dynamic value reference: the run's id, recorded with every bronze row and state change.
+                ("job_run_id", "{{job.run_id}}"),
+                ("secret_names", ",".join(connector.secrets)),
+                ("secret_scope", env.secret_scope),
+                ("settings", connector.settings_json),
+                ("silver_schema", env.silver_schema),
+                ("source", connector.source),
+            ),
         )
 
     @staticmethod

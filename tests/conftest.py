@@ -38,3 +38,25 @@ def stacks(synthesized) -> dict[str, dict]:
     """Stack name -> its synthesized cdk.tf.json."""
     return {path.name: json.loads((path / "cdk.tf.json").read_text())
             for path in sorted((synthesized / "stacks").iterdir())}
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """A real local Spark session (pyspark, Java 17), started once for every test that asks for it. Tables live
+    in a temporary warehouse; each test uses catalogs of its own, so tests do not see each other's tables."""
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (SparkSession.builder.master("local[2]").appName("connector-tests")
+               .config("spark.sql.warehouse.dir", str(warehouse))
+               .config("spark.sql.catalogImplementation", "in-memory")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.default.parallelism", "2")
+               .config("spark.ui.enabled", "false")
+               .config("spark.driver.memory", "1g")
+               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -10,7 +10,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -33,20 +33,34 @@ class Recorded:
     method: str
     path: str  # with query string
     headers: dict[str, str]
+    body: str = ""  # what a POST sent
 
 
 class LoopbackServer:
     def __init__(self) -> None:
         self.script: dict[str, deque[Reply]] = defaultdict(deque)
+        self.handlers: dict[str, Callable[[Recorded], Reply]] = {}
         self.requests: list[Recorded] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                server.requests.append(Recorded("GET", self.path, dict(self.headers.items())))
+                self._answer("")
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self._answer(self.rfile.read(length).decode("utf-8", errors="replace"))
+
+            def _answer(self, body: str) -> None:
+                server.requests.append(Recorded(self.command, self.path, dict(self.headers.items()), body))
                 route = self.path.split("?")[0]
                 queue = server.script.get(route)
-                reply = queue.popleft() if queue else Reply(404, {"message": f"no scripted reply for {route}"})
+                if queue:
+                    reply = queue.popleft()
+                elif route in server.handlers:
+                    reply = server.handlers[route](server.requests[-1])
+                else:
+                    reply = Reply(404, {"message": f"no scripted reply for {route}"})
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:
@@ -74,6 +88,11 @@ class LoopbackServer:
 
     def reply(self, path: str, *replies: Reply) -> None:
         self.script[path].extend(replies)
+
+    def serve(self, path: str, handler: Callable[[Recorded], Reply]) -> None:
+        """Answer every request for `path` (once its scripted replies are used up) with `handler(request)`: a
+        source that keeps state across runs."""
+        self.handlers[path] = handler
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
 
 from source_github import GitHubSource  # noqa: E402
-from source_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402
+from connector_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402
 from tests.loopback import LoopbackServer, Reply  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""source_http against a real HTTP server on loopback: paging by Link header, backoff on 5xx, timeouts and
+"""connector_http against a real HTTP server on loopback: paging by Link header, backoff on 5xx, timeouts and
 connection resets, rate limits waited out or refused, permanent failures reported without credentials.
 
 Waits are recorded, not slept: the client takes `sleep` and `clock`, so no test waits for a rate limit."""
@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
 
-from source_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402
+from connector_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402
 from tests.loopback import LoopbackServer, Reply  # noqa: E402
 
 TOKEN = "ghp_loopbackTestToken0123456789abcdef"

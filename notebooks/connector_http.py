@@ -72,6 +72,10 @@ class SourceHttp:
         self._clock = clock
         self.waits: list[tuple[str, float]] = []  # (reason, seconds): what a run spent waiting, for its log
 
+    def set_header(self, name: str, value: str) -> None:
+        """E.g. the bearer token a client-credentials grant returned."""
+        self._headers[name] = value
+
     def url(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> str:
         absolute = path_or_url.startswith(("https://", "http://"))
         url = path_or_url if absolute else f"{self.base_url}/{path_or_url.lstrip('/')}"
@@ -81,18 +85,27 @@ class SourceHttp:
         return url
 
     def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Response:
-        url = self.url(path_or_url, params)
+        return self._request("GET", self.url(path_or_url, params))
+
+    def post_form(self, path_or_url: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None) -> Response:
+        """A form POST (an OAuth token request), retried like a GET: token endpoints are idempotent."""
+        data = urllib.parse.urlencode(sorted(form.items())).encode()
+        return self._request("POST", self.url(path_or_url), data,
+                             {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+
+    def _request(self, method: str, url: str, data: bytes | None = None,
+                 headers: Mapping[str, str] | None = None) -> Response:
         backoff = self.policy.backoff_seconds
         for attempt in range(1, self.policy.attempts + 1):
             last = attempt == self.policy.attempts
             try:
-                return self._once(url)
+                return self._once(method, url, data, headers)
             except urllib.error.HTTPError as error:
                 response = _response(error.code, error.headers, error.read())
                 wait = self._rate_limit_wait(response)
                 if wait is not None:
                     if wait > self.policy.max_rate_limit_wait_seconds:
-                        raise SourceError(f"GET {_safe(url)}: rate limited for {wait:.0f} s, longer than the "
+                        raise SourceError(f"{method} {_safe(url)}: rate limited for {wait:.0f} s, longer than the "
                                           f"{self.policy.max_rate_limit_wait_seconds:.0f} s this run may wait; "
                                           "the next scheduled run continues from the high water mark") from None
                     if last:
@@ -103,13 +116,13 @@ class SourceHttp:
                     self._wait(f"HTTP {response.status}", backoff)
                     backoff = min(backoff * 2, self.policy.max_backoff_seconds)
                     continue
-                raise SourceError(_refusal(url, response)) from None
+                raise SourceError(_refusal(method, url, response)) from None
             except (TimeoutError, socket.timeout, ConnectionError, urllib.error.URLError) as error:
                 if last:
-                    raise SourceError(f"GET {_safe(url)}: {_reason(error)} on all {self.policy.attempts} attempts")
+                    raise SourceError(f"{method} {_safe(url)}: {_reason(error)} on all {self.policy.attempts} attempts")
                 self._wait(_reason(error), backoff)
                 backoff = min(backoff * 2, self.policy.max_backoff_seconds)
-        raise SourceError(f"GET {_safe(url)}: still rate limited after {self.policy.attempts} attempts")
+        raise SourceError(f"{method} {_safe(url)}: still rate limited after {self.policy.attempts} attempts")
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Response]:
         """Every page of a Link-header paged collection, first to last."""
@@ -119,8 +132,8 @@ class SourceHttp:
             yield response
             url = response.next_link()
 
-    def _once(self, url: str) -> Response:
-        request = urllib.request.Request(url, headers=self._headers, method="GET")
+    def _once(self, method: str, url: str, data: bytes | None, headers: Mapping[str, str] | None) -> Response:
+        request = urllib.request.Request(url, data=data, headers={**self._headers, **(headers or {})}, method=method)
         with urllib.request.urlopen(request, timeout=self.policy.timeout_seconds) as raw:
             return _response(raw.status, raw.headers, raw.read())
 
@@ -157,14 +170,19 @@ def _response(status: int, headers: Any, raw: bytes) -> Response:
     return Response(status, names, body)
 
 
-def _refusal(url: str, response: Response) -> str:
-    said = response.body.get("message") if isinstance(response.body, dict) else response.body
+def _refusal(method: str, url: str, response: Response) -> str:
+    said = response.body
+    if isinstance(said, dict):  # GitHub: message; SonarQube: errors[].msg; OAuth: error_description
+        errors = said.get("errors")
+        said = (said.get("message") or said.get("error_description") or said.get("error")
+                or ("; ".join(str(e.get("msg", e)) for e in errors if isinstance(e, dict)) if isinstance(errors, list) else None)
+                or "")
     said = str(said or "")[:_EXCERPT]
     hint = {401: "the credentials were refused: check the secret in the scope",
             403: "the credentials lack access to this resource",
             404: "not found: check the connector's settings (URL, organisation, project)"}.get(
         response.status, "the source refused the request")
-    return f"GET {_safe(url)}: HTTP {response.status}, {hint}" + (f" (source said: {said!r})" if said else "")
+    return f"{method} {_safe(url)}: HTTP {response.status}, {hint}" + (f" (source said: {said!r})" if said else "")
 
 
 def _reason(error: BaseException) -> str:

@@ -1,0 +1,61 @@
+"""The command line: one argparse parser with a subcommand per operation (`load-secrets`; `run`, `backfill`,
+`repair` and `status` register here the same way).
+
+`main(argv)` never raises and never exits: it returns the exit code (0 done, 1 failed, 2 usage error,
+130 interrupted), so tests call it in process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from operations import OperationError, load_secrets
+
+PROG = "python -m operations"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors returned instead of exiting (see `main`)."""
+
+    def exit(self, status: int = 0, message: str | None = None):  # noqa: A003 (argparse's name)
+        if message:
+            print(message, end="" if message.endswith("\n") else "\n", file=sys.stderr)
+        raise _Exit(status)
+
+
+class _Exit(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, allow_abbrev=False,
+                     description="Operate the connector platform's deployed environments (see README).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    load_secrets.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except _Exit as done:
+        return done.status
+    if extra:
+        # Not echoed: an operator who typed a secret value on the command line must not see it in the output
+        # (nor in a CI log) as well as in their shell history.
+        print(f"{parser.prog} {args.command}: error: {len(extra)} unexpected argument(s) (not shown). "
+              f"{args.extra_hint}", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except OperationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted; {args.interrupt_hint}", file=sys.stderr)
+        return 130
