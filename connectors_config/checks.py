@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from connectors_config import names
 from connectors_config.errors import Path, format_path
 from connectors_config.lockfile import Lock
 from connectors_config.sources import available_sources, source_spec
@@ -61,7 +62,7 @@ def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
     for index, connector in _batch(connectors):
         name = connector["name"]
         source = connector.get("source", name)
-        if not isinstance(source, str):
+        if not isinstance(source, str) or names.identifier_problem(source, "github") is not None:
             continue  # the model reports it
         if source not in available_sources():
             field = "source" if "source" in connector else "name"
@@ -76,8 +77,9 @@ def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
             for setting, problem in spec.problems(settings).items():
                 yield ("connectors", index, "settings", setting), problem
         declared = connector.get("secrets", ())
-        if not isinstance(declared, tuple) or not all(isinstance(item, str) for item in declared):
-            continue
+        if not isinstance(declared, tuple) or not all(
+                isinstance(item, str) and names.secret_name_problem(item) is None for item in declared):
+            continue  # the model reports malformed names; matching them to the source would only add noise
         expected = spec.secret_names(name)
         for role, secret in zip(spec.secrets, expected):
             if secret not in declared:

@@ -24,7 +24,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connector_runtime import RunParameters
@@ -33,6 +33,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+CLOCK_SKEW_MARGIN = timedelta(minutes=5)  # how far the source's clock may run ahead of the cluster's
 STATE_TABLE = "connector_state"  # in the bronze schema: one row per (connector, entity)
 STATE_KEY = ("connector", "entity")
 
@@ -280,6 +281,7 @@ def run_ingest(spark: SparkSession, tables: Any, source: Source, params: RunPara
     for entity in source.entities:
         prior = states.get(entity, EntityState())
         since = params.initial_mark if params.hwm_reset or prior.high_water_mark is None else prior.high_water_mark
+        started = clock()
         fetched = list(source.fetch(entity, since))
         bronze = params.bronze_table(entity)
         tables.ensure(bronze, BRONZE_SCHEMA)
@@ -291,7 +293,9 @@ def run_ingest(spark: SparkSession, tables: Any, source: Source, params: RunPara
                      batch, json.dumps(record.payload, sort_keys=True, separators=(",", ":")))
                     for record in fetched]
             tables.append(bronze, spark.createDataFrame(rows, BRONZE_SCHEMA))  # committed before the mark moves
-            newest = max(record.updated_at for record in fetched)
+            # Never past the fetch's start (less a margin for clock skew): a record changed while the fetch
+            # ran may sit in a page or slice already read, and must be read again by the next run.
+            newest = min(max(record.updated_at for record in fetched), started - CLOCK_SKEW_MARGIN)
             mark = newest if prior.high_water_mark is None else max(newest, prior.high_water_mark)
             state = EntityState(mark, batch, prior.transformed_batch)
             tables.upsert(state_table(params), _state_row(spark, params, entity, state, clock(),

@@ -30,7 +30,7 @@ from connectors_config import (
 )
 from connectors_config.names import redact
 from operations import OperationError
-from operations.workspace import connect, detail, explain, mask, quiet_sdk_logging, where
+from operations.workspace import connect, explain, mask, quiet_sdk_logging, server_said, where
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     environment = _environment(config_path, args.env)
     connector = _batch_connector(environment, args.connector, config_path)
     names = _selected(connector, args.only)
-    values = {name: value for name in names if _given(value := _read_env(name))}
+    values = {name: os.environ[env_var(name)] for name in names if _given(os.environ.get(env_var(name)))}
     interactive = _stdin_is_a_terminal()
     if len(values) < len(names) and not interactive:
         raise OperationError(_missing(environment, connector, names, values, interactive))
@@ -141,10 +141,6 @@ def _selected(connector: ResolvedConnector, only: list[str]) -> tuple[str, ...]:
     return names
 
 
-def _read_env(name: str) -> str | None:
-    return os.environ.get(env_var(name))
-
-
 def _given(value: str | None) -> bool:
     return value is not None and value.strip() != ""
 
@@ -205,7 +201,7 @@ def _put_failed(error: Exception, client: WorkspaceClient, environment: Resolved
 
     scope, env = environment.secret_scope, environment.name
     workspace = f"the {env} workspace ({where(environment, client)})"
-    said = detail(str(error), hide)
+    said = server_said(error, hide)
     common = explain(error, environment, client, f"put {name} into secret scope {scope}")
     if common is not None:
         return mask(common, hide)

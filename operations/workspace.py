@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 RETRY_TIMEOUT_SECONDS = 30
 
 _DETAIL_LIMIT = 400
+_CHECK_NETWORK = "Check the workspace's host in connectors.yaml (or its profile), the network and any VPN."
 
 
 def where(environment: ResolvedEnvironment, client: WorkspaceClient | None = None) -> str:
@@ -56,11 +57,12 @@ def quiet_sdk_logging() -> Iterator[None]:
 def connect(environment: ResolvedEnvironment) -> WorkspaceClient:
     """A client for the environment's workspace; raises OperationError when the SDK finds no credentials."""
     from databricks.sdk import WorkspaceClient
+    from databricks.sdk.config import Config
 
     workspace = environment.workspace
     try:
-        return WorkspaceClient(host=workspace.host, profile=workspace.profile,
-                               retry_timeout_seconds=RETRY_TIMEOUT_SECONDS)
+        return WorkspaceClient(config=Config(host=workspace.host, profile=workspace.profile,
+                                             retry_timeout_seconds=RETRY_TIMEOUT_SECONDS))
     except ValueError as error:
         raise OperationError(_no_client(environment, error)) from None
 
@@ -72,6 +74,10 @@ def _no_client(environment: ResolvedEnvironment, error: ValueError) -> str:
         return (f"the {env} workspace is Databricks CLI profile '{profile}' (connectors.yaml), but no such profile "
                 f"is configured ({detail(text)}). Create it with `databricks auth login --profile {profile}`, "
                 "or set DATABRICKS_CONFIG_FILE to the file that has it.")
+    if re.search(r"Max retries exceeded|NameResolutionError|Failed to resolve|Connection refused|timed out", text):
+        # The SDK reached out while picking credentials (Azure CLI, OAuth discovery) and got no answer.
+        return (f"cannot reach the {env} workspace ({where(environment)}) to authenticate: "
+                f"{_network_reason(error)}. {_CHECK_NETWORK}")
     login = f"--profile {profile}" if profile else f"--host {host}"
     return (f"no usable Databricks credentials for the {env} workspace ({where(environment)}): {detail(text)}. "
             f"Authenticate as for any Databricks tool: `databricks auth login {login}`, DATABRICKS_TOKEN, "
@@ -90,12 +96,11 @@ def explain(error: Exception, environment: ResolvedEnvironment, client: Workspac
         gave_up = (f" (gave up after retrying for {RETRY_TIMEOUT_SECONDS} s)"
                    if isinstance(error, TimeoutError) else "")
         return (f"cannot reach the {env} workspace ({where(environment, client)}) to {action}: "
-                f"{_network_reason(network)}{gave_up}. Check the workspace's host in connectors.yaml "
-                "(or its profile), the network and any VPN.")
+                f"{_network_reason(network)}{gave_up}. {_CHECK_NETWORK}")
     if isinstance(error, Unauthenticated):
         return (f"the {env} workspace ({where(environment, client)}) rejected the credentials trying to "
-                f"{action}: {detail(str(error))}. Log in again (`databricks auth login`) or check the token or client "
-                "secret the SDK found (profile, DATABRICKS_* variables).")
+                f"{action}: {server_said(error)}. Log in again (`databricks auth login`) or check the token or "
+                "client secret the SDK found (profile, DATABRICKS_* variables).")
     return None
 
 
@@ -103,8 +108,8 @@ def _network_reason(error: Exception) -> str:
     text = str(error)
     if "Connection refused" in text:
         return "connection refused"
-    if re.search(r"Name or service not known|nodename nor servname|getaddrinfo failed|No address associated",
-                 text):
+    if re.search(r"Name or service not known|nodename nor servname|getaddrinfo failed|No address associated"
+                 r"|Failed to resolve", text):
         return "host name not found"
     if "timed out" in text.lower():
         return "timed out"
@@ -123,6 +128,12 @@ def mask(text: str, hide: Iterable[str] = ()) -> str:
 
 def detail(text: str, hide: Iterable[str] = ()) -> str:
     """An SDK or server message for an operator: masked (a secret value must never be printed, even if a server
-    echoed it) and shortened to one line."""
-    line = " ".join(mask(text, hide).split())
+    echoed it), on one line, without a final period (the caller's sentence goes on) and shortened."""
+    line = " ".join(mask(text, hide).split()).rstrip(".")
     return line if len(line) <= _DETAIL_LIMIT else line[:_DETAIL_LIMIT - 1] + "…"
+
+
+def server_said(error: Exception, hide: Iterable[str] = ()) -> str:
+    """What the workspace answered, without the client settings the SDK appends to auth failures ('Config:
+    host=..., token=***, ...'): the operator knows them, and the command names the workspace itself."""
+    return detail(re.sub(r"\s*\bConfig: .*\Z", "", str(error), flags=re.DOTALL), hide)

@@ -51,9 +51,12 @@ def spark(tmp_path_factory):
                .config("spark.sql.warehouse.dir", str(warehouse))
                .config("spark.sql.catalogImplementation", "in-memory")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.shuffle.partitions", "1")
                .config("spark.default.parallelism", "2")
                .config("spark.ui.enabled", "false")
+               # Tiny tables: compiling code and re-planning cost more than they save.
+               .config("spark.sql.codegen.wholeStage", "false")
+               .config("spark.sql.adaptive.enabled", "false")
                .config("spark.driver.memory", "1g")
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .getOrCreate())

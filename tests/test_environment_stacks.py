@@ -34,7 +34,7 @@ def test_every_resource_type_each_stack_holds(stacks):
     for env in ("dev", "prod"):
         counts = {kind: len(items) for kind, items in stacks[env]["resource"].items()}
         assert counts == {
-            "databricks_directory": 1, "databricks_notebook": 2, "databricks_workspace_file": 3,
+            "databricks_directory": 1, "databricks_notebook": 2, "databricks_workspace_file": 7,
             "databricks_permissions": 6,  # folder + one per job + the pipeline
             "databricks_secret_scope": 1, "databricks_secret_acl": 2,
             "databricks_schema": 3, "databricks_grant": 5 if env == "dev" else 8,

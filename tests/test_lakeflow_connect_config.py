@@ -24,7 +24,7 @@ MANAGED = VALID + """\
         primary_keys: [sys_id]
       - table: sys_user
 """
-SERVICENOW_LINE = 30
+SERVICENOW_LINE = 33
 
 
 def managed(old: str, new: str, text: str = MANAGED) -> str:
@@ -80,16 +80,16 @@ def test_empty_objects():
     text = managed("    objects:\n      - table: incident\n        scd_type: SCD_TYPE_2\n"
                    "        primary_keys: [sys_id]\n      - table: sys_user\n", "    objects: []\n")
     assert errors_of(text) == [
-        "connectors.yaml:38: connectors[2].objects: is empty; it needs at least 1 entry: the source tables or "
+        "connectors.yaml:41: connectors[2].objects: is empty; it needs at least 1 entry: the source tables or "
         "schemas to ingest, e.g. [{table: incident}]"
     ]
 
 
 def test_connection_missing_an_environment_or_naming_an_unknown_one():
     assert errors_of(managed("      prod: servicenow_prod\n", "      staging: servicenow_staging\n")) == [
-        "connectors.yaml:33: connectors[2].connection: has no entry for environment 'prod'; name the Unity Catalog "
+        "connectors.yaml:36: connectors[2].connection: has no entry for environment 'prod'; name the Unity Catalog "
         "connection servicenow ingests through in prod",
-        "connectors.yaml:35: connectors[2].connection.staging: 'staging' is not an environment; use one of: dev, prod",
+        "connectors.yaml:38: connectors[2].connection.staging: 'staging' is not an environment; use one of: dev, prod",
     ]
 
 
@@ -98,19 +98,19 @@ def test_destination_outside_the_environment_catalog():
                    "      - table: sys_user\n        destination_catalog: appsec_prod\n"
                    "      - table: sys_group\n        destination_schema: appsec_prod.servicenow\n")
     assert errors_of(text) == [
-        "connectors.yaml:42: connectors[2].objects[1]: sets destination_catalog 'appsec_prod', but ingested tables "
+        "connectors.yaml:45: connectors[2].objects[1]: sets destination_catalog 'appsec_prod', but ingested tables "
         "always land in each environment's own catalog (environments.<env>.catalog); remove it and set "
         "destination_schema if the table belongs in another schema",
-        "connectors.yaml:45: connectors[2].objects[2].destination_schema: 'appsec_prod.servicenow' is not a valid "
+        "connectors.yaml:48: connectors[2].objects[2].destination_schema: 'appsec_prod.servicenow' is not a valid "
         "destination schema; it names catalog 'appsec_prod', but ingested tables always land in each "
         "environment's own catalog (environments.<env>.catalog); write only the schema (e.g. 'servicenow')",
     ]
 
 
 @pytest.mark.parametrize(("insert", "line", "key"), [
-    ("    retries: {max_retries: 5}\n", 38, "retries"),
-    ("    secrets: [servicenow-password]\n", 38, "secrets"),
-    ("    compute: {num_workers: 2}\n", 38, "compute"),
+    ("    retries: {max_retries: 5}\n", 41, "retries"),
+    ("    secrets: [servicenow-password]\n", 41, "secrets"),
+    ("    compute: {num_workers: 2}\n", 41, "compute"),
 ])
 def test_batch_only_settings_are_refused(insert, line, key):
     assert errors_of(managed("    source_schema: tables\n", "    source_schema: tables\n" + insert)) == [
@@ -125,21 +125,21 @@ def test_managed_only_settings_on_a_batch_connector_are_refused():
     cmdb_schedule = '    schedule: "0 0 2 * * ?"\n'
     text = MANAGED.replace(cmdb_schedule, cmdb_schedule + "    connection: {dev: cmdb}\n", 1)
     assert errors_of(text) == [
-        "connectors.yaml:30: connectors[1].connection: unknown key 'connection': it is a setting of lakeflow_connect "
-        "connectors, not of batch ones; allowed here: compute, description, kind, name, notifications, owners, "
-        "retries, run_as, schedule, secrets, tags, timeout_seconds"
+        "connectors.yaml:31: connectors[1].connection: unknown key 'connection': it is a setting of lakeflow_connect "
+        "connectors, not of batch ones; allowed here: compute, description, initial_mark, kind, name, notifications, "
+        "owners, retries, run_as, schedule, secrets, settings, source, tags, timeout_seconds"
     ]
 
 
 def test_one_connection_for_two_workspaces():
     assert errors_of(managed("      prod: servicenow_prod\n", "      prod: servicenow_dev\n")) == [
-        "connectors.yaml:35: connectors[2].connection.prod: 'servicenow_dev' names environment 'dev'; each "
+        "connectors.yaml:38: connectors[2].connection.prod: 'servicenow_dev' names environment 'dev'; each "
         "environment must use its own connection (e.g. one that names 'prod')"
     ]
     text = managed("      dev: servicenow_dev\n      prod: servicenow_prod\n",
                    "      dev: servicenow\n      prod: servicenow\n")
     assert errors_of(text) == [
-        "connectors.yaml:35: connectors[2].connection.prod: 'servicenow' is also connectors[2].connection.dev, but "
+        "connectors.yaml:38: connectors[2].connection.prod: 'servicenow' is also connectors[2].connection.dev, but "
         "dev and prod deploy to different workspaces; give each environment its own connection, or prod ingests "
         "with dev's credentials"
     ]
@@ -154,23 +154,23 @@ def test_one_connection_is_fine_when_both_environments_share_a_workspace():
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("      - table: sys_user\n", "      - table: sys_user\n        schema: tables\n",
-     "connectors.yaml:42: connectors[2].objects[1]: must name exactly one of 'table' (one source table) or 'schema' "
+     "connectors.yaml:45: connectors[2].objects[1]: must name exactly one of 'table' (one source table) or 'schema' "
      "(every table of a source schema)"),
     ("      - table: sys_user\n", "      - schema: tables\n        destination_table: all\n",
-     "connectors.yaml:42: connectors[2].objects[1]: destination_table only apply to a 'table' object; a 'schema' "
+     "connectors.yaml:45: connectors[2].objects[1]: destination_table only apply to a 'table' object; a 'schema' "
      "object is its own source schema and keeps the source's table names"),
     ("      - table: sys_user\n", "      - table: sys_user\n        include_columns: [name]\n"
      "        exclude_columns: [email]\n",
-     "connectors.yaml:42: connectors[2].objects[1]: sets both include_columns and exclude_columns, which exclude "
+     "connectors.yaml:45: connectors[2].objects[1]: sets both include_columns and exclude_columns, which exclude "
      "each other; keep one"),
     ("        scd_type: SCD_TYPE_2\n", "        scd_type: SCD_TYPE_3\n",
-     "connectors.yaml:40: connectors[2].objects[0].scd_type: 'SCD_TYPE_3' is not one of: 'SCD_TYPE_1', "
+     "connectors.yaml:43: connectors[2].objects[0].scd_type: 'SCD_TYPE_3' is not one of: 'SCD_TYPE_1', "
      "'SCD_TYPE_2' or 'APPEND_ONLY'"),
     ("      - table: sys_user\n", "      - table: sys_user\n      - table: Incident\n",
-     "connectors.yaml:43: connectors[2].objects[2]: lands in table 'servicenow.Incident' like "
+     "connectors.yaml:46: connectors[2].objects[2]: lands in table 'servicenow.Incident' like "
      "connectors[2].objects[0]; set destination_table on one of them"),
     ("      - table: sys_user\n", "      - table: sys user\n",
-     "connectors.yaml:42: connectors[2].objects[1].table: 'sys user' is not a valid source name; use the name as "
+     "connectors.yaml:45: connectors[2].objects[1].table: 'sys user' is not a valid source name; use the name as "
      "the source spells it: letters, digits, '_', '$' and '-', at most 255 characters (e.g. 'incident', "
      "'cmdb_ci_appl')"),
 ])
@@ -188,7 +188,7 @@ def test_an_acknowledgement_must_name_the_current_connection():
     text = managed(*ACKNOWLEDGED).replace("        connection: servicenow_prod\n",
                                           "        connection: servicenow_v2\n")
     assert errors_of(text) == [
-        "connectors.yaml:40: connectors[2].acknowledge_data_loss.prod.connection: 'servicenow_v2' is not "
+        "connectors.yaml:43: connectors[2].acknowledge_data_loss.prod.connection: 'servicenow_v2' is not "
         "connection.prod ('servicenow_prod'); an acknowledgement covers one change of connection: set it to "
         "'servicenow_prod' or remove it"
     ]
@@ -199,7 +199,7 @@ def test_changing_a_protected_connection_is_an_error_at_synth():
     with pytest.raises(ConfigError) as raised:
         parse_config(text, "connectors.yaml", lock=lock(prod={"servicenow": "servicenow_prod"}))
     assert [p.render("connectors.yaml") for p in raised.value.problems] == [
-        "connectors.yaml:35: connectors[2].connection.prod: changing 'servicenow_prod' to 'servicenow_prod_v2' "
+        "connectors.yaml:38: connectors[2].connection.prod: changing 'servicenow_prod' to 'servicenow_prod_v2' "
         "replaces the pipeline, and Databricks deletes every table a pipeline ingested when it deletes the "
         "pipeline; keep 'servicenow_prod', or accept the loss with acknowledge_data_loss: {prod: {connection: "
         "servicenow_prod_v2, reason: <why>}}"

@@ -78,9 +78,9 @@ def test_missing_notebook_is_a_clear_error(tmp_path):
 
 def test_the_project_notebooks_are_two_entry_notebooks_and_their_modules():
     found = {source.local.name: source.is_notebook for source in discover(Path(__file__).parent.parent / "notebooks")}
-    assert found == {"ingest_entry.py": True, "transform_entry.py": True, "connector_runtime.py": False,
-                     "source_github.py": False, "connector_http.py": False,
-                     "connector_source.py": False}
+    assert found == {"ingest_entry.py": True, "transform_entry.py": True, "connector_http.py": False,
+                     "connector_lakehouse.py": False, "connector_runtime.py": False, "connector_source.py": False,
+                     "source_cmdb.py": False, "source_github.py": False, "source_sonarqube.py": False}
 
 
 def test_empty_source_folder_is_refused(tmp_path):

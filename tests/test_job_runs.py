@@ -1,0 +1,300 @@
+"""Job runs of the GitHub connector, end to end: the real entry notebooks, on a real local Spark session, against
+a real HTTP server on loopback that behaves like GitHub's REST API (newest first, Link paging, bearer token).
+Only the workspace is simulated: `dbutils` is a stand-in (tests/dbutils_standin.py), and tables are local
+parquet instead of Delta (LocalParquetTables: Delta's jars cannot be fetched on this machine).
+
+Each scenario ends the way the contract promises: silver holds each record once, in its latest version."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+
+from connector_http import SourceError  # noqa: E402
+from connector_lakehouse import STATE_TABLE, LocalParquetTables  # noqa: E402
+from tests.dbutils_standin import StandInDbutils, run_notebook  # noqa: E402
+from tests.loopback import LoopbackServer, Recorded, Reply  # noqa: E402
+
+TOKEN = "ghp_jobRunTestToken0123456789abcdefABCD"
+PAGE = 2  # the stand-in serves small pages, so every run pages
+
+
+class FakeGitHub:
+    """GitHub's organisation endpoints over a mutable dataset: sorted by updated_at, newest first, paged."""
+
+    PATHS = {"repositories": "/orgs/acme/repos", "code_scanning_alerts": "/orgs/acme/code-scanning/alerts",
+             "dependabot_alerts": "/orgs/acme/dependabot/alerts",
+             "secret_scanning_alerts": "/orgs/acme/secret-scanning/alerts"}
+
+    def __init__(self, server: LoopbackServer):
+        self.server = server
+        self.items: dict[str, dict[str, dict]] = {entity: {} for entity in self.PATHS}
+        for entity, path in self.PATHS.items():
+            server.serve(path, lambda request, entity=entity: self.answer(entity, request))
+
+    def put(self, entity: str, key: str, item: dict) -> None:
+        self.items[entity][key] = item
+
+    def answer(self, entity: str, request: Recorded) -> Reply:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return Reply(401, {"message": "Bad credentials"})
+        page = int(parse_qs(urlsplit(request.path).query).get("page", ["1"])[0])
+        ordered = sorted(self.items[entity].values(), key=lambda i: (i["updated_at"], str(i.get("number"))),
+                         reverse=True)
+        chunk = ordered[(page - 1) * PAGE: page * PAGE]
+        headers = {}
+        if page * PAGE < len(ordered):
+            headers["Link"] = f'<{self.server.url}{self.PATHS[entity]}?page={page + 1}>; rel="next"'
+        return Reply(body=chunk, headers=headers)
+
+
+def repo(id_: int, name: str, updated_at: str, archived: bool = False) -> dict:
+    return {"id": id_, "full_name": f"acme/{name}", "visibility": "private", "archived": archived,
+            "default_branch": "main", "html_url": f"https://github.com/acme/{name}",
+            "pushed_at": updated_at, "updated_at": updated_at}
+
+
+def code_alert(repo_name: str, number: int, state: str, updated_at: str) -> dict:
+    return {"number": number, "state": state, "updated_at": updated_at, "created_at": "2026-01-01T00:00:00Z",
+            "html_url": f"https://github.com/acme/{repo_name}/security/code-scanning/{number}",
+            "repository": {"full_name": f"acme/{repo_name}"}, "tool": {"name": "CodeQL"},
+            "rule": {"id": "py/sql-injection", "security_severity_level": "high"},
+            "most_recent_instance": {"location": {"path": "app/db.py"}},
+            "fixed_at": updated_at if state == "fixed" else None, "dismissed_at": None}
+
+
+class ConnectorJob:
+    """The github connector's job as the stack defines it: job parameters plus the task's fixed parameters,
+    with a new run id per run; `repair` re-runs tasks of an earlier run, with that run's id and task values."""
+
+    def __init__(self, spark, server: LoopbackServer):
+        self.spark = spark
+        self.catalog = f"t{uuid.uuid4().hex[:10]}"  # tables of this test only
+        self.server = server
+        self.scopes = {"mvp-connectors": {"github-token": TOKEN}}
+        self.runs: dict[str, dict] = {}
+        self.output: list[str] = []
+
+    def parameters(self, run_id: str, **overrides: str) -> dict[str, str]:
+        return {"source_name": "github", "target_catalog": self.catalog, "hwm_reset": "false", "source": "github",
+                "settings": json.dumps({"organisation": "acme", "base_url": self.server.url}),
+                "secret_scope": "mvp-connectors", "secret_names": "github-token", "bronze_schema": "bronze",
+                "silver_schema": "silver", "initial_mark": "", "job_run_id": run_id, **overrides}
+
+    def run(self, run_id: str, tasks: tuple[str, ...] = ("ingest", "transform"), **overrides: str) -> dict:
+        """Runs the tasks in order, like the job: a failed ingest raises before transform starts."""
+        values = self.runs.setdefault(run_id, {})
+        for task in tasks:
+            dbutils = StandInDbutils(self.parameters(run_id, **overrides), self.scopes, values, task_key=task)
+            run_notebook(f"{task}_entry", dbutils, self.spark)
+        return values
+
+    def table(self, layer: str, entity: str) -> list[dict]:
+        frame = LocalParquetTables(self.spark).read(f"{self.catalog}.{layer}.github_{entity}")
+        return [row.asDict() for row in frame.collect()] if frame is not None else []
+
+    def silver(self, entity: str) -> dict[str, dict]:
+        rows = self.table("silver", entity)
+        keys = [row["_record_key"] for row in rows]
+        assert len(keys) == len(set(keys)), f"duplicate keys in silver: {sorted(keys)}"
+        return {row["_record_key"]: row for row in rows}
+
+
+@pytest.fixture
+def github(spark):
+    with LoopbackServer() as server:
+        source = FakeGitHub(server)
+        source.put("repositories", "1", repo(1, "api", "2026-11-01T10:00:00Z"))
+        source.put("repositories", "2", repo(2, "web", "2026-11-02T10:00:00Z"))
+        source.put("repositories", "3", repo(3, "legacy", "2026-10-01T10:00:00Z", archived=True))
+        source.put("code_scanning_alerts", "api#1", code_alert("api", 1, "open", "2026-11-10T08:00:00Z"))
+        source.put("code_scanning_alerts", "web#1", code_alert("web", 1, "open", "2026-11-11T08:00:00Z"))
+        source.put("code_scanning_alerts", "api#2", code_alert("api", 2, "dismissed", "2026-11-12T08:00:00Z"))
+        yield source, ConnectorJob(spark, server)
+
+
+def test_a_run_moves_github_records_into_bronze_and_typed_silver(github):
+    source, job = github
+    values = job.run("run-1")
+
+    assert values["ingest"] == {
+        "records_ingested": {"code_scanning_alerts": 3, "dependabot_alerts": 0, "repositories": 3,
+                             "secret_scanning_alerts": 0},
+        "high_water_marks": {"code_scanning_alerts": "2026-11-12T08:00:00Z", "dependabot_alerts": "",
+                             "repositories": "2026-11-02T10:00:00Z", "secret_scanning_alerts": ""}}
+    assert values["transform"] == {"records_merged": {"code_scanning_alerts": 3, "dependabot_alerts": 0,
+                                                      "repositories": 3, "secret_scanning_alerts": 0}}
+    bronze = job.table("bronze", "code_scanning_alerts")
+    assert sorted((r["source"], r["entity"], r["record_key"], r["batch"], r["job_run_id"]) for r in bronze) == [
+        ("github", "code_scanning_alerts", "acme/api#1", 1, "run-1"),
+        ("github", "code_scanning_alerts", "acme/api#2", 1, "run-1"),
+        ("github", "code_scanning_alerts", "acme/web#1", 1, "run-1")]
+    assert json.loads(bronze[0]["payload"])["tool"] == {"name": "CodeQL"}
+
+    repos = job.silver("repositories")
+    assert sorted(repos) == ["1", "2", "3"]
+    assert (repos["3"]["id"], repos["3"]["full_name"], repos["3"]["archived"]) == (3, "acme/legacy", True)
+    assert repos["2"]["pushed_at"].isoformat() == "2026-11-02T10:00:00"  # UTC, typed TIMESTAMP
+    alerts = job.silver("code_scanning_alerts")
+    assert {k: (a["state"], a["severity"], a["path"]) for k, a in alerts.items()} == {
+        "acme/api#1": ("open", "high", "app/db.py"), "acme/api#2": ("dismissed", "high", "app/db.py"),
+        "acme/web#1": ("open", "high", "app/db.py")}
+    assert job.table("silver", "dependabot_alerts") == []  # created empty: downstream can rely on it
+
+
+def test_the_token_is_sent_to_the_source_and_stored_nowhere(github, capsys):
+    source, job = github
+    job.run("run-1")
+    sent = {r.headers.get("Authorization") for r in job.server.requests}
+    assert sent == {f"Bearer {TOKEN}"}
+    stored = [json.dumps(row, default=str) for layer in ("bronze", "silver") for entity in FakeGitHub.PATHS
+              for row in job.table(layer, entity)]
+    assert stored and not any(TOKEN in row for row in stored)
+    assert TOKEN not in capsys.readouterr().out
+
+
+def test_the_next_run_fetches_only_changes_and_silver_keeps_the_latest_version(github):
+    source, job = github
+    job.run("run-1")
+    source.put("code_scanning_alerts", "api#1", code_alert("api", 1, "fixed", "2026-11-20T09:00:00Z"))
+    before = len(job.server.requests)
+
+    values = job.run("run-2")
+
+    alerts_requests = [r.path for r in job.server.requests[before:] if "code-scanning" in r.path]
+    # Page 1 ends at the mark; page 2 starts below it, so paging stops there (page 3 is never read).
+    assert alerts_requests == ["/orgs/acme/code-scanning/alerts?sort=updated&direction=desc&per_page=100",
+                               "/orgs/acme/code-scanning/alerts?page=2"]
+    # The changed alert, plus the one at the old mark: the mark is inclusive, re-reading is harmless.
+    assert values["ingest"]["records_ingested"]["code_scanning_alerts"] == 2
+    alerts = job.silver("code_scanning_alerts")
+    assert {k: a["state"] for k, a in alerts.items()} == {"acme/api#1": "fixed", "acme/api#2": "dismissed",
+                                                          "acme/web#1": "open"}
+    assert alerts["acme/api#1"]["fixed_at"].isoformat() == "2026-11-20T09:00:00"
+
+
+def test_a_retry_after_a_crash_between_bronze_write_and_mark_update_refetches_and_loses_nothing(github, monkeypatch):
+    source, job = github
+    real_upsert = LocalParquetTables.upsert
+
+    def crash_before_the_mark_moves(self, table, rows, key, columns):
+        if "high_water_mark" in columns:
+            raise RuntimeError("driver lost after the bronze commit")
+        return real_upsert(self, table, rows, key, columns)
+
+    monkeypatch.setattr(LocalParquetTables, "upsert", crash_before_the_mark_moves)
+    with pytest.raises(RuntimeError, match="driver lost"):
+        job.run("run-1")
+    assert len(job.table("bronze", "repositories")) == 3  # written and committed...
+    assert job.silver("repositories") == {}  # ...but transform never ran
+    monkeypatch.setattr(LocalParquetTables, "upsert", real_upsert)
+
+    values = job.run("run-1-retry")
+
+    assert values["ingest"]["records_ingested"]["repositories"] == 3  # the mark had not moved: all again
+    assert len(job.table("bronze", "repositories")) == 6  # bronze holds the batch twice...
+    assert sorted(job.silver("repositories")) == ["1", "2", "3"]  # ...silver each record once
+    assert sorted(job.silver("code_scanning_alerts")) == ["acme/api#1", "acme/api#2", "acme/web#1"]
+
+
+def test_a_failed_transform_leaves_silver_as_it_was_and_its_repair_completes_it(github, monkeypatch):
+    source, job = github
+    job.run("run-1")
+    before = job.silver("code_scanning_alerts")
+    source.put("code_scanning_alerts", "api#1", code_alert("api", 1, "fixed", "2026-11-20T09:00:00Z"))
+    source.put("code_scanning_alerts", "api#3", code_alert("api", 3, "open", "2026-11-20T10:00:00Z"))
+
+    real_swap = LocalParquetTables.swap
+
+    def crash_before_the_swap(self, staging, physical):
+        if ".silver" in physical or "__silver." in physical:
+            raise RuntimeError("cluster terminated")
+        return real_swap(self, staging, physical)
+
+    monkeypatch.setattr(LocalParquetTables, "swap", crash_before_the_swap)
+    with pytest.raises(RuntimeError, match="cluster terminated"):
+        job.run("run-2")
+    assert job.silver("code_scanning_alerts") == before  # exactly as it was
+    monkeypatch.undo()
+    requests_before_repair = len(job.server.requests)
+
+    values = job.run("run-2", tasks=("transform",))  # repair: the failed task only, same run
+
+    assert len(job.server.requests) == requests_before_repair  # the repair fetched nothing
+    assert values["ingest"]["records_ingested"]["code_scanning_alerts"] == 3  # from the repaired run
+    alerts = job.silver("code_scanning_alerts")
+    assert {k: a["state"] for k, a in alerts.items()} == {
+        "acme/api#1": "fixed", "acme/api#2": "dismissed", "acme/api#3": "open", "acme/web#1": "open"}
+
+
+def test_merging_the_same_bronze_twice_changes_nothing(github, monkeypatch):
+    source, job = github
+    job.run("run-1", tasks=("ingest",))
+    real_upsert = LocalParquetTables.upsert
+
+    def crash_after_the_merge(self, table, rows, key, columns):
+        if "transformed_batch" in columns:
+            raise RuntimeError("lost before the transform state moved")
+        return real_upsert(self, table, rows, key, columns)
+
+    monkeypatch.setattr(LocalParquetTables, "upsert", crash_after_the_merge)
+    with pytest.raises(RuntimeError, match="lost before"):
+        job.run("run-1", tasks=("transform",))
+    first = job.silver("repositories")
+    monkeypatch.undo()
+
+    job.run("run-1", tasks=("transform",))  # the same batch again
+
+    assert job.silver("repositories") == first
+
+
+def test_an_hwm_reset_backfill_refetches_from_the_initial_mark_and_silver_keeps_each_record_once(github):
+    source, job = github
+    job.run("run-1")
+    source.put("repositories", "2", repo(2, "web", "2026-11-21T10:00:00Z", archived=True))
+    before = len(job.server.requests)
+
+    values = job.run("backfill-1", hwm_reset="true", initial_mark="2026-10-15T00:00:00Z")
+
+    repo_pages = [r.path for r in job.server.requests[before:] if r.path.startswith("/orgs/acme/repos")]
+    assert repo_pages == ["/orgs/acme/repos?type=all&sort=updated&direction=desc&per_page=100",
+                          "/orgs/acme/repos?page=2"]  # every page down to the initial mark
+    assert values["ingest"]["records_ingested"]["repositories"] == 2  # 'legacy' predates the initial mark
+    assert values["ingest"]["high_water_marks"]["repositories"] == "2026-11-21T10:00:00Z"
+    repos = job.silver("repositories")
+    assert sorted(repos) == ["1", "2", "3"]
+    assert repos["2"]["archived"] is True and repos["3"]["archived"] is True
+
+    job.run("run-2")  # back to incremental from the new mark
+    assert job.runs["run-2"]["ingest"]["records_ingested"]["repositories"] == 1  # only the one at the mark
+
+
+def test_bad_credentials_fail_ingest_clearly_and_transform_never_runs(github):
+    source, job = github
+    job.scopes["mvp-connectors"]["github-token"] = "ghp_revokedToken000000000000000000000000"
+    with pytest.raises(SourceError) as raised:
+        job.run("run-1")
+    message = str(raised.value)
+    assert message.startswith(f"GET {job.server.url}/orgs/acme/repos?type=all&sort=updated&direction=desc&"
+                              "per_page=100: HTTP 401, the credentials were refused: check the secret in the scope")
+    assert "ghp_" not in message
+    assert "transform" not in job.runs["run-1"]
+
+
+def test_the_state_table_records_marks_and_batches_per_entity(github):
+    source, job = github
+    job.run("run-1")
+    table = LocalParquetTables(job.spark).read(f"{job.catalog}.bronze.{STATE_TABLE}")
+    state = {row.entity: row.asDict() for row in table.collect()}
+    assert {e: (s["connector"], s["ingested_batch"], s["transformed_batch"], s["ingest_run_id"],
+                s["transform_run_id"]) for e, s in state.items()} == {
+        "code_scanning_alerts": ("github", 1, 1, "run-1", "run-1"),
+        "repositories": ("github", 1, 1, "run-1", "run-1")}
+    assert state["repositories"]["high_water_mark"].isoformat() == "2026-11-02T10:00:00"
