@@ -50,7 +50,9 @@ def config_text(n: int) -> str:
             "    kind: batch",
             f"    description: Generated benchmark connector {i}.",
             f'    schedule: "{SCHEDULES[(i - 1) % len(SCHEDULES)]}"',
-            f"    secrets: [conn-{i:04d}-token]",
+            "    source: github",
+            "    settings: {organisation: acme}",
+            f"    secrets: [conn_{i:04d}-token]",
         ]
     return "\n".join(lines) + "\n"
 

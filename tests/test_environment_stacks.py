@@ -97,6 +97,18 @@ def test_connector_overrides_apply_to_that_connector_only(stacks):
         "cmdb-client-id,cmdb-client-secret")
 
 
+def test_both_tasks_get_the_sources_settings_and_the_run_id_from_the_job(stacks):
+    jobs = {job["name"]: job for job in resources(stacks["prod"], "databricks_job")}
+    for task in jobs["sonarqube-connector"]["task"]:
+        assert task["notebook_task"]["base_parameters"] == {
+            "bronze_schema": "bronze", "initial_mark": "2024-01-01T00:00:00Z", "job_run_id": "{{job.run_id}}",
+            "secret_names": "sonarqube-token", "secret_scope": "mvp-connectors",
+            "settings": '{"base_url":"https://sonarqube.example.com"}', "silver_schema": "silver",
+            "source": "sonarqube"}
+    github = jobs["github-connector"]["task"][0]["notebook_task"]["base_parameters"]
+    assert (github["settings"], github["initial_mark"]) == ('{"organisation":"acme-appsec"}', "")
+
+
 def test_jobs_run_the_uploaded_notebooks(stacks):
     notebooks = stacks["dev"]["resource"]["databricks_notebook"]
     ingest_id = next(name for name in notebooks if name.startswith("notebooks_ingest_entry_"))

@@ -79,3 +79,16 @@ def test_a_date_is_midnight_utc():
     text = replace(GITHUB_SETTINGS, GITHUB_SETTINGS + "    initial_mark: 2024-01-01\n")
     github = {c.name: c for c in resolve(parse_config(text), "dev").connectors}["github"]
     assert github.initial_mark == "2024-01-01T00:00:00Z"
+
+
+def test_the_benchmarks_generated_connectors_are_valid():
+    import sys
+
+    from tests.conftest import PROJECT_DIR
+
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import benchmark
+
+    config = parse_config(benchmark.config_text(3))
+    assert [(c.name, c.source, c.secrets) for c in resolve(config, "dev").connectors] == [
+        (f"conn_000{i}", "github", (f"conn_000{i}-token",)) for i in (1, 2, 3)]
