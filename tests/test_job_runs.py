@@ -74,18 +74,20 @@ class ConnectorJob:
     """The github connector's job as the stack defines it: job parameters plus the task's fixed parameters,
     with a new run id per run; `repair` re-runs tasks of an earlier run, with that run's id and task values."""
 
-    def __init__(self, spark, server: LoopbackServer):
+    def __init__(self, spark, server: LoopbackServer, name: str = "github", settings: dict | None = None,
+                 secrets: dict[str, str] | None = None):
         self.spark = spark
         self.catalog = f"t{uuid.uuid4().hex[:10]}"  # tables of this test only
         self.server = server
-        self.scopes = {"mvp-connectors": {"github-token": TOKEN}}
+        self.name = name
+        self.settings = settings if settings is not None else {"organisation": "acme", "base_url": server.url}
+        self.scopes = {"mvp-connectors": secrets if secrets is not None else {"github-token": TOKEN}}
         self.runs: dict[str, dict] = {}
-        self.output: list[str] = []
 
     def parameters(self, run_id: str, **overrides: str) -> dict[str, str]:
-        return {"source_name": "github", "target_catalog": self.catalog, "hwm_reset": "false", "source": "github",
-                "settings": json.dumps({"organisation": "acme", "base_url": self.server.url}),
-                "secret_scope": "mvp-connectors", "secret_names": "github-token", "bronze_schema": "bronze",
+        return {"source_name": self.name, "target_catalog": self.catalog, "hwm_reset": "false", "source": self.name,
+                "settings": json.dumps(self.settings), "secret_scope": "mvp-connectors",
+                "secret_names": ",".join(sorted(self.scopes["mvp-connectors"])), "bronze_schema": "bronze",
                 "silver_schema": "silver", "initial_mark": "", "job_run_id": run_id, **overrides}
 
     def run(self, run_id: str, tasks: tuple[str, ...] = ("ingest", "transform"), **overrides: str) -> dict:
@@ -97,7 +99,7 @@ class ConnectorJob:
         return values
 
     def table(self, layer: str, entity: str) -> list[dict]:
-        frame = LocalParquetTables(self.spark).read(f"{self.catalog}.{layer}.github_{entity}")
+        frame = LocalParquetTables(self.spark).read(f"{self.catalog}.{layer}.{self.name}_{entity}")
         return [row.asDict() for row in frame.collect()] if frame is not None else []
 
     def silver(self, entity: str) -> dict[str, dict]:
@@ -298,3 +300,68 @@ def test_the_state_table_records_marks_and_batches_per_entity(github):
         "code_scanning_alerts": ("github", 1, 1, "run-1", "run-1"),
         "repositories": ("github", 1, 1, "run-1", "run-1")}
     assert state["repositories"]["high_water_mark"].isoformat() == "2026-11-02T10:00:00"
+
+
+def test_a_cmdb_run_maps_the_configured_fields_into_silver(spark):
+    table = "/api/now/table/cmdb_ci_business_app"
+    inventory = {"a1": {"sys_id": "a1", "name": "Payments", "owned_by": {"value": "u7"},
+                        "business_criticality": "1 - most critical", "sys_updated_on": "2026-11-20 08:15:00"},
+                 "a2": {"sys_id": "a2", "name": "Wiki", "owned_by": {"value": "u9"},
+                        "business_criticality": "4 - not critical", "sys_updated_on": "2026-11-19 10:00:00"},
+                 "a3": {"sys_id": "a3", "name": "Intranet", "owned_by": {"value": "u9"},
+                        "business_criticality": "3 - less critical", "sys_updated_on": "2026-11-01 00:00:00"}}
+    with LoopbackServer() as server:
+        server.serve("/oauth_token.do", lambda request: Reply(body={"access_token": "cmdb-bearer", "expires_in": 1800}))
+        server.serve(table, lambda request: Reply(body={"result": list(inventory.values())}) if request.headers.get(
+            "Authorization") == "Bearer cmdb-bearer" else Reply(401, {"error": "unauthorized"}))
+        job = ConnectorJob(spark, server, name="cmdb", secrets={"cmdb-client-id": "id-1", "cmdb-client-secret": "s3"},
+                           settings={"url": f"{server.url}{table}", "records_path": "result",
+                                     "token_url": f"{server.url}/oauth_token.do",
+                                     "fields": {"key": "sys_id", "name": "name", "owner": "owned_by.value",
+                                                "criticality": "business_criticality",
+                                                "updated_at": "sys_updated_on"}})
+        job.run("run-1")
+        inventory["a2"] = {**inventory["a2"], "name": "Wiki (retired)", "sys_updated_on": "2026-11-21 07:00:00"}
+        values = job.run("run-2")
+
+    # What changed since the mark, and the record at the mark itself (inclusive): not the whole inventory.
+    assert values["ingest"]["records_ingested"] == {"applications": 2}
+    assert len(job.table("bronze", "applications")) == 5  # 3 + 2: a3 (older than the mark) not again
+    apps = job.silver("applications")
+    assert {k: (a["key"], a["name"], a["owner"], a["criticality"], a["updated_at"].isoformat())
+            for k, a in apps.items()} == {
+        "a1": ("a1", "Payments", "u7", "1 - most critical", "2026-11-20T08:15:00"),
+        "a2": ("a2", "Wiki (retired)", "u9", "4 - not critical", "2026-11-21T07:00:00"),
+        "a3": ("a3", "Intranet", "u9", "3 - less critical", "2026-11-01T00:00:00")}
+
+
+def test_a_sonarqube_run_moves_projects_issues_and_hotspots_into_silver(spark):
+    def paged(name: str, items: list) -> Reply:
+        return Reply(body={"paging": {"pageIndex": 1, "pageSize": 500, "total": len(items)}, name: items})
+
+    issue = {"key": "AX-1", "rule": "java:S2076", "severity": "CRITICAL", "component": "api:src/Main.java",
+             "project": "api", "line": 42, "message": "Make sure this command is safe.", "type": "VULNERABILITY",
+             "status": "OPEN", "creationDate": "2026-06-01T00:00:00+0000", "updateDate": "2026-11-20T08:15:00+0000"}
+    hotspot = {"key": "HS-1", "component": "api:src/Db.java", "project": "api", "securityCategory": "sql-injection",
+               "vulnerabilityProbability": "HIGH", "status": "TO_REVIEW", "line": 7, "message": "Check this query.",
+               "creationDate": "2026-06-01T00:00:00+0000", "updateDate": "2026-11-19T10:00:00+0000",
+               "ruleKey": "java:S2077"}
+    with LoopbackServer() as server:
+        server.serve("/api/components/search", lambda request: paged("components", [{"key": "api", "qualifier": "TRK"}]))
+        server.serve("/api/components/show", lambda request: Reply(body={"component": {
+            "key": "api", "name": "API", "qualifier": "TRK", "visibility": "private",
+            "analysisDate": "2026-11-20T08:00:00+0000"}}))
+        server.serve("/api/issues/search", lambda request: paged("issues", [issue]))
+        server.serve("/api/hotspots/search", lambda request: paged("hotspots", [hotspot]))
+        job = ConnectorJob(spark, server, name="sonarqube", settings={"base_url": server.url},
+                           secrets={"sonarqube-token": "squ_jobRunToken"})
+        values = job.run("run-1")
+
+    assert values["ingest"]["records_ingested"] == {"issues": 1, "projects": 1, "security_hotspots": 1}
+    [issue_row] = job.silver("issues").values()
+    assert (issue_row["key"], issue_row["severity"], issue_row["line"], issue_row["updated_at"].isoformat()) == (
+        "AX-1", "CRITICAL", 42, "2026-11-20T08:15:00")
+    [hotspot_row] = job.silver("security_hotspots").values()
+    assert (hotspot_row["security_category"], hotspot_row["vulnerability_probability"]) == ("sql-injection", "HIGH")
+    assert job.silver("projects")["api"]["analysis_date"].isoformat() == "2026-11-20T08:00:00"
+    assert {r.headers.get("Authorization") for r in server.requests} == {"Bearer squ_jobRunToken"}
