@@ -76,9 +76,10 @@ VERSION_ORDER = ("_source_updated_at", "_bronze_batch", "_ingested_at", "_payloa
 
 _SPARK_TYPES = {"STRING": T.StringType(), "BIGINT": T.LongType(), "INT": T.IntegerType(),
                 "DOUBLE": T.DoubleType(), "BOOLEAN": T.BooleanType(), "TIMESTAMP": T.TimestampType()}
-# Timestamp spellings sources use, tried in order: ISO 8601 with Z or +hh:mm (GitHub), +hhmm (SonarQube),
-# 'yyyy-MM-dd HH:mm:ss' in UTC (ServiceNow-style CMDBs).
-_TIMESTAMP_PATTERNS = ("yyyy-MM-dd'T'HH:mm:ssZ", "yyyy-MM-dd'T'HH:mm:ss.SSSZ", "yyyy-MM-dd HH:mm:ss")
+# Timestamp spellings sources use, all read as the same instant whatever the session's time zone: ISO 8601
+# with Z or +hh:mm (GitHub), +hhmm (SonarQube), and no zone at all (ServiceNow-style CMDBs: UTC).
+_ZONE_LESS = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?$"
+_OFFSET_WITHOUT_COLON = "([+-][0-9]{2})([0-9]{2})$"
 
 
 # ---------------------------------------------------------------------------------------------- table store
@@ -130,6 +131,8 @@ class LocalParquetTables:
 
     def read(self, table: str) -> DataFrame | None:
         physical = self.physical(table)
+        if not self.spark.catalog.tableExists(physical) and self.spark.catalog.tableExists(f"{physical}__previous"):
+            self.spark.sql(f"ALTER TABLE {physical}__previous RENAME TO {physical}")  # a swap that crashed midway
         return self.spark.table(physical) if self.spark.catalog.tableExists(physical) else None
 
     def ensure(self, table: str, schema: T.StructType) -> None:
@@ -172,8 +175,14 @@ class LocalParquetTables:
         self.swap(staging, physical)
 
     def swap(self, staging: str, physical: str) -> None:
-        self.spark.sql(f"DROP TABLE IF EXISTS {physical}")
+        """The old table is renamed aside, not dropped, until the new one has its name: a crash in between
+        leaves `<table>__previous`, which `read` restores."""
+        previous = f"{physical}__previous"
+        self.spark.sql(f"DROP TABLE IF EXISTS {previous}")
+        if self.spark.catalog.tableExists(physical):
+            self.spark.sql(f"ALTER TABLE {physical} RENAME TO {previous}")
         self.spark.sql(f"ALTER TABLE {staging} RENAME TO {physical}")
+        self.spark.sql(f"DROP TABLE IF EXISTS {previous}")
 
 
 def table_store(spark: SparkSession) -> DeltaTables | LocalParquetTables:
@@ -338,19 +347,18 @@ def parse_bronze(bronze: DataFrame, columns: tuple[SilverColumn, ...]) -> DataFr
 
 
 def typed_expression(column: SilverColumn) -> str:
-    """SQL reading one silver column out of the payload; try_cast/try_to_timestamp, so that a value of the
-    wrong shape is NULL under ANSI mode too. The path is safe to quote: SilverColumn only takes $.a.b paths."""
+    """SQL reading one silver column out of the payload; try_cast, so that a value of the wrong shape is NULL
+    under ANSI mode too. The path is safe to quote: SilverColumn only takes $.a.b paths."""
     raw = f"get_json_object(payload, '{column.path}')"
     if column.type == "STRING":
         return raw
     if column.type == "TIMESTAMP":
-        patterns = ", ".join(f"try_to_timestamp({raw}, '{_sql_escape(p)}')" for p in _TIMESTAMP_PATTERNS)
-        return f"coalesce(try_cast({raw} AS TIMESTAMP), {patterns})"
+        # Only the cast's ISO parser: try_to_timestamp with a pattern raises, instead of returning NULL, on text
+        # the legacy parser would have read differently (Spark's timeParserPolicy=EXCEPTION).
+        iso = (f"CASE WHEN {raw} RLIKE '{_ZONE_LESS}' THEN concat({raw}, 'Z') "
+               f"ELSE regexp_replace({raw}, '{_OFFSET_WITHOUT_COLON}', '$1:$2') END")
+        return f"try_cast({iso} AS TIMESTAMP)"
     return f"try_cast({raw} AS {column.type})"
-
-
-def _sql_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def latest_versions(rows: DataFrame) -> DataFrame:

@@ -1,0 +1,526 @@
+"""The table-store layer of connector_lakehouse, piece by piece: the Delta SQL (MERGE, CREATE TABLE) that only a
+Databricks cluster runs, and the local parquet emulation that every other test runs, checked against each other.
+
+Local Spark 3.5 cannot run MERGE INTO on parquet tables, so the Delta statements are checked in two ways: parsed
+with sqlglot's databricks dialect (their shape), and executed clause by clause in Spark SQL by `merge_reference`
+(their semantics: the statement's own ON, WHEN MATCHED condition, SET and INSERT text over a full outer join).
+The local `merge_latest`/`upsert` must leave exactly the rows that reference leaves."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlglot
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from sqlglot import exp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+
+from connector_lakehouse import (  # noqa: E402
+    BRONZE_SCHEMA,
+    INGEST_STATE_COLUMNS,
+    LINEAGE,
+    RECORD_KEY,
+    STATE_KEY,
+    STATE_SCHEMA,
+    TRANSFORM_STATE_COLUMNS,
+    VERSION_ORDER,
+    LocalParquetTables,
+    _ddl,
+    latest_versions,
+    merge_latest_statement,
+    newer_condition,
+    parse_bronze,
+    silver_schema,
+    typed_expression,
+    upsert_statement,
+)
+from connector_source import SILVER_TYPES, SilverColumn  # noqa: E402
+
+UTC = timezone.utc
+T0 = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
+T0_MICROS = 1_795_162_500_000_000  # 2026-11-20T08:15:00Z
+COLUMNS = (SilverColumn("name", "STRING", "$.name"), SilverColumn("stars", "BIGINT", "$.stars"))
+
+
+def catalog() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def micros(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def snapshot(frame: DataFrame) -> list[tuple]:
+    """Every row, timestamps as epoch microseconds (independent of the Python process's time zone), sorted."""
+    cols = [F.unix_micros(f.name).alias(f.name) if isinstance(f.dataType, T.TimestampType) else F.col(f.name)
+            for f in frame.schema.fields]
+    return sorted((tuple(row) for row in frame.select(*cols).collect()), key=repr)
+
+
+def as_micros(rows: list[tuple], schema: T.StructType) -> list[tuple]:
+    """Python rows as `snapshot` returns them."""
+    stamps = [isinstance(f.dataType, T.TimestampType) for f in schema.fields]
+    return sorted((tuple(micros(v) if s else v for v, s in zip(row, stamps)) for row in rows), key=repr)
+
+
+def merge_reference(spark, statement: str, target: DataFrame, source: DataFrame) -> list[tuple]:
+    """What a Delta MERGE leaves in `target`, computed from the statement's own clauses: a full outer join on its
+    ON text; a matched pair for which its WHEN MATCHED condition holds takes its UPDATE SET (`*`: every column
+    from the source); an unmatched source row is inserted with its INSERT values (`*`: the row), other columns
+    NULL; everything else stays. Supports exactly the clause shapes the module's statements use."""
+    merge = sqlglot.parse_one(statement, read="databricks")
+    assert isinstance(merge, exp.Merge)
+    matched, not_matched = merge.args["whens"].expressions
+    assert matched.args["matched"] and not not_matched.args["matched"]
+    names = target.columns
+    update = matched.args["then"]
+    assert isinstance(update, exp.Update)
+    if [type(e) for e in update.expressions] == [exp.Star]:
+        sets = {name: f"s.{name}" for name in names}
+    else:
+        assert all(e.this.table == "t" for e in update.expressions)
+        sets = {e.this.name: e.expression.sql(dialect="spark") for e in update.expressions}
+    insert = not_matched.args["then"]
+    assert isinstance(insert, exp.Insert)
+    if isinstance(insert.this, exp.Star):
+        values = {name: f"s.{name}" for name in names}
+    else:
+        values = {c.name: v.sql(dialect="spark")
+                  for c, v in zip(insert.this.expressions, insert.expression.expressions, strict=True)}
+    condition = matched.args.get("condition")
+    when = condition.sql(dialect="spark") if condition is not None else "TRUE"
+    target_view, source_view = f"ref_t_{uuid.uuid4().hex[:8]}", f"ref_s_{uuid.uuid4().hex[:8]}"
+    target.withColumn("__in_t", F.lit(True)).createOrReplaceTempView(target_view)
+    source.withColumn("__in_s", F.lit(True)).createOrReplaceTempView(source_view)
+    in_t, in_s = "coalesce(t.__in_t, FALSE)", "coalesce(s.__in_s, FALSE)"
+    select = ", ".join(
+        f"CASE WHEN {in_t} AND {in_s} AND coalesce(({when}), FALSE) THEN {sets.get(n, f't.{n}')} "
+        f"WHEN {in_t} THEN t.{n} ELSE {values.get(n, 'NULL')} END AS {n}" for n in names)
+    merged = spark.sql(f"SELECT {select} FROM {target_view} AS t FULL OUTER JOIN {source_view} AS s "
+                       f"ON {merge.args['on'].sql(dialect='spark')}")
+    return snapshot(merged)
+
+
+# ------------------------------------------------------------------------------------ 1. version order
+
+
+def test_newer_condition_is_the_strict_order_latest_versions_keeps(spark):
+    """The exact SQL text of the MERGE condition, evaluated by Spark, against the window `latest_versions` uses
+    and against Python's tuple order: over every pair of 32 versions (all columns differing, each tied)."""
+    choices = ([T0, T0 + timedelta(microseconds=1)],  # _source_updated_at: microsecond precision counts
+               [9, 10],  # _bronze_batch: numeric, not string, order
+               [T0 + timedelta(hours=1), T0 + timedelta(hours=1, microseconds=1)],  # _ingested_at
+               ["9f" + "0" * 62, "a0" + "0" * 62],  # _payload_sha256
+               ["run-10", "run-9"])  # _ingest_run_id: a string, so 'run-9' is the later one
+    versions = list(itertools.product(*choices))
+    assert len(versions) == 32
+    pairs = list(itertools.product(versions, versions))
+    schema = T.StructType([T.StructField("pair", T.LongType()), T.StructField("role", T.StringType())]
+                          + [next(f for f in LINEAGE if f.name == name) for name in VERSION_ORDER])
+    rows = [(i, role, *version) for i, (new, old) in enumerate(pairs) for role, version in (("new", new), ("old", old))]
+    frame = spark.createDataFrame(rows, schema)
+    view_new, view_old = f"pairs_new_{uuid.uuid4().hex[:8]}", f"pairs_old_{uuid.uuid4().hex[:8]}"
+    frame.where("role = 'new'").createOrReplaceTempView(view_new)
+    frame.where("role = 'old'").createOrReplaceTempView(view_old)
+
+    kept = latest_versions(frame.withColumn(RECORD_KEY, F.col("pair").cast("string")))
+    kept.select("pair", "role").createOrReplaceTempView(view_kept := f"pairs_kept_{uuid.uuid4().hex[:8]}")
+    evaluated = spark.sql(f"SELECT n.pair, {newer_condition('n', 'o')} AS forward, {newer_condition('o', 'n')} "
+                          f"AS backward, k.role AS kept FROM {view_new} AS n JOIN {view_old} AS o ON n.pair = o.pair "
+                          f"JOIN {view_kept} AS k ON k.pair = n.pair").collect()
+
+    conditions = {row.pair: (row.forward, row.backward, row.kept) for row in evaluated}
+    assert len(conditions) == len(pairs) == 1024
+    for i, (new, old) in enumerate(pairs):
+        forward, backward, kept = conditions[i]
+        assert (forward, backward) == (new > old, old > new), (new, old)  # never NULL, never both
+        if new != old:
+            assert kept == ("new" if forward else "old"), (new, old)
+    assert sum(forward for forward, _, _ in conditions.values()) == (1024 - 32) // 2
+
+
+def test_newer_condition_text_nests_ties_from_the_most_significant_column():
+    assert newer_condition("a", "b", ("x",)) == "a.x > b.x"
+    assert newer_condition("a", "b", ("x", "y")) == "(a.x > b.x OR (a.x = b.x AND a.y > b.y))"
+    assert newer_condition("s", "t").startswith(f"(s.{VERSION_ORDER[0]} > t.{VERSION_ORDER[0]} OR")
+
+
+# ------------------------------------------------------------------------------------ 2. Delta MERGE shape
+
+
+def column_ref(node: exp.Expression) -> tuple[str, str]:
+    assert isinstance(node, exp.Column), node
+    return node.table, node.name
+
+
+def test_merge_latest_statement_parses_as_the_silver_merge():
+    statement = merge_latest_statement("cat.silver.github_repositories", "connector_cat_silver_changes")
+    merge = sqlglot.parse_one(statement, read="databricks")
+
+    assert isinstance(merge, exp.Merge)
+    target, source = merge.this, merge.args["using"]
+    assert (target.catalog, target.db, target.name, target.alias) == ("cat", "silver", "github_repositories", "t")
+    assert (source.name, source.alias) == ("connector_cat_silver_changes", "s")
+    on = merge.args["on"]
+    assert isinstance(on, exp.EQ)
+    assert {column_ref(on.this), column_ref(on.expression)} == {("t", RECORD_KEY), ("s", RECORD_KEY)}
+
+    whens = merge.args["whens"].expressions
+    assert [(w.args["matched"], bool(w.args.get("source"))) for w in whens] == [(True, False), (False, False)]
+    matched, not_matched = whens
+    assert isinstance(matched.args["then"], exp.Update)
+    assert [type(e) for e in matched.args["then"].expressions] == [exp.Star]
+    assert isinstance(not_matched.args["then"], exp.Insert) and isinstance(not_matched.args["then"].this, exp.Star)
+    assert not_matched.args.get("condition") is None
+
+    condition = matched.args["condition"]
+    assert condition == sqlglot.parse_one(newer_condition("s", "t"), read="databricks")
+    # Every '>' compares the source (new) version to the target's, once per ordering column; ties on all
+    # but the last column are spelled out with '='.
+    greater = [(column_ref(g.this), column_ref(g.expression)) for g in condition.find_all(exp.GT)]
+    assert sorted(greater) == sorted((("s", c), ("t", c)) for c in VERSION_ORDER)
+    equal = sorted(tuple(sorted((column_ref(e.this), column_ref(e.expression)))) for e in condition.find_all(exp.EQ))
+    assert equal == sorted((("s", c), ("t", c)) for c in VERSION_ORDER[:-1])
+    assert not list(condition.find_all(exp.GTE, exp.LT, exp.LTE, exp.NEQ, exp.Not))
+
+
+def test_upsert_statement_updates_only_the_listed_columns_and_inserts_whole_rows():
+    names = [f.name for f in STATE_SCHEMA.fields]
+    for columns in (INGEST_STATE_COLUMNS, TRANSFORM_STATE_COLUMNS):
+        merge = sqlglot.parse_one(upsert_statement("cat.bronze.connector_state", "v", STATE_KEY, columns, names),
+                                  read="databricks")
+        assert isinstance(merge, exp.Merge)
+        target, source = merge.this, merge.args["using"]
+        assert (target.catalog, target.db, target.name, target.alias) == ("cat", "bronze", "connector_state", "t")
+        assert (source.name, source.alias) == ("v", "s")
+        on = merge.args["on"]
+        assert isinstance(on, exp.And)
+        assert [(column_ref(e.this), column_ref(e.expression)) for e in on.flatten()] == [
+            (("t", k), ("s", k)) for k in STATE_KEY]
+
+        matched, not_matched = merge.args["whens"].expressions
+        assert matched.args["matched"] and matched.args.get("condition") is None
+        update = matched.args["then"]
+        assert isinstance(update, exp.Update)
+        assert [(column_ref(e.this), column_ref(e.expression)) for e in update.expressions] == [
+            (("t", c), ("s", c)) for c in columns]
+        assert not set(STATE_KEY) & {e.this.name for e in update.expressions}
+
+        assert not not_matched.args["matched"] and not_matched.args.get("condition") is None
+        insert = not_matched.args["then"]
+        assert isinstance(insert, exp.Insert)
+        assert [column_ref(c) for c in insert.this.expressions] == [("", n) for n in names]
+        assert [column_ref(v) for v in insert.expression.expressions] == [("s", n) for n in names]
+
+
+# ------------------------------------------------------------------------------------ 3. silver merge
+
+
+def silver_row(key: str, name: str | None, stars: int | None, updated: datetime, batch: int, ingested: datetime,
+               sha: str, run: str) -> tuple:
+    return (name, stars, key, updated, batch, ingested, sha, run)
+
+
+def test_local_merge_latest_leaves_what_the_delta_merge_leaves(spark):
+    schema = silver_schema(COLUMNS)
+    tables = LocalParquetTables(spark)
+    table = f"{catalog()}.silver.github_repositories"
+    ingested1, ingested2 = T0 + timedelta(days=1), T0 + timedelta(days=2)
+    existing = [
+        silver_row("same", "same", 1, T0, 1, ingested1, "a" * 64, "run-1"),
+        silver_row("older", "older-kept", 2, T0, 1, ingested1, "b" * 64, "run-1"),
+        silver_row("newer", "newer-old", 3, T0, 1, ingested1, "c" * 64, "run-1"),
+        silver_row("tie_batch_up", "tbu-old", 4, T0, 1, ingested1, "d" * 64, "run-1"),
+        silver_row("tie_batch_down", "tbd-kept", 5, T0, 2, ingested2, "e" * 64, "run-2"),
+        silver_row("tie_sha_up", "tsu-old", 6, T0, 1, ingested1, "1" * 64, "run-1"),
+        silver_row("untouched", "untouched", 7, T0, 1, ingested1, "f" * 64, "run-1"),
+    ]
+    batch = [
+        existing[0],  # the same version again: no change
+        silver_row("older", "older-new", 20, T0 - timedelta(seconds=1), 3, ingested2, "0" * 64, "run-3"),
+        silver_row("newer", "newer-new", 30, T0 + timedelta(microseconds=1), 1, ingested1, "0" * 64, "run-0"),
+        silver_row("tie_batch_up", "tbu-new", 40, T0, 2, ingested1, "0" * 64, "run-0"),
+        silver_row("tie_batch_down", "tbd-new", 50, T0, 1, ingested2 + timedelta(days=9), "f" * 64, "run-9"),
+        silver_row("tie_sha_up", "tsu-new", 60, T0, 1, ingested1, "2" * 64, "run-0"),
+        silver_row("inserted", "inserted", 70, T0, 1, ingested1, "9" * 64, "run-1"),
+        silver_row("inserted_nulls", None, None, T0, 1, ingested1, "8" * 64, "run-1"),
+    ]
+    tables.ensure(table, schema)
+    tables.merge_latest(table, spark.createDataFrame(existing, schema))
+    assert snapshot(tables.read(table)) == as_micros(existing, schema)  # into an empty table: all inserted
+
+    before = spark.createDataFrame(existing, schema)
+    incoming = spark.createDataFrame(batch, schema)
+    expected = merge_reference(spark, merge_latest_statement(table, "src"), before, incoming)
+    tables.merge_latest(table, incoming)
+    after = tables.read(table)
+    assert after.columns == schema.names
+    merged = snapshot(after)
+    assert merged == expected
+
+    by_key = {row[2]: row for row in merged}
+    assert sorted(by_key) == ["inserted", "inserted_nulls", "newer", "older", "same", "tie_batch_down",
+                              "tie_batch_up", "tie_sha_up", "untouched"]
+    assert len(merged) == len(by_key)  # one row per key
+    assert {k: (row[0], row[1]) for k, row in by_key.items()} == {
+        "same": ("same", 1), "older": ("older-kept", 2), "newer": ("newer-new", 30),
+        "tie_batch_up": ("tbu-new", 40), "tie_batch_down": ("tbd-kept", 5), "tie_sha_up": ("tsu-new", 60),
+        "untouched": ("untouched", 7), "inserted": ("inserted", 70), "inserted_nulls": (None, None)}
+    assert by_key["newer"] == as_micros([batch[2]], schema)[0]  # replaced whole, lineage included
+    assert by_key["older"] == as_micros([existing[1]], schema)[0]
+
+    tables.merge_latest(table, spark.createDataFrame(batch, schema))  # a retry: the same latest versions
+    assert snapshot(tables.read(table)) == merged
+
+
+# ------------------------------------------------------------------------------------ 4. state upsert
+
+
+def state_row(connector: str, entity: str, mark: datetime | None, ingested: int, transformed: int,
+              ingest_run: str | None, transform_run: str | None, updated: datetime) -> tuple:
+    return (connector, entity, mark, ingested, transformed, ingest_run, transform_run, updated)
+
+
+def test_local_upsert_leaves_what_the_delta_upsert_leaves(spark):
+    tables = LocalParquetTables(spark)
+    table = f"{catalog()}.bronze.connector_state"
+    names = STATE_SCHEMA.names
+    first = [state_row("github", "repositories", T0, 1, 1, "run-1", "run-1", T0),
+             state_row("github", "alerts", T0, 2, 1, "run-1", "run-0", T0),
+             state_row("sonarqube", "repositories", T0, 5, 4, "run-5", "run-4", T0)]
+    tables.upsert(table, spark.createDataFrame(first, STATE_SCHEMA), STATE_KEY, INGEST_STATE_COLUMNS)
+    assert snapshot(tables.read(table)) == as_micros(first, STATE_SCHEMA)  # into no table: inserted whole
+
+    later = T0 + timedelta(hours=1)
+    ingest = [state_row("github", "repositories", None, 2, 99, "run-2", "ignored", later),  # NULL mark: taken
+              state_row("github", "issues", later, 1, 0, "run-2", None, later)]  # new key: inserted whole
+    before = spark.createDataFrame(first, STATE_SCHEMA)
+    rows = spark.createDataFrame(ingest, STATE_SCHEMA)
+    expected = merge_reference(spark, upsert_statement(table, "src", STATE_KEY, INGEST_STATE_COLUMNS, names),
+                               before, rows)
+    tables.upsert(table, rows, STATE_KEY, INGEST_STATE_COLUMNS)
+    after = tables.read(table)
+    assert after.columns == names
+    state = snapshot(after)
+    assert state == expected
+    after_ingest = [
+        state_row("github", "alerts", T0, 2, 1, "run-1", "run-0", T0),  # other entity: untouched
+        state_row("github", "issues", later, 1, 0, "run-2", None, later),
+        state_row("github", "repositories", None, 2, 1, "run-2", "run-1", later),  # transform columns kept
+        state_row("sonarqube", "repositories", T0, 5, 4, "run-5", "run-4", T0),  # same entity, other connector
+    ]
+    assert state == as_micros(after_ingest, STATE_SCHEMA)
+
+    transform = [state_row("github", "issues", None, 0, 1, None, "run-3", later + timedelta(hours=1))]
+    before = spark.createDataFrame(after_ingest, STATE_SCHEMA)
+    rows = spark.createDataFrame(transform, STATE_SCHEMA)
+    expected = merge_reference(spark, upsert_statement(table, "src", STATE_KEY, TRANSFORM_STATE_COLUMNS, names),
+                               before, rows)
+    tables.upsert(table, rows, STATE_KEY, TRANSFORM_STATE_COLUMNS)
+    state = snapshot(tables.read(table))
+    assert state == expected
+    assert [r for r in state if r[:2] == ("github", "issues")] == as_micros(
+        [state_row("github", "issues", later, 1, 1, "run-2", "run-3", later + timedelta(hours=1))], STATE_SCHEMA)
+    assert len(state) == 4
+
+
+# ------------------------------------------------------------------------------------ 5. parsing bronze
+
+
+PARSE_COLUMNS = (
+    SilverColumn("ts", "TIMESTAMP", "$.ts"),
+    SilverColumn("n", "BIGINT", "$.n"),
+    SilverColumn("i", "INT", "$.i"),
+    SilverColumn("d", "DOUBLE", "$.d"),
+    SilverColumn("flag", "BOOLEAN", "$.flag"),
+    SilverColumn("login", "STRING", "$.owner.login"),
+    SilverColumn("deep", "BIGINT", "$.a.b.c"),
+    SilverColumn("first_label", "STRING", "$.labels[0].name"),
+    SilverColumn("owner", "STRING", "$.owner"),
+)
+
+
+def bronze_rows(spark, payloads: dict[str, dict]) -> DataFrame:
+    rows = [("github", "repositories", key, T0, T0 + timedelta(days=1), f"run-{i}", i,
+             json.dumps(payload, sort_keys=True, separators=(",", ":")))
+            for i, (key, payload) in enumerate(payloads.items())]
+    return spark.createDataFrame(rows, BRONZE_SCHEMA)
+
+
+def test_parse_bronze_types_every_column_and_nulls_what_does_not_parse(spark):
+    payloads = {
+        "github": {"ts": "2026-11-20T08:15:00Z", "n": 42, "i": 7, "d": 1.5, "flag": True,
+                   "owner": {"login": "octo", "id": 1}, "a": {"b": {"c": 5}}, "labels": [{"name": "bug"}]},
+        "offset_colon": {"ts": "2026-11-20T10:15:00+02:00", "n": "42", "flag": False, "d": "2.5"},
+        "negative_offset": {"ts": "2026-11-20T03:15:00-05:00"},
+        "sonarqube": {"ts": "2026-11-20T08:15:00+0000"},
+        "sonarqube_offset": {"ts": "2026-11-20T09:15:00+0100"},
+        "sonarqube_millis": {"ts": "2026-11-20T08:15:00.000+0000"},
+        "servicenow": {"ts": "2026-11-20 08:15:00"},
+        "garbage": {"ts": "not a time", "n": "forty-two", "i": 12.5, "d": "abc", "flag": "perhaps", "owner": "x"},
+        "nested": {"ts": {"at": "2026-11-20T08:15:00Z"}, "n": {"x": 1}, "i": [1], "flag": {"b": True},
+                   "a": {"b": {"c": {"d": 1}}}},
+        "out_of_range": {"ts": "2026-13-40 08:15:00", "n": 9223372036854775808, "i": 2147483648},
+        "empty": {},
+    }
+    bronze = bronze_rows(spark, payloads)
+    parsed = parse_bronze(bronze, PARSE_COLUMNS)
+    assert [(f.name, f.dataType) for f in parsed.schema.fields] == [
+        (f.name, f.dataType) for f in silver_schema(PARSE_COLUMNS).fields]
+    rows = {row[RECORD_KEY]: row for row in parsed.withColumn("ts", F.unix_micros("ts"))
+            .withColumn("_source_updated_at", F.unix_micros("_source_updated_at"))
+            .withColumn("_ingested_at", F.unix_micros("_ingested_at")).collect()}
+
+    # Every timestamp spelling sources use is the same instant; anything else is NULL.
+    instants = {key: rows[key].ts for key in payloads}
+    assert instants == {"github": T0_MICROS, "offset_colon": T0_MICROS, "negative_offset": T0_MICROS,
+                        "sonarqube": T0_MICROS, "sonarqube_offset": T0_MICROS, "sonarqube_millis": T0_MICROS,
+                        "servicenow": T0_MICROS, "garbage": None, "nested": None, "out_of_range": None,
+                        "empty": None}
+
+    typed = {key: (r.n, r.i, r.d, r.flag, r.login, r.deep, r.first_label, r.owner) for key, r in rows.items()}
+    assert typed["github"] == (42, 7, 1.5, True, "octo", 5, "bug", '{"id":1,"login":"octo"}')
+    assert typed["offset_colon"] == (42, None, 2.5, False, None, None, None, None)
+    assert typed["garbage"] == (None, None, None, None, None, None, None, "x")
+    assert typed["nested"] == (None, None, None, None, None, None, None, None)
+    assert typed["out_of_range"] == (None,) * 8
+    assert typed["empty"] == (None,) * 8
+
+    payload = json.dumps(payloads["github"], sort_keys=True, separators=(",", ":"))
+    github = rows["github"]
+    assert (github._source_updated_at, github._bronze_batch, github._ingested_at, github._ingest_run_id) == (
+        T0_MICROS, 0, T0_MICROS + 86_400_000_000, "run-0")
+    assert github._payload_sha256 == hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_typed_expression_reads_strings_raw_and_casts_the_rest_without_failing():
+    assert typed_expression(SilverColumn("a", "STRING", "$.x.y")) == "get_json_object(payload, '$.x.y')"
+    assert typed_expression(SilverColumn("a", "BIGINT", "$.x")) == "try_cast(get_json_object(payload, '$.x') AS BIGINT)"
+    ts = typed_expression(SilverColumn("a", "TIMESTAMP", "$.x"))
+    assert ts.startswith("try_cast(CASE WHEN get_json_object(payload, '$.x') RLIKE ")
+    sqlglot.parse_one(ts, read="databricks")  # the patterns are valid SQL
+    assert "to_timestamp(" not in ts  # pattern parsers raise on some bad input (timeParserPolicy=EXCEPTION)
+
+
+def test_a_timestamp_with_trailing_text_becomes_null_not_a_failed_run(spark):
+    parsed = parse_bronze(bronze_rows(spark, {"pm": {"ts": "2026-11-20 08:15:00 PM"}}), PARSE_COLUMNS[:1])
+    assert [row.ts for row in parsed.collect()] == [None]
+
+
+def test_zone_less_timestamps_are_utc_whatever_the_session_time_zone(spark):
+    bronze = bronze_rows(spark, {"servicenow": {"ts": "2026-11-20 08:15:00"}})
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        instants = [r[0] for r in parse_bronze(bronze, PARSE_COLUMNS[:1]).select(F.unix_micros("ts")).collect()]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    assert instants == [T0_MICROS]
+
+
+# ------------------------------------------------------------------------------------ 6. DDL
+
+
+def create_table(schema: T.StructType) -> exp.Create:
+    create = sqlglot.parse_one(f"CREATE TABLE IF NOT EXISTS cat.sch.tbl ({_ddl(schema)}) USING DELTA",
+                               read="databricks")
+    assert isinstance(create, exp.Create)
+    assert create.args["kind"] == "TABLE" and create.args["exists"]
+    formats = [p for p in create.args["properties"].expressions if isinstance(p, exp.FileFormatProperty)]
+    assert [p.this.name.upper() for p in formats] == ["DELTA"]
+    return create
+
+
+@pytest.mark.parametrize("schema", [
+    BRONZE_SCHEMA, STATE_SCHEMA,
+    silver_schema(tuple(SilverColumn(f"c_{t.lower()}", t, f"$.{t.lower()}") for t in SILVER_TYPES))],
+    ids=["bronze", "state", "silver"])
+def test_ddl_is_a_databricks_column_list_in_schema_order(spark, schema):
+    columns = create_table(schema).this.expressions
+    assert [c.name for c in columns] == schema.names
+    assert [c.args["kind"].sql(dialect="databricks") for c in columns] == [
+        f.dataType.simpleString().upper() for f in schema.fields]
+    not_null = [any(isinstance(k.args.get("kind"), exp.NotNullColumnConstraint) for k in c.args.get("constraints", []))
+                for c in columns]
+    assert not_null == [not f.nullable for f in schema.fields]
+    assert spark.createDataFrame([], _ddl(schema)).schema == schema  # Spark's own DDL parser reads it back
+
+
+def test_silver_ddl_types_are_the_configured_ones_and_lineage_is_not_null():
+    schema = silver_schema(tuple(SilverColumn(f"c_{t.lower()}", t, f"$.{t.lower()}") for t in SILVER_TYPES))
+    ddl = _ddl(schema)
+    assert ddl.split(", ")[:len(SILVER_TYPES)] == [f"c_{t.lower()} {t}" for t in SILVER_TYPES]
+    assert ddl.split(", ")[len(SILVER_TYPES):] == [
+        "_record_key STRING NOT NULL", "_source_updated_at TIMESTAMP NOT NULL", "_bronze_batch BIGINT NOT NULL",
+        "_ingested_at TIMESTAMP NOT NULL", "_payload_sha256 STRING NOT NULL", "_ingest_run_id STRING NOT NULL"]
+
+
+# ------------------------------------------------------------------------------------ 7. failed replace
+
+
+def test_a_failed_swap_leaves_the_table_and_the_next_replace_overwrites_staging(spark, monkeypatch):
+    schema = silver_schema(COLUMNS)
+    tables = LocalParquetTables(spark)
+    table = f"{catalog()}.silver.github_repositories"
+    physical = tables.physical(table)
+    staging = f"{physical}__staging"
+    old = [silver_row("kept", "kept", 1, T0, 1, T0, "a" * 64, "run-1"),
+           silver_row("changed", "changed-old", 2, T0, 1, T0, "b" * 64, "run-1")]
+    tables.replace(table, spark.createDataFrame(old, schema))
+    assert not spark.catalog.tableExists(staging)
+
+    def swap_fails(staging_table: str, physical_table: str) -> None:
+        raise RuntimeError("cluster lost")
+
+    monkeypatch.setattr(tables, "swap", swap_fails)
+    failed = [silver_row("changed", "changed-failed", 20, T0 + timedelta(hours=1), 2, T0, "c" * 64, "run-2"),
+              silver_row("ghost", "ghost", 30, T0, 2, T0, "d" * 64, "run-2")]
+    with pytest.raises(RuntimeError, match="cluster lost"):
+        tables.merge_latest(table, spark.createDataFrame(failed, schema))
+    assert snapshot(tables.read(table)) == as_micros(old, schema)  # the old rows, intact
+    assert spark.catalog.tableExists(staging)  # the abandoned staging table is left behind
+
+    monkeypatch.undo()
+    newer = [silver_row("changed", "changed-new", 200, T0 + timedelta(hours=2), 3, T0, "e" * 64, "run-3")]
+    tables.merge_latest(table, spark.createDataFrame(newer, schema))
+    assert snapshot(tables.read(table)) == as_micros([old[0], newer[0]], schema)  # no 'ghost' from staging
+    assert not spark.catalog.tableExists(staging)
+
+
+def test_a_swap_that_crashed_after_setting_the_old_table_aside_is_undone_on_the_next_read(spark, monkeypatch):
+    schema = silver_schema(COLUMNS)
+    tables = LocalParquetTables(spark)
+    table = f"{catalog()}.silver.github_repositories"
+    physical = tables.physical(table)
+    old = [silver_row("kept", "kept", 1, T0, 1, T0, "a" * 64, "run-1")]
+    tables.replace(table, spark.createDataFrame(old, schema))
+    real_sql = spark.sql
+
+    def crash_after_the_first_rename(statement, *args, **kwargs):
+        result = real_sql(statement, *args, **kwargs)
+        if statement.startswith(f"ALTER TABLE {physical} RENAME TO"):
+            raise RuntimeError("driver lost between the renames")
+        return result
+
+    monkeypatch.setattr(spark, "sql", crash_after_the_first_rename)
+    newer = [silver_row("kept", "kept-new", 2, T0 + timedelta(hours=1), 2, T0, "b" * 64, "run-2")]
+    with pytest.raises(RuntimeError, match="between the renames"):
+        tables.merge_latest(table, spark.createDataFrame(newer, schema))
+    monkeypatch.undo()
+    assert not spark.catalog.tableExists(physical) and spark.catalog.tableExists(f"{physical}__previous")
+
+    assert snapshot(tables.read(table)) == as_micros(old, schema)  # restored, not an empty table
+    assert not spark.catalog.tableExists(f"{physical}__previous")
