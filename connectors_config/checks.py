@@ -59,15 +59,16 @@ def _batch(connectors: tuple[Any, ...]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
     """Each batch connector runs a source that exists, with the settings and secrets that source declares."""
+    available = available_sources()
     for index, connector in _batch(connectors):
         name = connector["name"]
         source = connector.get("source", name)
         if not isinstance(source, str) or names.identifier_problem(source, "github") is not None:
             continue  # the model reports it
-        if source not in available_sources():
+        if source not in available:
             field = "source" if "source" in connector else "name"
             yield (("connectors", index, field),
-                   f"no source '{source}' in notebooks/ (sources: {', '.join(available_sources())}); "
+                   f"no source '{source}' in notebooks/ (sources: {', '.join(available)}); "
                    + ("set `source:` to one of them" if field == "name" else "use one of them")
                    + " or add notebooks/source_<name>.py")
             continue

@@ -25,7 +25,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from connector_runtime import RunParameters
 from connector_source import SilverColumn, Source, format_timestamp
@@ -85,6 +85,21 @@ _OFFSET_WITHOUT_COLON = "([+-][0-9]{2})([0-9]{2})$"
 # ---------------------------------------------------------------------------------------------- table store
 
 
+class TableStore(Protocol):
+    """Where bronze, silver and the state live. Callers `ensure` a table (with its declared schema) before
+    they append, merge or upsert into it."""
+
+    def read(self, table: str) -> DataFrame | None: ...
+
+    def ensure(self, table: str, schema: T.StructType) -> None: ...
+
+    def append(self, table: str, rows: DataFrame) -> None: ...
+
+    def merge_latest(self, table: str, latest: DataFrame) -> None: ...
+
+    def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None: ...
+
+
 class DeltaTables:
     """On Databricks: Unity Catalog tables in Delta. Appends and MERGEs are single Delta commits, so each
     write is atomic: a failed task leaves the table exactly as it was."""
@@ -102,13 +117,11 @@ class DeltaTables:
         rows.write.format("delta").mode("append").saveAsTable(table)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
-        self.ensure(table, latest.schema)
         view = _temp_view_name(table)
         latest.createOrReplaceTempView(view)
         self.spark.sql(merge_latest_statement(table, view))
 
     def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None:
-        self.ensure(table, rows.schema)
         view = _temp_view_name(table)
         rows.createOrReplaceTempView(view)
         self.spark.sql(upsert_statement(table, view, key, columns, rows.columns))
@@ -185,7 +198,7 @@ class LocalParquetTables:
         self.spark.sql(f"DROP TABLE IF EXISTS {previous}")
 
 
-def table_store(spark: SparkSession) -> DeltaTables | LocalParquetTables:
+def table_store(spark: SparkSession) -> TableStore:
     """Delta on a Databricks cluster (which sets DATABRICKS_RUNTIME_VERSION); local parquet anywhere else."""
     return DeltaTables(spark) if os.environ.get("DATABRICKS_RUNTIME_VERSION") else LocalParquetTables(spark)
 
@@ -239,7 +252,7 @@ class EntityState:
     transformed_batch: int = 0
 
 
-def read_state(tables: Any, params: RunParameters) -> dict[str, EntityState]:
+def read_state(tables: TableStore, params: RunParameters) -> dict[str, EntityState]:
     current = tables.read(state_table(params))
     if current is None:
         return {}
@@ -280,7 +293,7 @@ class IngestResult:
                 "high_water_marks": dict(sorted(self.marks.items()))}
 
 
-def run_ingest(spark: SparkSession, tables: Any, source: Source, params: RunParameters,
+def run_ingest(spark: SparkSession, tables: TableStore, source: Source, params: RunParameters,
                clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                log: Callable[[str], None] = print) -> IngestResult:
     tables.ensure(state_table(params), STATE_SCHEMA)
@@ -367,7 +380,7 @@ def latest_versions(rows: DataFrame) -> DataFrame:
     return rows.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
-def run_transform(spark: SparkSession, tables: Any, silver: Mapping[str, tuple[SilverColumn, ...]],
+def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, tuple[SilverColumn, ...]],
                   params: RunParameters, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                   log: Callable[[str], None] = print) -> TransformResult:
     tables.ensure(state_table(params), STATE_SCHEMA)

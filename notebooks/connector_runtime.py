@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from connector_source import SourceSpec, parse_timestamp, secret_name
+from connector_source import SourceSpec, parse_timestamp
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -118,10 +118,9 @@ def read_parameters(widgets: Widgets) -> RunParameters:
 def read_credentials(secrets: Secrets, params: RunParameters, spec: SourceSpec) -> dict[str, str]:
     """The source's credentials by role, from the scope the job names. Values stay in memory: never printed,
     never written (Databricks also redacts secret values in notebook output)."""
-    missing = [secret_name(params.source_name, role) for role in spec.secrets
-               if secret_name(params.source_name, role) not in params.secret_names]
+    names = dict(zip(spec.secrets, spec.secret_names(params.source_name)))
+    missing = [name for name in names.values() if name not in params.secret_names]
     if missing:
         raise ValueError(f"the job does not pass the secret(s) {', '.join(missing)} that source '{spec.name}' reads; "
                          "declare them under the connector's secrets in connectors.yaml and deploy")
-    return {role: secrets.get(scope=params.secret_scope, key=secret_name(params.source_name, role))
-            for role in spec.secrets}
+    return {role: secrets.get(scope=params.secret_scope, key=name) for role, name in names.items()}

@@ -34,6 +34,7 @@ from connector_lakehouse import (  # noqa: E402
     STATE_SCHEMA,
     TRANSFORM_STATE_COLUMNS,
     VERSION_ORDER,
+    DeltaTables,
     LocalParquetTables,
     _ddl,
     latest_versions,
@@ -41,6 +42,7 @@ from connector_lakehouse import (  # noqa: E402
     newer_condition,
     parse_bronze,
     silver_schema,
+    table_store,
     typed_expression,
     upsert_statement,
 )
@@ -524,3 +526,10 @@ def test_a_swap_that_crashed_after_setting_the_old_table_aside_is_undone_on_the_
 
     assert snapshot(tables.read(table)) == as_micros(old, schema)  # restored, not an empty table
     assert not spark.catalog.tableExists(f"{physical}__previous")
+
+
+def test_the_table_store_is_delta_on_a_databricks_cluster_and_local_parquet_elsewhere(spark, monkeypatch):
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    assert type(table_store(spark)) is LocalParquetTables
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "14.3")
+    assert type(table_store(spark)) is DeltaTables

@@ -109,6 +109,18 @@ class ConnectorJob:
         return {row["_record_key"]: row for row in rows}
 
 
+def crash_on_state_write(monkeypatch, column: str, message: str) -> None:
+    """Fault injection: the state write that moves `column` fails, as if the driver died just before it."""
+    real_upsert = LocalParquetTables.upsert
+
+    def crashing(self, table, rows, key, columns):
+        if column in columns:
+            raise RuntimeError(message)
+        return real_upsert(self, table, rows, key, columns)
+
+    monkeypatch.setattr(LocalParquetTables, "upsert", crashing)
+
+
 @pytest.fixture
 def github(spark):
     with LoopbackServer() as server:
@@ -184,19 +196,12 @@ def test_the_next_run_fetches_only_changes_and_silver_keeps_the_latest_version(g
 
 def test_a_retry_after_a_crash_between_bronze_write_and_mark_update_refetches_and_loses_nothing(github, monkeypatch):
     source, job = github
-    real_upsert = LocalParquetTables.upsert
-
-    def crash_before_the_mark_moves(self, table, rows, key, columns):
-        if "high_water_mark" in columns:
-            raise RuntimeError("driver lost after the bronze commit")
-        return real_upsert(self, table, rows, key, columns)
-
-    monkeypatch.setattr(LocalParquetTables, "upsert", crash_before_the_mark_moves)
+    crash_on_state_write(monkeypatch, "high_water_mark", "driver lost after the bronze commit")
     with pytest.raises(RuntimeError, match="driver lost"):
         job.run("run-1")
     assert len(job.table("bronze", "repositories")) == 3  # written and committed...
     assert job.silver("repositories") == {}  # ...but transform never ran
-    monkeypatch.setattr(LocalParquetTables, "upsert", real_upsert)
+    monkeypatch.undo()
 
     values = job.run("run-1-retry")
 
@@ -239,14 +244,7 @@ def test_a_failed_transform_leaves_silver_as_it_was_and_its_repair_completes_it(
 def test_merging_the_same_bronze_twice_changes_nothing(github, monkeypatch):
     source, job = github
     job.run("run-1", tasks=("ingest",))
-    real_upsert = LocalParquetTables.upsert
-
-    def crash_after_the_merge(self, table, rows, key, columns):
-        if "transformed_batch" in columns:
-            raise RuntimeError("lost before the transform state moved")
-        return real_upsert(self, table, rows, key, columns)
-
-    monkeypatch.setattr(LocalParquetTables, "upsert", crash_after_the_merge)
+    crash_on_state_write(monkeypatch, "transformed_batch", "lost before the transform state moved")
     with pytest.raises(RuntimeError, match="lost before"):
         job.run("run-1", tasks=("transform",))
     first = job.silver("repositories")

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
 
-from source_github import GitHubSource  # noqa: E402
+from source_github import SPEC, GitHubSource  # noqa: E402
 from connector_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402
 from tests.loopback import LoopbackServer, Reply  # noqa: E402
 
@@ -74,3 +74,23 @@ def test_bad_credentials_fail_the_fetch(github):
 def test_an_organisation_must_be_a_login():
     with pytest.raises(ValueError, match="must be a GitHub organisation login"):
         GitHubSource(SourceHttp("https://api.github.com"), "acme/api")
+
+
+def test_secret_scanning_alerts_are_requested_without_the_leaked_secret(github):
+    server, source = github
+    path = "/orgs/acme/secret-scanning/alerts"
+    server.reply(path, Reply(body=[]))
+    assert list(source.fetch("secret_scanning_alerts", None)) == []
+    assert [r.path for r in server.requests] == [
+        f"{path}?sort=updated&direction=desc&hide_secret=true&per_page=100"]
+
+
+def test_the_public_api_is_the_default_base_url_and_the_token_goes_in_a_bearer_header():
+    assert SPEC.with_defaults({"organisation": "acme"}) == {"organisation": "acme",
+                                                           "base_url": "https://api.github.com"}
+    with LoopbackServer() as server:
+        server.reply("/orgs/acme/repos", Reply(body=[]))
+        source = SPEC.open({"organisation": "acme", "base_url": server.url}, {"token": "ghp_specOpenToken"})
+        assert list(source.fetch("repositories", None)) == []
+        sent = {name.lower(): value for name, value in server.requests[0].headers.items()}
+        assert (sent["authorization"], sent["x-github-api-version"]) == ("Bearer ghp_specOpenToken", "2022-11-28")
