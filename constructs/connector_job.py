@@ -1,4 +1,5 @@
-"""ConnectorJob: the Lakeflow Job every batch connector runs, exactly as the connector job template fixes it.
+"""ConnectorJob: the Lakeflow Job every batch connector runs, exactly as the connector job template fixes it:
+a LakeflowJob with settings the template fixes.
 
 ingest -> bronze, then transform -> silver with a hard dependency on ingest, so a failed ingest never leaves
 silver partially refreshed. Job parameters source_name / target_catalog / hwm_reset; one shared job cluster;
@@ -9,17 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_databricks.job import (
-    JobJobCluster,
-    JobJobClusterNewCluster,
-    JobParameter,
-    JobTask,
-    JobTaskDependsOn,
-    JobTaskNotebookTask,
-)
+from typing import Any
+
 from constructs import Construct
 
-from constructs.connector_operations import ConnectorOperationsProps, RetryPolicy, operated_job
+from constructs.connector_operations import ConnectorOperationsProps, RetryPolicy, operated_job_props
+from constructs.lakeflow_job import LakeflowJob
 
 __all__ = ["ConnectorJob", "ConnectorJobProps", "JobClusterSpec", "RetryPolicy"]
 
@@ -49,42 +45,42 @@ class ConnectorJobProps(ConnectorOperationsProps):
         self.validate("target_catalog", "ingest_notebook_path", "transform_notebook_path")
 
 
-class ConnectorJob(Construct):
-    """One connector's job and its permissions. Construct ids: 'job', 'permissions'."""
+class ConnectorJob(LakeflowJob):
+    """One connector's job and its permissions: a LakeflowJob whose settings the template fixes.
+    Construct ids: 'job', 'permissions'."""
 
     def __init__(self, scope: Construct, id: str, *, props: ConnectorJobProps) -> None:
-        super().__init__(scope, id)
-        self.props = props
-        self.job, self.permissions = operated_job(
-            self, props,
+        self.connector_props = props
+        super().__init__(scope, id, props=operated_job_props(
+            props,
             tasks=[self._task(INGEST_TASK, props.ingest_notebook_path, depends_on=None),
                    self._task(TRANSFORM_TASK, props.transform_notebook_path, depends_on=INGEST_TASK)],
-            parameter=[
-                JobParameter(name="source_name", default=props.source_name),
-                JobParameter(name="target_catalog", default=props.target_catalog),
-                JobParameter(name="hwm_reset", default="false"),
+            parameters=[
+                {"name": "source_name", "default": props.source_name},
+                {"name": "target_catalog", "default": props.target_catalog},
+                {"name": "hwm_reset", "default": "false"},
             ],
-            job_cluster=[JobJobCluster(
-                job_cluster_key=SHARED_CLUSTER_KEY,
-                new_cluster=JobJobClusterNewCluster(
-                    spark_version=props.cluster.spark_version,
-                    node_type_id=props.cluster.node_type_id,
-                    num_workers=props.cluster.num_workers,
-                    data_security_mode=props.cluster.data_security_mode,
-                ),
-            )],
-        )
+            job_clusters=[{
+                "job_cluster_key": SHARED_CLUSTER_KEY,
+                "new_cluster": {
+                    "spark_version": props.cluster.spark_version,
+                    "node_type_id": props.cluster.node_type_id,
+                    "num_workers": props.cluster.num_workers,
+                    "data_security_mode": props.cluster.data_security_mode,
+                },
+            }],
+        ))
 
-    def _task(self, key: str, notebook_path: str, depends_on: str | None) -> JobTask:
-        props = self.props
-        return JobTask(
-            task_key=key,
-            depends_on=[JobTaskDependsOn(task_key=depends_on)] if depends_on else None,
-            notebook_task=JobTaskNotebookTask(
-                notebook_path=notebook_path,
-                source="WORKSPACE",
-                base_parameters=dict(sorted(props.task_parameters)) or None,
-            ),
-            job_cluster_key=SHARED_CLUSTER_KEY,
+    def _task(self, key: str, notebook_path: str, depends_on: str | None) -> dict[str, Any]:
+        props = self.connector_props
+        return {
+            "task_key": key,
+            "depends_on": [{"task_key": depends_on}] if depends_on else None,
+            "notebook_task": {
+                "notebook_path": notebook_path,
+                "source": "WORKSPACE",
+                "base_parameters": dict(sorted(props.task_parameters)) or None,
+            },
+            "job_cluster_key": SHARED_CLUSTER_KEY,
             **props.task_retries(),
-        )
+        }

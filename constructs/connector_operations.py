@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_databricks.job import Job, JobEmailNotifications, JobQueue, JobRunAs, JobSchedule, JobTask
-from cdktf_cdktf_provider_databricks.permissions import Permissions
-from constructs import Construct
+from typing import Any
 
+from constructs.lakeflow_job import JobAccess, LakeflowJobProps
 from constructs.principals import Principal
 
 
@@ -66,8 +65,8 @@ class ConnectorOperationsProps:
         if problems:
             raise ValueError(f"{type(self).__name__} for '{self.source_name}': " + "; ".join(problems))
 
-    def task_retries(self) -> dict:
-        """Keyword arguments every task of the job gets: the same retries and time limit."""
+    def task_retries(self) -> dict[str, Any]:
+        """What every task of the job gets (Jobs API fields): the same retries and time limit."""
         return dict(
             max_retries=self.retries.max_retries,
             min_retry_interval_millis=self.retries.min_retry_interval_millis,
@@ -76,28 +75,24 @@ class ConnectorOperationsProps:
         )
 
 
-def operated_job(scope: Construct, props: ConnectorOperationsProps, tasks: Sequence[JobTask],
-                 **job_settings) -> tuple[Job, Permissions]:
-    """The connector's job (construct id 'job') and its permissions ('permissions')."""
-    job = Job(
-        scope, "job",
-        name=props.job_name,
-        description=props.description,
-        schedule=JobSchedule(
-            quartz_cron_expression=props.quartz_cron_expression,
-            timezone_id=props.timezone_id,
-            pause_status="PAUSED" if props.schedule_paused else "UNPAUSED",
-        ),
-        # The provider stores tasks sorted by task_key; any other order is a permanent diff.
-        task=sorted(tasks, key=lambda task: task.task_key),
-        run_as=JobRunAs(service_principal_name=props.run_as_service_principal),
-        max_concurrent_runs=1,
-        queue=JobQueue(enabled=True),
-        email_notifications=JobEmailNotifications(on_failure=sorted(props.notify_on_failure)),
-        tags=dict(sorted(props.tags)),
-        **job_settings,
+def operated_job_props(props: ConnectorOperationsProps, tasks: Sequence[dict[str, Any]],
+                       **settings: Any) -> LakeflowJobProps:
+    """The connector's job as a LakeflowJob: the connector's operating settings around `tasks` (Jobs API
+    dicts) and any further job `settings` (job clusters, parameters)."""
+    return LakeflowJobProps(
+        settings={
+            "name": props.job_name,
+            "description": props.description,
+            "schedule": {"quartz_cron_expression": props.quartz_cron_expression, "timezone_id": props.timezone_id},
+            "tasks": list(tasks),
+            "max_concurrent_runs": 1,
+            "queue": {"enabled": True},
+            "tags": dict(props.tags),
+            **settings,
+        },
+        run_as_service_principal=props.run_as_service_principal,
+        access=(JobAccess(Principal.group(props.admin_group), "CAN_MANAGE"),
+                *(JobAccess(Principal.group(g), "CAN_MANAGE_RUN") for g in props.operator_groups)),
+        paused=props.schedule_paused,
+        notify_on_failure=props.notify_on_failure,
     )
-    owners = [Principal.group(props.admin_group).access_control("CAN_MANAGE")]
-    operators = [Principal.group(g).access_control("CAN_MANAGE_RUN") for g in sorted(props.operator_groups)]
-    permissions = Permissions(scope, "permissions", job_id=job.id, access_control=owners + operators)
-    return job, permissions

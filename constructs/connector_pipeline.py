@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
-from cdktf_cdktf_provider_databricks.job import JobTask, JobTaskPipelineTask
 from cdktf_cdktf_provider_databricks.permissions import Permissions
 from cdktf_cdktf_provider_databricks.pipeline import (
     Pipeline,
@@ -33,7 +32,8 @@ from cdktf_cdktf_provider_databricks.pipeline import (
 )
 from constructs import Construct
 
-from constructs.connector_operations import ConnectorOperationsProps, operated_job
+from constructs.connector_operations import ConnectorOperationsProps, operated_job_props
+from constructs.lakeflow_job import add_job
 from constructs.principals import Principal
 
 INGEST_TASK = "ingest"
@@ -118,12 +118,12 @@ class ConnectorPipeline(Construct):
         )
         self.pipeline_permissions = Permissions(
             self, "pipeline_permissions", pipeline_id=self.pipeline.id, access_control=self._pipeline_access())
-        self.job, self.permissions = operated_job(self, props, tasks=[JobTask(
-            task_key=INGEST_TASK,
+        self.job, self.permissions = add_job(self, operated_job_props(props, tasks=[{
+            "task_key": INGEST_TASK,
             # Incremental updates only: a full refresh re-reads the whole source and is a deliberate act.
-            pipeline_task=JobTaskPipelineTask(pipeline_id=self.pipeline.id, full_refresh=False),
+            "pipeline_task": {"pipeline_id": self.pipeline.id, "full_refresh": False},
             **props.task_retries(),
-        )])
+        }]))
 
     def _pipeline_access(self) -> Sequence:
         props = self.props
