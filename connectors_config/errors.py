@@ -15,23 +15,26 @@ def format_path(path: Path) -> str:
     return text or "(top level)"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ConfigProblem:
     line: int  # 1-based; 0 when the problem is about the file as a whole
     path: str
     message: str
+    file: str = ""  # a file connectors.yaml imports (a job definition); '' for connectors.yaml itself
 
     def render(self, file: str) -> str:
+        file = self.file or file
         where = f"{file}:{self.line}" if self.line else file
         return f"{where}: {self.path}: {self.message}"
 
 
 class ConfigError(Exception):
-    """connectors.yaml is not valid; `problems` holds all of what is wrong, ordered by line."""
+    """connectors.yaml is not valid; `problems` holds all of what is wrong, ordered by file and line (the
+    config's own first)."""
 
     def __init__(self, file: str, problems: list[ConfigProblem]):
         self.file = file
-        self.problems = sorted(set(problems))
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.path, p.message))
         super().__init__(self.render())
 
     def render(self) -> str:

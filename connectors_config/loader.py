@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path
+from connectors_config.jobs import check_jobs
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 
@@ -56,8 +57,10 @@ def load_config(path: str | os.PathLike[str]) -> PlatformConfig:
     return parse_config(text, file, lock=read_lock(lock_path(path)))
 
 
-def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None) -> PlatformConfig:
-    """The config in `text`; with `lock`, changes that would replace a pipeline holding data are errors."""
+def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None,
+                 base_dir: Path | None = None) -> PlatformConfig:
+    """The config in `text`; with `lock`, changes that would replace a pipeline holding data are errors.
+    Files the `jobs` section imports are relative to `base_dir` (default: the config file's folder)."""
     document = _parse_yaml(text, file)
     lines: dict[tuple, int] = {}
     data = _plain(document, (), lines)
@@ -66,6 +69,9 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
 
     problems = [ConfigProblem(_line_of(path, lines), format_path(path), message)
                 for path, message in checks.cross_field_problems(data, lock)]
+    if isinstance(data.get("jobs"), dict):
+        data["jobs"], job_problems = check_jobs(data, lines, file, base_dir or Path(file).parent)
+        problems += job_problems
     config = None
     try:
         config = PlatformConfig.model_validate(data)

@@ -99,6 +99,8 @@ ConnectionName = Annotated[str, _rule("connection name", lambda v: names.identif
 DestinationSchema = Annotated[str, _rule("destination schema", names.destination_schema_problem)]
 TableName = Annotated[str, _rule("table name", lambda v: names.identifier_problem(v, "incident"))]
 SourceObjectName = Annotated[str, _rule("source name", names.source_object_problem)]
+JobKey = Annotated[str, _rule("job key", lambda v: names.identifier_problem(v, "daily_refresh"))]
+VariableName = Annotated[str, _rule("variable name", lambda v: names.identifier_problem(v, "warehouse_id"))]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Instant = Annotated[datetime, BeforeValidator(_instant)]
@@ -220,6 +222,8 @@ class Environment(StrictModel):
     development_mode: bool = False
     backend: Backend | None = None
     tags: Tags = {}
+    # Values the `jobs` section refers to as ${var.<name>} (cluster ids, warehouse ids, notebook roots...).
+    variables: dict[VariableName, str | int | bool] = {}
 
 
 class Defaults(StrictModel):
@@ -233,6 +237,8 @@ class Defaults(StrictModel):
     timeout_seconds: Annotated[int, Field(ge=0)] | None = None
     bronze_schema: SchemaName = "bronze"
     silver_schema: SchemaName = "silver"
+    # Where jobs of the `jobs` section build what they derive from silver; the run_as identities may write it.
+    gold_schema: SchemaName = "gold"
 
 
 class _ConnectorBase(StrictModel):
@@ -376,7 +382,21 @@ Connector = Annotated[
 ]
 
 
+class Job(StrictModel):
+    """A job of the `jobs` section, as the loader read it (`connectors_config.jobs` checks its settings)."""
+
+    # atomic: runs notebooks, SQL, pipelines; composite/orchestrator: runs other jobs (seed 004's hierarchy).
+    job_level: Literal["atomic", "composite", "orchestrator"] | None = None
+    origin: str  # the file it is written in: connectors.yaml, or the file it is imported from
+    directory: str  # the folder its relative paths resolve against
+    settings: dict[str, Any]  # Jobs API job settings, before substitution
+
+
 class PlatformConfig(StrictModel):
     environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
     connectors: tuple[Connector, ...]
     defaults: Defaults = Defaults()
+    # Jobs beside the connectors' (gold, orchestrators, maintenance), keyed like bundles' resources.jobs.
+    jobs: dict[JobKey, Job] = {}
+    # Seed 004's atomic/composite/orchestrator rules; default: off (job_level only tags the jobs).
+    job_hierarchy: bool = False

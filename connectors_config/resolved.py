@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors_config import jobs
 
 from connectors_config.model import (
     Backend,
@@ -86,6 +91,23 @@ class ResolvedManagedConnector:
 
 
 @dataclass(frozen=True)
+class ResolvedJob:
+    """A job of the `jobs` section for one environment: its Jobs API settings with `${...}` substituted and
+    JobRef / PipelineRef / UploadRef markers where the stack puts the ids and paths of its own resources."""
+
+    key: str
+    level: str | None
+    settings: dict[str, Any]
+    run_as: str  # the environment's, unless the settings name their own run_as
+    paused: bool
+    notify_on_failure: tuple[str, ...]
+    admin_group: str  # may manage the job
+    operator_groups: tuple[str, ...]  # may view, run and cancel it
+    tags: tuple[tuple[str, str], ...]
+    runs_jobs: tuple[str, ...]  # keys of the jobs and connectors it runs
+
+
+@dataclass(frozen=True)
 class ResolvedEnvironment:
     name: str
     catalog: str
@@ -98,10 +120,12 @@ class ResolvedEnvironment:
     secret_scope: str
     bronze_schema: str
     silver_schema: str
+    gold_schema: str
     protect_data: bool
     backend: Backend | None
     connectors: tuple[ResolvedConnector, ...]  # batch connectors, sorted by name
     managed_connectors: tuple[ResolvedManagedConnector, ...]  # lakeflow_connect connectors, sorted by name
+    jobs: tuple[ResolvedJob, ...] = ()  # the `jobs` section, each after the jobs it runs, else by key
 
     @property
     def run_as_principals(self) -> tuple[str, ...]:
@@ -124,11 +148,55 @@ def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
         secret_scope=env.secret_scope or config.defaults.secret_scope,
         bronze_schema=config.defaults.bronze_schema,
         silver_schema=config.defaults.silver_schema,
+        gold_schema=config.defaults.gold_schema,
         protect_data=env.protect_data,
         backend=env.backend,
         connectors=tuple(_connector(config, env_name, env, c) for c in _sorted(config, BatchConnector)),
         managed_connectors=tuple(_managed(config, env_name, env, c) for c in _sorted(config, LakeflowConnectConnector)),
+        jobs=_jobs(config, env_name, env),
     )
+
+
+def _jobs(config: PlatformConfig, env_name: str, env: Environment) -> tuple[ResolvedJob, ...]:
+    environment = next(e for e in jobs.environments_of(config.model_dump(by_alias=True)) if e.name == env_name)
+    catalogue = jobs.Catalogue(jobs=frozenset(config.jobs), connectors=frozenset(c.name for c in config.connectors),
+                               pipelines=frozenset(c.name for c in config.connectors
+                                                   if isinstance(c, LakeflowConnectConnector)))
+    resolved = {}
+    for key, job in sorted(config.jobs.items()):
+        origin = jobs.Origin(job.origin, {}, (), Path(job.directory))
+        settings, problems = jobs.substitute(copy.deepcopy(job.settings), environment, catalogue, origin)
+        assert not problems, problems  # the loader reported them; a config with problems never gets here
+        settings = {field: value for field, value in settings.items() if field not in jobs.DROPPED_SETTINGS}
+        settings.setdefault("name", key)
+        runs = tuple(sorted(jobs.references(settings)))
+        tags = {**env.tags, "environment": env_name, "managed_by": "connector-platform",
+                **({"job_level": job.job_level} if job.job_level else {})}
+        resolved[key] = ResolvedJob(
+            key=key, level=job.job_level, settings=settings, run_as=env.run_as, paused=env.schedules_paused,
+            notify_on_failure=tuple(sorted(set(env.notifications.on_failure))), admin_group=env.admin_group,
+            operator_groups=tuple(sorted({env.team_group} - {env.admin_group})), tags=tuple(sorted(tags.items())),
+            runs_jobs=runs,
+        )
+    return tuple(_dependency_order(resolved))
+
+
+def _dependency_order(resolved: dict[str, ResolvedJob]) -> list[ResolvedJob]:
+    """Each job after the jobs it runs (the loader rejected cycles), otherwise by key: deterministic."""
+    ordered: list[ResolvedJob] = []
+    placed: set[str] = set()
+
+    def place(key: str) -> None:
+        if key in placed or key not in resolved:
+            return
+        placed.add(key)
+        for dependency in resolved[key].runs_jobs:
+            place(dependency)
+        ordered.append(resolved[key])
+
+    for key in sorted(resolved):
+        place(key)
+    return ordered
 
 
 def _sorted(config: PlatformConfig, kind: type) -> list:
@@ -141,6 +209,8 @@ def _operated(config: PlatformConfig, env_name: str, env: Environment,
     extra_recipients = connector.notifications.on_failure if connector.notifications else ()
     tags = {**env.tags, **connector.tags, "source": connector.name, "environment": env_name,
             "managed_by": "connector-platform"}
+    if config.job_hierarchy:  # a connector's job is atomic: it runs its notebooks or its pipeline
+        tags["job_level"] = "atomic"
     return dict(
         name=connector.name,
         schedule=connector.schedule,

@@ -74,17 +74,20 @@ class MedallionCatalogProps:
     managed_ingestion: tuple[ManagedIngestionAccess, ...] = ()
     # Safe by default: schemas carry prevent_destroy, so no plan can drop them with their tables.
     prevent_destroy: bool = True
+    # Where jobs derive data from silver: writers may write it, readers read it. Default: no gold layer.
+    gold_schema: str | None = None
 
 
 class MedallionCatalog(Construct):
-    """Construct ids: 'bronze', 'silver', 'schema_<name>' (schemas), and
-    'grant_<catalog|bronze|silver|schema_<name>|connection_<name>>_<principal>' (grants)."""
+    """Construct ids: 'bronze', 'silver', 'gold', 'schema_<name>' (schemas), and
+    'grant_<catalog|bronze|silver|gold|schema_<name>|connection_<name>>_<principal>' (grants)."""
 
     def __init__(self, scope: Construct, id: str, *, props: MedallionCatalogProps) -> None:
         super().__init__(scope, id)
         self.catalog_name = props.catalog
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None
-        layers = {"bronze": props.bronze_schema, "silver": props.silver_schema}
+        layers = {"bronze": props.bronze_schema, "silver": props.silver_schema,
+                  **({"gold": props.gold_schema} if props.gold_schema else {})}
         landing = sorted({s for access in props.managed_ingestion for s in access.destination_schemas}
                          - set(layers.values()))
         keys = {name: key for key, name in layers.items()} | {name: f"schema_{slug(name)}" for name in landing}
@@ -99,10 +102,10 @@ class MedallionCatalog(Construct):
             return Securable("schema", f"{props.catalog}.{name}", keys[name])
 
         bronze, silver = schema(props.bronze_schema), schema(props.silver_schema)
+        written = [bronze, silver, *([schema(props.gold_schema)] if props.gold_schema else [])]
         requests = [request for writer in props.writers for request in (
             PrivilegeRequest(catalog, writer, CATALOG_PRIVILEGES),
-            PrivilegeRequest(bronze, writer, WRITER_SCHEMA_PRIVILEGES),
-            PrivilegeRequest(silver, writer, WRITER_SCHEMA_PRIVILEGES),
+            *(PrivilegeRequest(layer, writer, WRITER_SCHEMA_PRIVILEGES) for layer in written),
         )]
         for access in props.managed_ingestion:
             connection = Securable("connection", access.connection, f"connection_{slug(access.connection)}")
@@ -111,8 +114,8 @@ class MedallionCatalog(Construct):
             requests += [PrivilegeRequest(schema(name), access.run_as, PIPELINE_SCHEMA_PRIVILEGES)
                          for name in access.destination_schemas]
         if props.readers_group:
-            readable = [silver, *(schema(name) for access in props.managed_ingestion
-                                  for name in access.destination_schemas)]
+            readable = [*written[1:], *(schema(name) for access in props.managed_ingestion
+                                        for name in access.destination_schemas)]
             requests += [PrivilegeRequest(catalog, props.readers_group, CATALOG_PRIVILEGES)]
             requests += [PrivilegeRequest(s, props.readers_group, READER_SCHEMA_PRIVILEGES) for s in readable]
         self.grants: dict[tuple[Securable, str], Grant] = self._grants(merge_privileges(requests))
@@ -136,7 +139,7 @@ class MedallionCatalog(Construct):
 
 
 def _comment(key: str, name: str) -> str:
-    if key in ("bronze", "silver"):
+    if key in ("bronze", "silver", "gold"):
         return f"{key.capitalize()} layer of the AppSec connectors; managed by connector-platform."
     return f"Tables ingested by Lakeflow Connect into {name}; managed by connector-platform."
 

@@ -7,14 +7,17 @@ environment, so dev and prod differ only by the data in connectors.yaml.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
 from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
 from constructs import Construct
 
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector
+from connectors_config.jobs import JobRef, PipelineRef, UploadRef
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
 from constructs.connector_pipeline import ConnectorPipeline, ConnectorPipelineProps, IngestedObject
+from constructs.lakeflow_job import JobAccess, LakeflowJob, LakeflowJobProps
 from constructs.medallion_catalog import ManagedIngestionAccess, MedallionCatalog, MedallionCatalogProps
 from constructs.principals import Principal
 from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessProps
@@ -59,6 +62,7 @@ class EnvironmentStack(TerraformStack):
             catalog=env.catalog,
             bronze_schema=env.bronze_schema,
             silver_schema=env.silver_schema,
+            gold_schema=env.gold_schema if env.jobs else None,
             writers=env.run_as_principals,
             readers_group=env.readers_group,
             managed_ingestion=tuple(access.values()),
@@ -74,6 +78,36 @@ class EnvironmentStack(TerraformStack):
                 env, connector, waits_for=tuple(self.catalog.grants_for(access[connector.name]))))
             for connector in env.managed_connectors
         }
+        # The `jobs` section, each built after the jobs it runs: construct ids 'jobs/<key>/job|permissions'.
+        jobs_scope = Construct(self, "jobs")
+        self.jobs: dict[str, LakeflowJob] = {}
+        for job in env.jobs:
+            self.jobs[job.key] = LakeflowJob(jobs_scope, job.key, props=LakeflowJobProps(
+                settings=self._bind(job.settings),
+                run_as_service_principal=job.run_as,
+                access=(JobAccess(Principal.group(job.admin_group), "CAN_MANAGE"),
+                        *(JobAccess(Principal.group(g), "CAN_MANAGE_RUN") for g in job.operator_groups)),
+                paused=job.paused,
+                notify_on_failure=job.notify_on_failure,
+                tags=job.tags,
+            ))
+
+    def _bind(self, value: Any) -> Any:
+        """The stack's own resources where a job's settings refer to them: job ids, pipeline ids, uploads."""
+        if isinstance(value, JobRef):
+            owner = self.jobs.get(value.key) or self.connector_jobs.get(value.key) \
+                or self.connector_pipelines[value.key]
+            return owner.job.id
+        if isinstance(value, PipelineRef):
+            return self.connector_pipelines[value.connector].pipeline.id
+        if isinstance(value, UploadRef):
+            return (self.notebooks.notebook_path(value.stem) if value.notebook
+                    else self.notebooks.files[value.stem].path)
+        if isinstance(value, dict):
+            return {key: self._bind(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._bind(item) for item in value]
+        return value
 
     def _job_props(self, env: ResolvedEnvironment, connector: ResolvedConnector) -> ConnectorJobProps:
         return ConnectorJobProps(
