@@ -15,6 +15,7 @@ atomic/composite/orchestrator rules. Problems name their file, line and field.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -419,7 +420,10 @@ def schema_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
     problems = []
     for error in _validator().iter_errors(instance):
         for leaf in _leaves(error):
-            problems.append((tuple(leaf.absolute_path), _schema_message(leaf)))
+            path = tuple(leaf.absolute_path)
+            if leaf.validator == "additionalProperties":  # at the unknown key itself: its line
+                path += (min(set(leaf.instance) - set(leaf.schema.get("properties") or {})),)
+            problems.append((path, _schema_message(leaf)))
     edit_mode = settings.get("edit_mode")
     if edit_mode is not None and edit_mode not in ("UI_LOCKED", "EDITABLE"):
         problems.append((("edit_mode",), f"{names.redact(edit_mode)} is not one of: UI_LOCKED, EDITABLE"))
@@ -451,8 +455,10 @@ def _schema_message(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = sorted((error.schema.get("properties") or {}))
         extra = sorted(set(error.instance) - set(allowed))
-        return (f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(repr(e) for e in extra)} of the Jobs API "
-                f"(fields here: {', '.join(allowed)})")
+        hints = [match for e in extra for match in difflib.get_close_matches(e, allowed, n=1)]
+        fix = (f"did you mean {', '.join(repr(h) for h in hints)}?" if len(hints) == len(extra)
+               else f"fields here: {', '.join(allowed)}")
+        return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(repr(e) for e in extra)} of the Jobs API; {fix}"
     if error.validator == "required":
         return f"{error.message.split(' ')[0]} is required here but missing"
     if error.validator == "enum":
@@ -632,9 +638,9 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         resolved = {}
         for key, job in sorted(jobs.items()):
             settings, found = substitute(job.settings, env, catalogue, job.origin)
+            # Each check only on what the previous ones passed: one mistake, one message.
+            found = found or schema_problems(settings) or provider_problems(settings)
             problems += [job.origin.problem(path, message) for path, message in found]
-            problems += [job.origin.problem(path, message) for path, message in schema_problems(settings)]
-            problems += [job.origin.problem(path, message) for path, message in provider_problems(settings)]
             resolved[key] = settings
         problems += _unique_names(jobs, resolved, catalogue)
         problems += cycle_problems(jobs, resolved)

@@ -12,6 +12,7 @@ provider wants a number becomes a number token.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,12 @@ RENAMED: dict[str, dict[str, str]] = {
 TERRAFORM_META = frozenset({"connection", "count", "depends_on", "for_each", "lifecycle", "provider", "provisioners"})
 # Settings a job definition may carry that are not `databricks_job` arguments; LakeflowJob handles them.
 NOT_JOB_ARGUMENTS = frozenset({"permissions", "lifecycle"})
+# `databricks_job` arguments that are no Jobs API job settings: the provider's legacy single-task fields and
+# its own controls. A job definition never carries them.
+PROVIDER_ONLY = frozenset({"always_running", "control_run_state", "dbt_task", "existing_cluster_id", "id", "library",
+                           "max_retries", "min_retry_interval_millis", "new_cluster", "notebook_task", "pipeline_task",
+                           "provider_config", "python_wheel_task", "retry_on_timeout", "run_job_task",
+                           "spark_jar_task", "spark_python_task", "spark_submit_task", "timeouts"})
 
 
 class JobSettingsError(ValueError):
@@ -74,7 +81,7 @@ def unsupported_fields(settings: Mapping[str, Any]) -> list[tuple[Path, str]]:
 def _job_hints() -> dict[str, Any]:
     hints = typing.get_type_hints(provider_job.Job.__init__)
     return {name: hint for name, hint in hints.items()
-            if name not in {"scope", "id_", "return", *TERRAFORM_META}}
+            if name not in {"scope", "id_", "return", *TERRAFORM_META, *PROVIDER_ONLY}}
 
 
 @functools.cache
@@ -101,9 +108,7 @@ def _not_supported(key: str, struct_name: str, hints: dict[str, Any], renames: d
     api_names = {provider: api for api, provider in renames.items()}
     if key in api_names:
         return f"is the provider's name; write the Jobs API's '{api_names[key]}'"
-    known = sorted(api_names.get(name, name) for name in hints)
-    return (f"is not supported by the Databricks Terraform provider 1.99.0 this platform deploys with "
-            f"(fields here: {', '.join(known)})")
+    return "is a field the Databricks Terraform provider 1.99.0 cannot deploy; remove it"
 
 
 def _value(hint: Any, value: Any, path: Path, problems: list[tuple[Path, str]]) -> Any:
@@ -142,7 +147,23 @@ def _struct(struct: type, value: Any, path: Path, problems: list[tuple[Path, str
     if not isinstance(value, Mapping):
         problems.append((path, f"expected a mapping, got {_shown(value)}"))
         return None
-    return struct(**_arguments(struct.__name__, _struct_hints(struct), value, path, problems))
+    before = len(problems)
+    arguments = _arguments(struct.__name__, _struct_hints(struct), value, path, problems)
+    missing = [name for name in _required(struct) if name not in arguments]
+    problems += [(path, f"{_api_name(struct, name)} is required here but missing") for name in missing]
+    if len(problems) > before:
+        return None  # reported; building it would only fail on what is already said
+    return struct(**arguments)
+
+
+@functools.cache
+def _required(struct: type) -> tuple[str, ...]:
+    parameters = inspect.signature(struct.__init__).parameters.values()
+    return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty)
+
+
+def _api_name(struct: type, name: str) -> str:
+    return next((api for api, provider in RENAMED.get(struct.__name__, {}).items() if provider == name), name)
 
 
 def _shown(value: Any) -> str:

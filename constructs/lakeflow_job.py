@@ -12,7 +12,8 @@ construct adds, each the safe default a reviewer expects (and nothing else is ch
   pause status, written out as UNPAUSED where they have none (the provider's default, made visible).
 - notify_on_failure: added to the settings' `email_notifications.on_failure` (sorted, each once).
 - tags: added to the settings' tags (these win on a clash, e.g. `job_level`).
-- tasks are written sorted by task_key: the provider stores them so, and any other order is a permanent diff.
+- tasks are written sorted by task_key: the provider stores them so, and any other order is a permanent diff
+  (errors still name a task by its place in the settings).
 - permissions (the settings' bundle-style `permissions`, plus `access`) become a `databricks_permissions`
   resource; a principal named twice keeps its highest level.
 - lifecycle.prevent_destroy (bundle-style), or `prevent_destroy`, becomes Terraform's lifecycle.
@@ -20,6 +21,7 @@ construct adds, each the safe default a reviewer expects (and nothing else is ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,12 +31,13 @@ from cdktf_cdktf_provider_databricks.job import Job
 from cdktf_cdktf_provider_databricks.permissions import Permissions
 from constructs import Construct
 
-from constructs.jobs_api import provider_arguments
+from constructs.jobs_api import format_path, provider_arguments
 from constructs.principals import Principal
 
 JobPermissionLevel = Literal["CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER"]
 LEVEL_RANK: dict[str, int] = {"CAN_VIEW": 0, "CAN_MANAGE_RUN": 1, "CAN_MANAGE": 2, "IS_OWNER": 3}
 TRIGGERS = ("schedule", "trigger", "continuous")
+_UNRESOLVED = re.compile(r"\$\{(?!TfToken\[)")
 # A bundle permission names its principal by one of these keys.
 PRINCIPAL_KEYS = {"group_name": "group", "service_principal_name": "service_principal", "user_name": "user"}
 
@@ -73,7 +76,13 @@ class LakeflowJobProps:
             problems.append("settings.tasks must hold at least one task, each with a task_key")
         if not self.run_as_service_principal and "run_as" not in settings:
             problems.append("run_as_service_principal must not be empty")
-        if not any(LEVEL_RANK[level] >= LEVEL_RANK["CAN_MANAGE"] for _, level in self.permission_levels().items()):
+        permission_problems = _permission_problems(settings.get("permissions"))
+        problems += permission_problems
+        problems += [f"settings.{format_path(path)}: {value!r} is not substituted; resolve ${{...}} before the "
+                     "job is built (Terraform would read it as its own interpolation)"
+                     for path, value in _unsubstituted(settings)]
+        if not permission_problems and not any(LEVEL_RANK[level] >= LEVEL_RANK["CAN_MANAGE"]
+                                    for level in self.permission_levels().values()):
             problems.append("access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job")
         if problems:
             raise ValueError(f"LakeflowJobProps for '{settings.get('name')}': " + "; ".join(problems))
@@ -93,14 +102,13 @@ class LakeflowJobProps:
     def job_settings(self) -> dict[str, Any]:
         """The settings with the platform's defaults applied (see the module docstring), in API names."""
         settings = {key: value for key, value in self.settings.items() if value is not None}
-        settings["tasks"] = sorted(settings["tasks"], key=lambda task: task["task_key"])
         settings.setdefault("run_as", {"service_principal_name": self.run_as_service_principal})
         for trigger in TRIGGERS:
             if trigger in settings:
                 own = settings[trigger].get("pause_status") or "UNPAUSED"
                 settings[trigger] = {**settings[trigger], "pause_status": "PAUSED" if self.paused else own}
         emails = dict(settings.get("email_notifications") or {})
-        on_failure = sorted({*emails.get("on_failure", ()), *self.notify_on_failure})
+        on_failure = sorted({*(emails.get("on_failure") or ()), *self.notify_on_failure})
         if on_failure:
             settings["email_notifications"] = {**emails, "on_failure": on_failure}
         tags = {**(settings.get("tags") or {}), **dict(self.tags)}
@@ -117,12 +125,42 @@ def _key_of(kind: str) -> str:
     return next(key for key, value in PRINCIPAL_KEYS.items() if value == kind)
 
 
+def _permission_problems(permissions: Any) -> list[str]:
+    if permissions is None:
+        return []
+    if not isinstance(permissions, (list, tuple)):
+        return ["settings.permissions must be a list of {level, group_name | user_name | service_principal_name}"]
+    problems = []
+    for index, entry in enumerate(permissions):
+        keys = [key for key in PRINCIPAL_KEYS if isinstance(entry, Mapping) and key in entry]
+        if len(keys) != 1:
+            problems.append(f"settings.permissions[{index}] must name exactly one of group_name, user_name, "
+                            "service_principal_name")
+        elif entry.get("level") not in LEVEL_RANK:
+            problems.append(f"settings.permissions[{index}].level {entry.get('level')!r} is not one of: "
+                            f"{', '.join(LEVEL_RANK)}")
+    return problems
+
+
+def _unsubstituted(value: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """Strings with a `${...}` that is not a cdktf token: a bundle variable or reference nobody resolved."""
+    if isinstance(value, str):
+        return [(path, value)] if _UNRESOLVED.search(value) else []
+    if isinstance(value, Mapping):
+        return [found for key, item in value.items() for found in _unsubstituted(item, path + (key,))]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value) for found in _unsubstituted(item, path + (index,))]
+    return []
+
+
 def add_job(scope: Construct, props: LakeflowJobProps) -> tuple[Job, Permissions]:
     """The job (construct id 'job') and its permissions ('permissions'), added to `scope`: LakeflowJob's
     children, and those of constructs that own a job beside other resources (ConnectorPipeline)."""
+    arguments = provider_arguments(props.job_settings())
+    arguments["task"] = sorted(arguments["task"], key=lambda task: task.task_key)
     job = Job(
         scope, "job",
-        **provider_arguments(props.job_settings()),
+        **arguments,
         lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.protected else None,
     )
     levels = props.permission_levels()

@@ -27,15 +27,16 @@ BUNDLE = "#/$defs/github.com/databricks/cli/bundle/config/"
 # Terraform-only arguments: lifecycle meta-arguments and provider options the bundle does not model.
 TERRAFORM_ONLY = {"lifecycle", "depends_on", "force_destroy"}
 TERRAFORM_TO_API = {"task": "tasks", "parameter": "parameters", "job_cluster": "job_clusters", "library": "libraries",
-                    "notification": "notifications"}
+                    "notification": "notifications", "environment": "environments"}
 
 
 @pytest.fixture(scope="module")
 def validator_for():
     assert SCHEMA_FILE.exists(), f"the bundle schema is missing: {SCHEMA_FILE}"
     # The schema's interpolation patterns use \p{L} / \p{N}, which Python's re lacks; same classes, spelled
-    # for re (they only matter for '${var.x}' strings, which the stacks never emit).
-    text = SCHEMA_FILE.read_text().replace(r"\\p{L}", r"[^\\W\\d_]").replace(r"\\p{N}", r"\\d")
+    # for re (they matter for the '${resources.jobs.<key>.id}' a run_job_task's job id becomes below).
+    text = (SCHEMA_FILE.read_text().replace(r"[\\p{L}\\p{N}]", r"[^\\W_]")
+            .replace(r"\\p{L}", r"[^\\W\\d_]"))
     defs = json.loads(text)["$defs"]
 
     def validator(resource_name: str) -> Draft202012Validator:
@@ -49,6 +50,8 @@ def api_shape(value):
         return {TERRAFORM_TO_API.get(k, k): api_shape(v) for k, v in value.items() if k not in TERRAFORM_ONLY}
     if isinstance(value, list):
         return [api_shape(v) for v in value]
+    if isinstance(value, str):  # another job's id: a Terraform reference, a resource reference in bundle terms
+        return re.sub(r"^\$\{databricks_job\.(\w+)\.id\}$", r"${resources.jobs.\1.id}", value)
     return value
 
 
@@ -114,7 +117,7 @@ def errors(validator: Draft202012Validator, instance: dict) -> list[str]:
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_jobs_are_valid_bundle_jobs(stacks, validator_for, env):
     jobs = bundle_jobs(stacks[env])
-    assert len(jobs) == 4
+    assert len(jobs) == 8  # 4 connectors' and 4 of the `jobs` section
     for job in jobs:
         assert errors(validator_for("resources.Job"), job) == []
 
@@ -122,7 +125,7 @@ def test_jobs_are_valid_bundle_jobs(stacks, validator_for, env):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_schemas_and_grants_are_valid_bundle_schemas(stacks, validator_for, env):
     schemas = bundle_schemas(stacks[env])
-    assert [s["name"] for s in schemas] == ["bronze", "servicenow", "silver"]
+    assert [s["name"] for s in schemas] == ["bronze", "gold", "servicenow", "silver"]
     for schema in schemas:
         assert schema["grants"], "every schema has grants"
         assert errors(validator_for("resources.Schema"), schema) == []

@@ -34,11 +34,11 @@ def test_every_resource_type_each_stack_holds(stacks):
     for env in ("dev", "prod"):
         counts = {kind: len(items) for kind, items in stacks[env]["resource"].items()}
         assert counts == {
-            "databricks_directory": 1, "databricks_notebook": 2, "databricks_workspace_file": 7,
-            "databricks_permissions": 6,  # folder + one per job + the pipeline
+            "databricks_directory": 1, "databricks_notebook": 4, "databricks_workspace_file": 9,
+            "databricks_permissions": 10,  # folder + one per job (4 connectors', 4 of `jobs`) + the pipeline
             "databricks_secret_scope": 1, "databricks_secret_acl": 2,
-            "databricks_schema": 3, "databricks_grant": 5 if env == "dev" else 8,
-            "databricks_job": 4, "databricks_pipeline": 1,
+            "databricks_schema": 4, "databricks_grant": 6 if env == "dev" else 10,
+            "databricks_job": 8, "databricks_pipeline": 1,
         }
 
 
@@ -62,14 +62,20 @@ def test_prod_state_is_remote_with_azure_ad_auth(stacks):
 @pytest.mark.parametrize(("env", "paused"), [("dev", "PAUSED"), ("prod", "UNPAUSED")])
 def test_schedules_follow_the_environment(stacks, env, paused):
     jobs = {job["name"]: job for job in resources(stacks[env], "databricks_job")}
-    assert {name: job["schedule"] for name, job in jobs.items()} == {
+    assert {name: job["schedule"] for name, job in jobs.items() if "schedule" in job} == {
         "github-connector": {"quartz_cron_expression": "0 */15 * * * ?", "timezone_id": "UTC", "pause_status": paused},
         "sonarqube-connector": {"quartz_cron_expression": "0 0 */3 * * ?", "timezone_id": "UTC",
                                 "pause_status": paused},
         "cmdb-connector": {"quartz_cron_expression": "0 0 2 * * ?", "timezone_id": "UTC", "pause_status": paused},
         "servicenow-connector": {"quartz_cron_expression": "0 30 */6 * * ?", "timezone_id": "UTC",
                                  "pause_status": paused},
+        "appsec-daily-refresh": {"quartz_cron_expression": "0 0 5 * * ?", "timezone_id": "UTC",
+                                 "pause_status": paused},
+        # Its file says UNPAUSED: dev pauses it all the same.
+        "appsec-table-maintenance": {"quartz_cron_expression": "0 0 3 ? * SUN", "timezone_id": "UTC",
+                                     "pause_status": paused},
     }
+    assert jobs["appsec-findings-gold"]["trigger"]["pause_status"] == paused
 
 
 @pytest.mark.parametrize(("env", "catalog", "sp"), [("dev", "appsec_dev", SP_DEV), ("prod", "appsec_prod", SP_PROD)])
@@ -78,7 +84,7 @@ def test_jobs_target_the_environment_catalog_and_principal(stacks, env, catalog,
     for job in jobs:
         assert job["run_as"] == {"service_principal_name": sp}
         assert job["tags"]["environment"] == env
-    notebook_jobs = [job for job in jobs if "parameter" in job]
+    notebook_jobs = [job for job in jobs if "parameter" in job and job["name"].endswith("-connector")]
     assert len(notebook_jobs) == 3
     for job in notebook_jobs:
         assert {p["name"]: p["default"] for p in job["parameter"]}["target_catalog"] == catalog
@@ -113,8 +119,37 @@ def test_jobs_run_the_uploaded_notebooks(stacks):
     notebooks = stacks["dev"]["resource"]["databricks_notebook"]
     ingest_id = next(name for name in notebooks if name.startswith("notebooks_ingest_entry_"))
     for job in resources(stacks["dev"], "databricks_job"):
-        if job["name"] != "servicenow-connector":
+        if job["name"] != "servicenow-connector" and job["name"].endswith("-connector"):
             assert job["task"][0]["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{ingest_id}.path}}"
+
+
+def test_jobs_section_references_become_terraform_references(stacks):
+    synth = stacks["prod"]
+    jobs = {job["name"]: job for job in resources(synth, "databricks_job")}
+    ids = {body["name"]: name for name, body in synth["resource"]["databricks_job"].items()}
+    refresh = {task["task_key"]: task["run_job_task"]["job_id"] for task in jobs["appsec-connectors-refresh"]["task"]}
+    assert refresh == {key: f"${{databricks_job.{ids[key + '-connector']}.id}}"
+                       for key in ("cmdb", "github", "servicenow", "sonarqube")}
+    daily = {task["task_key"]: task for task in jobs["appsec-daily-refresh"]["task"]}
+    assert daily["rebuild_findings"]["run_job_task"]["job_id"] == f"${{databricks_job.{ids['appsec-findings-gold']}.id}}"
+    assert daily["rebuild_findings"]["run_if"] == "ALL_DONE"
+    notebooks = synth["resource"]["databricks_notebook"]
+    gold_notebook = next(name for name in notebooks if name.startswith("notebooks_gold_findings_"))
+    [gold_task] = jobs["appsec-findings-gold"]["task"]
+    assert gold_task["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{gold_notebook}.path}}"
+    assert gold_task["notebook_task"]["base_parameters"]["catalog"] == "appsec_prod"
+    assert jobs["appsec-findings-gold"]["trigger"]["table_update"]["table_names"][0] == \
+        "appsec_prod.silver.github_code_scanning_alerts"
+    [cluster] = jobs["appsec-table-maintenance"]["job_cluster"]
+    assert cluster["new_cluster"]["num_workers"] == 2  # ${var.maintenance_workers} in prod
+    assert {job["name"]: job["tags"]["job_level"] for job in jobs.values()} == {
+        "appsec-connectors-refresh": "composite", "appsec-daily-refresh": "orchestrator",
+        "appsec-findings-gold": "atomic", "appsec-table-maintenance": "atomic", "cmdb-connector": "atomic",
+        "github-connector": "atomic", "servicenow-connector": "atomic", "sonarqube-connector": "atomic"}
+    permissions = {p["job_id"]: p["access_control"] for p in resources(synth, "databricks_permissions") if "job_id" in p}
+    assert permissions[f"${{databricks_job.{ids['appsec-daily-refresh']}.id}}"] == [
+        {"group_name": "appsec-platform-admins", "permission_level": "CAN_MANAGE"},
+        {"group_name": "appsec-data-engineers", "permission_level": "CAN_MANAGE_RUN"}]
 
 
 def test_secret_acls_read_for_run_as_manage_for_admins(stacks):
