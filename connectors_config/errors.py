@@ -15,6 +15,14 @@ def format_path(path: Path) -> str:
     return text or "(top level)"
 
 
+def line_of(path: Path, lines: dict[Path, int]) -> int:
+    """The line of the deepest part of `path` that exists in the file (a missing key -> its parent's line)."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return 1
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
     line: int  # 1-based; 0 when the problem is about the file as a whole

@@ -31,7 +31,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from connectors_config import names
-from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path
+from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
 from connectors_config.sources import NOTEBOOKS_DIR
 
 LEVELS = ("atomic", "composite", "orchestrator")
@@ -97,13 +97,13 @@ class Origin:
 
     def problem(self, inner: FieldPath, message: str) -> ConfigProblem:
         path = self.prefix + tuple(inner)
-        return ConfigProblem(_line_of(path, self.lines), format_path(path), message,
+        return ConfigProblem(line_of(path, self.lines), format_path(path), message,
                              "" if self.is_config else self.file)
 
     def where(self, inner: FieldPath = ()) -> str:
         """'file:line path', to name a second place in a message."""
         path = self.prefix + tuple(inner)
-        return f"{self.file}:{_line_of(path, self.lines)} {format_path(path)}"
+        return f"{self.file}:{line_of(path, self.lines)} {format_path(path)}"
 
 
 @dataclass(frozen=True)
@@ -232,13 +232,6 @@ def _lists(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_lists(v) for v in value]
     return value
-
-
-def _line_of(path: FieldPath, lines: dict) -> int:
-    for end in range(len(path), 0, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return 1 if lines else 0
 
 
 # ---------------------------------------------------------------------------------------------- substitution

@@ -21,7 +21,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from connectors_config import checks, names
-from connectors_config.errors import ConfigError, ConfigProblem, format_path
+from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
 from connectors_config.jobs import check_jobs
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
@@ -67,7 +67,7 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
     if not isinstance(data, dict):
         raise ConfigError(file, [ConfigProblem(1, "(top level)", "expected a mapping with 'environments' and 'connectors'")])
 
-    problems = [ConfigProblem(_line_of(path, lines), format_path(path), message)
+    problems = [ConfigProblem(line_of(path, lines), format_path(path), message)
                 for path, message in checks.cross_field_problems(data, lock)]
     if isinstance(data.get("jobs"), dict):
         data["jobs"], job_problems = check_jobs(data, lines, file, base_dir or Path(file).parent)
@@ -119,14 +119,6 @@ def _plain(node: Any, path: tuple, lines: dict[tuple, int]) -> Any:
     return node
 
 
-def _line_of(path: tuple, lines: dict[tuple, int]) -> int:
-    """The line of the deepest part of `path` that exists in the file (a missing key -> its parent's line)."""
-    for end in range(len(path), 0, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return 1
-
-
 def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
     loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
     kind, value = error["type"], error.get("input")
@@ -155,7 +147,7 @@ def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
         message = f"is longer than {error['ctx']['max_length']} characters"
     else:  # our own PydanticCustomErrors carry the whole sentence
         message = error["msg"]
-    return ConfigProblem(_line_of(path, lines), format_path(path), message)
+    return ConfigProblem(line_of(path, lines), format_path(path), message)
 
 
 def _is_union_branch(part: str | int) -> bool:
