@@ -636,6 +636,7 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += _unique_names(jobs, resolved, catalogue)
+        problems += _silver_triggers(jobs, resolved, env, data)
         problems += cycle_problems(jobs, resolved)
         if hierarchy:
             problems += hierarchy_problems(jobs, resolved, catalogue.connectors)
@@ -659,4 +660,41 @@ def _unique_names(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]
                                                      "give each job its own name"))
         else:
             taken[name] = f"job '{key}'"
+    return problems
+
+
+def silver_tables(data: dict[str, Any]) -> list[str]:
+    """The silver tables the batch connectors write: '<connector>_<entity>' for each entity of its source."""
+    from connectors_config.sources import available_sources, source_spec
+
+    available = available_sources()
+    tables = []
+    for connector in data.get("connectors") or ():
+        if isinstance(connector, dict) and connector.get("kind", "batch") == "batch" \
+                and isinstance(connector.get("name"), str):
+            source = connector.get("source", connector["name"])
+            if source in available:
+                tables += [f"{connector['name']}_{entity}" for entity in source_spec(source).entities]
+    return sorted(tables)
+
+
+def _silver_triggers(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]], env: Environment,
+                     data: dict[str, Any]) -> list[ConfigProblem]:
+    """A table_update trigger on this environment's silver schema watches a table a connector writes: a
+    misspelt name would never fire, and the Jobs service would not say so."""
+    silver = f"{env.values.get('catalog')}.{env.values.get('silver_schema')}."
+    known = None
+    problems = []
+    for key in sorted(resolved):
+        trigger = resolved[key].get("trigger")
+        table_update = trigger.get("table_update") if isinstance(trigger, dict) else None
+        names = table_update.get("table_names") if isinstance(table_update, dict) else None
+        for index, name in enumerate(names if isinstance(names, list) else ()):
+            if isinstance(name, str) and name.startswith(silver):
+                known = silver_tables(data) if known is None else known
+                if name[len(silver):] not in known:
+                    problems.append(jobs[key].origin.problem(
+                        ("trigger", "table_update", "table_names", index),
+                        f"{name}: no connector writes silver table '{name[len(silver):]}'; silver tables: "
+                        f"{', '.join(known)}"))
     return problems

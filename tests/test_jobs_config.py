@@ -468,3 +468,21 @@ def test_the_sample_config_has_the_jobs_the_issue_asks_for():
     assert config_.jobs["table_maintenance"].origin == "jobs/table_maintenance.json"
     assert jobs["table_maintenance"].settings["job_clusters"][0]["new_cluster"]["num_workers"] == 2
     assert "format" not in jobs["table_maintenance"].settings  # dropped: the provider computes it
+
+
+def test_a_table_update_trigger_on_silver_watches_a_table_a_connector_writes():
+    text = config("""\
+  x:
+    trigger:
+      table_update:
+        table_names: ["${env.catalog}.${env.silver_schema}.github_dependabot_alerts", "${env.catalog}.silver.github_hotspots"]
+    tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/x}}]
+""")
+    line = line_of(text, "github_hotspots")
+    silver = ("cmdb_applications, github_code_scanning_alerts, github_dependabot_alerts, github_repositories, "
+              "github_secret_scanning_alerts")
+    assert errors_of(text) == [
+        f"connectors.yaml:{line}: jobs.x.trigger.table_update.table_names[1]: appsec_dev.silver.github_hotspots: no "
+        f"connector writes silver table 'github_hotspots'; silver tables: {silver}",
+        f"connectors.yaml:{line}: jobs.x.trigger.table_update.table_names[1]: appsec_prod.silver.github_hotspots: no "
+        f"connector writes silver table 'github_hotspots'; silver tables: {silver}"]

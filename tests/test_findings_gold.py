@@ -1,0 +1,448 @@
+"""The gold table of open findings (notebooks/findings_gold.py, notebook gold_findings), on a real local Spark
+session: silver is built the way the connector jobs build it (run_ingest then run_transform, from payloads shaped
+like GitHub's and SonarQube's answers), then the gold refresh runs and its rows are checked exactly.
+
+Tables are local parquet (LocalParquetTables: Delta's jars cannot be fetched here), so the gold overwrite runs the
+store's staging-and-swap replace; the Delta INSERT OVERWRITE is checked as text (sqlglot, Databricks dialect) and
+by running its query on the local session, through a stand-in that records the SQL a Databricks cluster would run.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlglot
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from sqlglot import exp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+
+from connector_lakehouse import LINEAGE, DeltaTables, LocalParquetTables, _ddl, run_ingest, run_transform  # noqa: E402
+from connector_runtime import RunParameters  # noqa: E402
+from connector_source import SourceRecord, load_spec, parse_timestamp  # noqa: E402
+from findings_gold import (  # noqa: E402
+    FINDINGS,
+    GITHUB_SEVERITY,
+    GOLD_SCHEMA,
+    SONARQUBE_HOTSPOT_SEVERITY,
+    SONARQUBE_ISSUE_SEVERITY,
+    WIDGETS,
+    GoldParameters,
+    declare_widgets,
+    insert_overwrite_statement,
+    overwrite_table,
+    read_parameters,
+    refresh_open_findings,
+    severity_case,
+)
+from tests.dbutils_standin import StandInDbutils, StandInWidgets, run_notebook  # noqa: E402
+
+CLOCK = datetime(2027, 1, 1, tzinfo=timezone.utc)  # after every record: marks are the records' own times
+CREATED = "2026-11-01T08:00:00Z"
+SONAR_CREATED = "2026-11-01T08:00:00+0000"
+SONAR_TABLES = ("sonarqube_issues", "sonarqube_security_hotspots")
+
+
+# ------------------------------------------------------------------------------------ sources and silver
+
+
+class StubSource:
+    """A source's records in memory, served as `fetch` promises: every record changed at or after `since`. Only
+    the entities gold reads (the others would only make each connector run longer)."""
+
+    def __init__(self, name: str):
+        self.entities = tuple(FINDINGS[name])
+        self.records: dict[str, dict[str, SourceRecord]] = {entity: {} for entity in self.entities}
+
+    def put(self, entity: str, key: str, payload: dict) -> None:
+        updated = payload.get("updated_at") or payload["updateDate"]
+        self.records[entity][key] = SourceRecord(entity, key, parse_timestamp(updated), payload)
+
+    def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]:
+        return iter([r for r in self.records[entity].values() if since is None or r.updated_at >= since])
+
+
+def gh(repo: str, number: int, state: str, updated_at: str, **fields) -> dict:
+    kind = fields.pop("kind")
+    return {"number": number, "state": state, "created_at": CREATED, "updated_at": updated_at,
+            "html_url": f"https://github.com/acme/{repo}/security/{kind}/{number}",
+            "repository": {"full_name": f"acme/{repo}"}, **fields}
+
+
+def code_alert(repo: str, number: int, state: str, severity: str | None, updated_at: str) -> dict:
+    return gh(repo, number, state, updated_at, kind="code-scanning", tool={"name": "CodeQL"},
+              rule={"id": "py/sql-injection", "security_severity_level": severity},
+              most_recent_instance={"location": {"path": "app/db.py"}}, fixed_at=None, dismissed_at=None)
+
+
+def dependabot_alert(repo: str, number: int, state: str, severity: str, updated_at: str, package: str, ghsa: str,
+                     cve: str | None) -> dict:
+    return gh(repo, number, state, updated_at, kind="dependabot",
+              security_advisory={"severity": severity, "ghsa_id": ghsa, "cve_id": cve},
+              dependency={"package": {"name": package, "ecosystem": "npm"}, "manifest_path": "package-lock.json"})
+
+
+def secret_alert(repo: str, number: int, state: str, updated_at: str) -> dict:
+    return gh(repo, number, state, updated_at, kind="secret-scanning", secret_type="github_personal_access_token",
+              resolution=None if state == "open" else "revoked", push_protection_bypassed=False)
+
+
+def issue(key: str, type_: str, severity: str, status: str, updated: str, issue_status: str | None = None,
+          resolution: str | None = None, component: str = "acme-api:src/db.py", line: int | None = 42) -> dict:
+    payload = {"key": key, "project": "acme-api", "component": component, "line": line,
+               "rule": "pythonsecurity:S3649", "type": type_, "severity": severity, "status": status,
+               "resolution": resolution, "message": f"Fix {key}", "creationDate": SONAR_CREATED, "updateDate": updated}
+    if issue_status is not None:  # SonarQube 10.4 and later only
+        payload["issueStatus"] = issue_status
+    return payload
+
+
+def hotspot(key: str, probability: str, status: str, updated: str, resolution: str | None = None) -> dict:
+    return {"key": key, "project": "acme-api", "component": "acme-api:src/app.py", "line": 7,
+            "ruleKey": "python:S4502", "securityCategory": "csrf", "vulnerabilityProbability": probability,
+            "status": status, "resolution": resolution, "message": f"Review {key}", "creationDate": SONAR_CREATED,
+            "updateDate": updated}
+
+
+def github_source() -> StubSource:
+    source = StubSource("github")
+    for payload in (code_alert("api", 1, "open", "high", "2026-11-10T08:00:00Z"),
+                    code_alert("api", 2, "open", None, "2026-11-10T09:00:00Z"),  # not a security rule
+                    code_alert("web", 3, "dismissed", "high", "2026-11-10T10:00:00Z"),
+                    code_alert("web", 4, "fixed", "critical", "2026-11-10T11:00:00Z")):
+        source.put("code_scanning_alerts", f"{payload['repository']['full_name']}#{payload['number']}", payload)
+    for payload in (dependabot_alert("api", 1, "open", "critical", "2026-11-11T08:00:00Z", "lodash",
+                                     "GHSA-35jh-r3h4-6jhm", "CVE-2021-23337"),
+                    dependabot_alert("web", 2, "open", "moderate", "2026-11-11T09:00:00Z", "minimist",
+                                     "GHSA-xvch-5gv4-984h", None),  # a value outside the mapping
+                    dependabot_alert("web", 3, "auto_dismissed", "low", "2026-11-11T10:00:00Z", "qs",
+                                     "GHSA-hrpp-h998-j3pp", "CVE-2022-24999")):
+        source.put("dependabot_alerts", f"{payload['repository']['full_name']}#{payload['number']}", payload)
+    for payload in (secret_alert("api", 1, "open", "2026-11-12T08:00:00Z"),
+                    secret_alert("api", 2, "resolved", "2026-11-12T09:00:00Z")):
+        source.put("secret_scanning_alerts", f"{payload['repository']['full_name']}#{payload['number']}", payload)
+    return source
+
+
+def sonarqube_source() -> StubSource:
+    source = StubSource("sonarqube")
+    for payload in (
+            issue("AX1", "VULNERABILITY", "BLOCKER", "OPEN", "2026-11-13T08:00:00+0000", issue_status="OPEN"),
+            issue("AX2", "VULNERABILITY", "CRITICAL", "CONFIRMED", "2026-11-13T09:00:00+0000"),  # before 10.4
+            issue("AX3", "VULNERABILITY", "MAJOR", "REOPENED", "2026-11-13T10:00:00+0000", issue_status="OPEN"),
+            issue("AX4", "VULNERABILITY", "MINOR", "RESOLVED", "2026-11-13T11:00:00+0000", issue_status="ACCEPTED",
+                  resolution="WONTFIX"),
+            issue("AX5", "VULNERABILITY", "INFO", "CLOSED", "2026-11-13T12:00:00+0000", issue_status="FIXED",
+                  resolution="FIXED"),
+            issue("AX6", "BUG", "BLOCKER", "OPEN", "2026-11-13T13:00:00+0000", issue_status="OPEN"),
+            issue("AX7", "VULNERABILITY", "INFO", "CONFIRMED", "2026-11-13T14:00:00+0000", issue_status="CONFIRMED",
+                  component="acme-api", line=None)):  # on the project itself: no path
+        source.put("issues", payload["key"], payload)
+    for payload in (hotspot("HS1", "HIGH", "TO_REVIEW", "2026-11-14T08:00:00+0000"),
+                    hotspot("HS2", "MEDIUM", "REVIEWED", "2026-11-14T09:00:00+0000", "ACKNOWLEDGED"),
+                    hotspot("HS3", "LOW", "REVIEWED", "2026-11-14T10:00:00+0000", "SAFE"),
+                    hotspot("HS4", "HIGH", "REVIEWED", "2026-11-14T11:00:00+0000", "FIXED"),
+                    hotspot("HS5", "LOW", "TO_REVIEW", "2026-11-14T12:00:00+0000")):
+        source.put("security_hotspots", payload["key"], payload)
+    return source
+
+
+def run_connector(spark, catalog: str, name: str, source: StubSource, run_id: str) -> None:
+    """The connector job's two tasks, as the notebooks run them: ingest into bronze, transform into silver."""
+    params = RunParameters(source_name=name, target_catalog=catalog, hwm_reset=False, source=name, settings={},
+                           secret_scope="mvp-connectors", secret_names=(), bronze=f"{catalog}.bronze",
+                           silver=f"{catalog}.silver", initial_mark=None, job_run_id=run_id)
+    tables = LocalParquetTables(spark)
+    quiet = lambda _: None  # noqa: E731
+    run_ingest(spark, tables, source, params, clock=lambda: CLOCK, log=quiet)
+    silver = load_spec(name).silver({})
+    run_transform(spark, tables, {entity: silver[entity] for entity in source.entities}, params,
+                  clock=lambda: CLOCK, log=quiet)
+
+
+def parameters(catalog: str, run_id: str, connectors: tuple[str, ...] = ("github", "sonarqube"),
+               gold: str = "gold") -> GoldParameters:
+    return GoldParameters(catalog, "silver", gold, connectors, run_id)
+
+
+def gold_rows(spark, catalog: str, gold: str = "gold") -> list[tuple]:
+    """Every gold row, in GOLD_SCHEMA's column order, timestamps as UTC text (the session's zone is UTC)."""
+    frame = LocalParquetTables(spark).read(f"{catalog}.{gold}.open_findings")
+    columns = [F.date_format(f.name, "yyyy-MM-dd'T'HH:mm:ss'Z'").alias(f.name)
+               if isinstance(f.dataType, T.TimestampType) else F.col(f.name) for f in frame.schema.fields]
+    return sorted(tuple(row) for row in frame.select(*columns).collect())
+
+
+def catalog() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def gold_schema() -> str:
+    """A gold schema of the calling test's own, for tests that share a catalog's silver."""
+    return f"gold_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def both_ran(spark) -> str:
+    """A catalog where the github and the sonarqube connector each ran once. Shared: tests only read its silver
+    (each writes a gold schema of its own), so silver is built once for all of them."""
+    cat = catalog()
+    run_connector(spark, cat, "github", github_source(), "ingest-1")
+    run_connector(spark, cat, "sonarqube", sonarqube_source(), "ingest-1")
+    return cat
+
+
+@pytest.fixture(scope="module")
+def github_ran(spark) -> str:
+    """A catalog where only the github connector ran (sonarqube's silver tables do not exist). Shared likewise."""
+    cat = catalog()
+    run_connector(spark, cat, "github", github_source(), "ingest-1")
+    return cat
+
+
+# The open findings of github_source() and sonarqube_source(), refreshed by `run`, as gold_rows gives them.
+def github_findings(run: str) -> list[tuple]:
+    url = "https://github.com/acme"
+    return [
+        ("github", "code_scanning_alerts", "acme/api#1", "py/sql-injection", "py/sql-injection", "high", "high",
+         "open", "acme/api", "app/db.py", None, f"{url}/api/security/code-scanning/1", "2026-11-01T08:00:00Z",
+         "2026-11-10T08:00:00Z", run),
+        ("github", "code_scanning_alerts", "acme/api#2", "py/sql-injection", "py/sql-injection", None, None,
+         "open", "acme/api", "app/db.py", None, f"{url}/api/security/code-scanning/2", "2026-11-01T08:00:00Z",
+         "2026-11-10T09:00:00Z", run),
+        ("github", "dependabot_alerts", "acme/api#1", "GHSA-35jh-r3h4-6jhm", "lodash: CVE-2021-23337", "critical",
+         "critical", "open", "acme/api", "package-lock.json", None, f"{url}/api/security/dependabot/1",
+         "2026-11-01T08:00:00Z", "2026-11-11T08:00:00Z", run),
+        ("github", "dependabot_alerts", "acme/web#2", "GHSA-xvch-5gv4-984h", "minimist: GHSA-xvch-5gv4-984h", None,
+         "moderate", "open", "acme/web", "package-lock.json", None, f"{url}/web/security/dependabot/2",
+         "2026-11-01T08:00:00Z", "2026-11-11T09:00:00Z", run),
+        ("github", "secret_scanning_alerts", "acme/api#1", "github_personal_access_token",
+         "github_personal_access_token", "high", None, "open", "acme/api", None, None,
+         f"{url}/api/security/secret-scanning/1", "2026-11-01T08:00:00Z", "2026-11-12T08:00:00Z", run),
+    ]
+
+
+def sonarqube_findings(run: str) -> list[tuple]:
+    def row(entity, key, rule, title, severity, source_severity, status, path, line, updated):
+        return ("sonarqube", entity, key, rule, title, severity, source_severity, status, "acme-api", path, line,
+                None, "2026-11-01T08:00:00Z", updated, run)
+
+    rule = "pythonsecurity:S3649"
+    return [
+        row("issues", "AX1", rule, "Fix AX1", "critical", "BLOCKER", "OPEN", "src/db.py", 42, "2026-11-13T08:00:00Z"),
+        row("issues", "AX2", rule, "Fix AX2", "high", "CRITICAL", "CONFIRMED", "src/db.py", 42,
+            "2026-11-13T09:00:00Z"),
+        row("issues", "AX3", rule, "Fix AX3", "medium", "MAJOR", "OPEN", "src/db.py", 42, "2026-11-13T10:00:00Z"),
+        row("issues", "AX7", rule, "Fix AX7", "info", "INFO", "CONFIRMED", None, None, "2026-11-13T14:00:00Z"),
+        row("security_hotspots", "HS1", "python:S4502", "Review HS1", "high", "HIGH", "TO_REVIEW", "src/app.py", 7,
+            "2026-11-14T08:00:00Z"),
+        row("security_hotspots", "HS2", "python:S4502", "Review HS2", "medium", "MEDIUM", "ACKNOWLEDGED",
+            "src/app.py", 7, "2026-11-14T09:00:00Z"),
+        row("security_hotspots", "HS5", "python:S4502", "Review HS5", "low", "LOW", "TO_REVIEW", "src/app.py", 7,
+            "2026-11-14T12:00:00Z"),
+    ]
+
+
+# ------------------------------------------------------------------------------------ the refresh
+
+
+def test_gold_holds_exactly_the_open_findings_of_every_silver_table_normalised(spark, both_ran):
+    cat, gold = both_ran, gold_schema()
+    lines: list[str] = []
+
+    result = refresh_open_findings(spark, LocalParquetTables(spark), parameters(cat, "gold-1", gold=gold),
+                                   log=lines.append)
+
+    assert gold_rows(spark, cat, gold) == sorted(github_findings("gold-1") + sonarqube_findings("gold-1"))
+    assert result.findings == 12
+    assert result.skipped_tables == ()
+    assert result.read_tables == tuple(f"{cat}.silver.{t}" for t in (
+        "github_code_scanning_alerts", "github_dependabot_alerts", "github_secret_scanning_alerts",
+        "sonarqube_issues", "sonarqube_security_hotspots"))
+    assert result.task_values() == {"findings": 12, "skipped_tables": []}
+    assert lines == [f"12 open finding(s) from 5 silver table(s) -> {cat}.{gold}.open_findings"]
+    table = LocalParquetTables(spark).read(f"{cat}.{gold}.open_findings")
+    assert [(f.name, f.dataType) for f in table.schema.fields] == [(f.name, f.dataType) for f in GOLD_SCHEMA.fields]
+
+
+def test_silver_tables_that_do_not_exist_are_skipped_and_named(spark, github_ran):
+    cat = catalog()  # no connector ever ran here
+    lines: list[str] = []
+    nothing = refresh_open_findings(spark, LocalParquetTables(spark), parameters(cat, "gold-1"), log=lines.append)
+    every_table = tuple(f"{cat}.silver.{t}" for t in (
+        "github_code_scanning_alerts", "github_dependabot_alerts", "github_secret_scanning_alerts", *SONAR_TABLES))
+    assert (nothing.findings, nothing.read_tables, nothing.skipped_tables) == (0, (), every_table)
+    assert gold_rows(spark, cat) == []  # the table exists, empty: readers can rely on it
+    assert lines[0] == f"{cat}.silver.github_code_scanning_alerts: does not exist (connector 'github' never ran); " \
+                       "skipped"
+
+    gold = gold_schema()
+    result = refresh_open_findings(spark, LocalParquetTables(spark), parameters(github_ran, "gold-2", gold=gold),
+                                   log=lambda _: None)
+    assert result.task_values() == {"findings": 5,
+                                    "skipped_tables": [f"{github_ran}.silver.{t}" for t in SONAR_TABLES]}
+    assert gold_rows(spark, github_ran, gold) == github_findings("gold-2")
+
+
+def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(spark):
+    cat = catalog()
+    github, sonarqube = github_source(), sonarqube_source()
+    run_connector(spark, cat, "github", github, "ingest-1")
+    run_connector(spark, cat, "sonarqube", sonarqube, "ingest-1")
+    tables = LocalParquetTables(spark)
+    refresh_open_findings(spark, tables, parameters(cat, "gold-1"), log=lambda _: None)
+
+    again = refresh_open_findings(spark, tables, parameters(cat, "gold-2"), log=lambda _: None)
+    assert again.findings == 12  # replaced, not appended
+    assert gold_rows(spark, cat) == sorted(github_findings("gold-2") + sonarqube_findings("gold-2"))
+
+    # The sources move on: a code scanning alert is fixed, a hotspot reviewed safe, a new secret leaks.
+    github.put("code_scanning_alerts", "acme/api#1", code_alert("api", 1, "fixed", "high", "2026-11-20T08:00:00Z"))
+    github.put("secret_scanning_alerts", "acme/web#9", secret_alert("web", 9, "open", "2026-11-20T09:00:00Z"))
+    sonarqube.put("security_hotspots", "HS1",
+                  hotspot("HS1", "HIGH", "REVIEWED", "2026-11-20T10:00:00+0000", "SAFE"))
+    run_connector(spark, cat, "github", github, "ingest-2")
+    run_connector(spark, cat, "sonarqube", sonarqube, "ingest-2")
+
+    result = refresh_open_findings(spark, tables, parameters(cat, "gold-3"), log=lambda _: None)
+
+    leaked = ("github", "secret_scanning_alerts", "acme/web#9", "github_personal_access_token",
+              "github_personal_access_token", "high", None, "open", "acme/web", None, None,
+              "https://github.com/acme/web/security/secret-scanning/9", "2026-11-01T08:00:00Z",
+              "2026-11-20T09:00:00Z", "gold-3")
+    closed = {("code_scanning_alerts", "acme/api#1"), ("security_hotspots", "HS1")}
+    expected = [row for row in github_findings("gold-3") + sonarqube_findings("gold-3")
+                if (row[1], row[2]) not in closed] + [leaked]
+    assert gold_rows(spark, cat) == sorted(expected)
+    assert result.findings == 11
+
+
+def test_a_refresh_that_fails_while_writing_leaves_the_previous_gold_intact(spark, github_ran, monkeypatch):
+    cat, gold = github_ran, gold_schema()
+    tables = LocalParquetTables(spark)
+    refresh_open_findings(spark, tables, parameters(cat, "gold-1", ("github",), gold), log=lambda _: None)
+
+    def swap_fails(staging: str, physical: str) -> None:
+        raise RuntimeError("cluster lost")
+
+    monkeypatch.setattr(tables, "swap", swap_fails)
+    with pytest.raises(RuntimeError, match="cluster lost"):
+        refresh_open_findings(spark, tables, parameters(cat, "gold-2", ("github",), gold), log=lambda _: None)
+    assert gold_rows(spark, cat, gold) == github_findings("gold-1")
+
+
+# ------------------------------------------------------------------------------------ the notebook
+
+
+def test_the_notebook_refreshes_gold_and_sets_its_task_values(spark, github_ran, monkeypatch):
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)  # local parquet, as every local run
+    cat, gold = github_ran, gold_schema()
+    run_values: dict = {}
+    dbutils = StandInDbutils({"catalog": cat, "silver_schema": "silver", "gold_schema": gold,
+                              "connectors": "github, sonarqube", "job_run_id": "991"},
+                             run_values=run_values, task_key="gold")
+    run_notebook("gold_findings", dbutils, spark)
+
+    assert run_values == {"gold": {"findings": 5,
+                                   "skipped_tables": [f"{cat}.silver.{t}" for t in SONAR_TABLES]}}
+    assert gold_rows(spark, cat, gold) == github_findings("991")
+    source = (Path(__file__).resolve().parent.parent / "notebooks" / "gold_findings.py").read_text()
+    assert source.startswith("# Databricks notebook source\n") and "dbutils.widgets" in source
+
+
+def declared_widgets(passed: dict[str, str]) -> StandInWidgets:
+    """What the notebook's widgets hold: declared with their defaults, then the values the job passes."""
+    widgets = StandInWidgets(passed)
+    declare_widgets(widgets)
+    return widgets
+
+
+def test_parameters_come_from_widgets_and_bad_ones_are_all_named():
+    declared = StandInWidgets({})
+    declare_widgets(declared)
+    assert declared.declared == dict(WIDGETS) == {"catalog": "", "silver_schema": "silver", "gold_schema": "gold",
+                                                  "connectors": "github,sonarqube", "job_run_id": ""}
+    params = read_parameters(declared_widgets({"catalog": "appsec_dev", "connectors": "sonarqube, github,sonarqube"}))
+    assert params == GoldParameters("appsec_dev", "silver", "gold", ("sonarqube", "github"), "interactive")
+    assert (params.gold_table, params.silver_table("github", "dependabot_alerts")) == (
+        "appsec_dev.gold.open_findings", "appsec_dev.silver.github_dependabot_alerts")
+
+    with pytest.raises(ValueError) as raised:
+        read_parameters(declared_widgets({"catalog": "Appsec Dev", "gold_schema": "", "connectors": "github,cmdb,x"}))
+    assert str(raised.value) == (
+        "bad job parameters: catalog='Appsec Dev' is not a lowercase identifier (e.g. 'appsec_dev', 'silver'); "
+        "gold_schema='' is not a lowercase identifier (e.g. 'appsec_dev', 'silver'); connectors 'cmdb', 'x' have "
+        "no security findings to read (connectors with findings: github, sonarqube)")
+    with pytest.raises(ValueError, match=r"connectors is empty"):
+        read_parameters(declared_widgets({"catalog": "c", "connectors": " , "}))
+
+
+# ------------------------------------------------------------------------------------ the mapping
+
+
+@pytest.mark.parametrize(("mapping", "cases"), [
+    (GITHUB_SEVERITY, {"critical": "critical", "high": "high", "medium": "medium", "low": "low",
+                       "moderate": None, "HIGH": None, None: None}),
+    (SONARQUBE_ISSUE_SEVERITY, {"BLOCKER": "critical", "CRITICAL": "high", "MAJOR": "medium", "MINOR": "low",
+                                "INFO": "info", "blocker": None, "HIGH": None, None: None}),
+    (SONARQUBE_HOTSPOT_SEVERITY, {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "CRITICAL": None, None: None}),
+], ids=["github", "sonarqube_issues", "sonarqube_hotspots"])
+def test_severity_mapping_per_source_and_null_outside_it(spark, mapping, cases):
+    frame = spark.createDataFrame([(value,) for value in cases], "value STRING")
+    mapped = {row.value: row.severity for row in frame.select(
+        "value", F.expr(severity_case("value", mapping)).alias("severity")).collect()}
+    assert mapped == cases
+
+
+def test_every_column_a_finding_rule_reads_is_a_silver_column_of_its_source():
+    for source, entities in FINDINGS.items():
+        spec = load_spec(source)
+        silver = spec.silver(spec.with_defaults({}))
+        for entity, rule in entities.items():
+            assert entity in spec.entities
+            known = {c.name for c in silver[entity]} | {f.name for f in LINEAGE}
+            for expression in (rule.is_open, *rule.columns.values()):
+                read = {c.name for c in sqlglot.parse_one(expression, read="databricks").find_all(exp.Column)}
+                assert read <= known, (source, entity, expression, read - known)
+
+
+# ------------------------------------------------------------------------------------ the Delta overwrite
+
+
+class RecordingSpark:
+    """Stand-in for a Databricks cluster's SQL endpoint (Delta, which local Spark cannot run): records it."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def sql(self, statement: str) -> None:
+        self.statements.append(statement)
+
+
+def test_delta_overwrite_is_one_insert_overwrite_after_ensure_with_a_recording_spark_stand_in(spark):
+    rows = spark.createDataFrame([("github", "dependabot_alerts", "acme/api#1", None, None, "high", "high", "open",
+                                   "acme/api", None, None, None, None, None, "run-1")], GOLD_SCHEMA)
+    recorder = RecordingSpark()
+    overwrite_table(DeltaTables(recorder), "cat.gold.open_findings", rows.select(*reversed(rows.columns)),
+                    GOLD_SCHEMA)
+
+    view = "gold_cat_gold_open_findings_refresh"
+    assert recorder.statements == [
+        f"CREATE TABLE IF NOT EXISTS cat.gold.open_findings ({_ddl(GOLD_SCHEMA)}) USING DELTA",
+        insert_overwrite_statement("cat.gold.open_findings", view, GOLD_SCHEMA.names)]
+    insert = sqlglot.parse_one(recorder.statements[1], read="databricks")
+    assert isinstance(insert, exp.Insert) and insert.args["overwrite"]
+    assert (insert.this.catalog, insert.this.db, insert.this.name) == ("cat", "gold", "open_findings")
+    query = insert.expression
+    assert [c.name for c in query.expressions] == GOLD_SCHEMA.names  # INSERT matches by position
+    # Its query, run on the local session over the registered view, gives the rows in the table's column order.
+    assert spark.sql(query.sql(dialect="spark")).collect() == rows.collect()
+
+    with pytest.raises(TypeError, match="supports DeltaTables and LocalParquetTables, not RecordingSpark"):
+        overwrite_table(RecordingSpark(), "cat.gold.open_findings", rows, GOLD_SCHEMA)
