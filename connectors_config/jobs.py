@@ -58,6 +58,8 @@ CONTROL_TASKS = ("run_job_task", "condition_task", "for_each_task")
 _TOKEN = re.compile(r"\$\{([^{}]*)\}")
 _JOB_REF = re.compile(r"resources\.jobs\.([A-Za-z0-9_-]+)\.id")
 _PIPELINE_REF = re.compile(r"resources\.pipelines\.([A-Za-z0-9_-]+)\.id")
+_JSON_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer",
+               "boolean": "true or false", "number": "a number"}
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "databricks-bundle-jsonschema.json"
 BUNDLE_JOB = "#/$defs/github.com/databricks/cli/bundle/config/resources.Job"
 
@@ -436,8 +438,8 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
     if len(meaningful) == 1:
         return [leaf for sub in meaningful[0] for leaf in _leaves(sub)]
     if not meaningful:  # a value of the wrong type for every branch: say which types fit
-        expected = sorted({str(s.validator_value) for subs in branches.values() for s in subs
-                           if s.validator == "type"})
+        expected = sorted({_JSON_TYPES.get(s.validator_value, str(s.validator_value))
+                           for subs in branches.values() for s in subs if s.validator == "type"} - {"a string"})
         error.message = f"{names.redact(error.instance)} is not {' or '.join(expected) or 'valid here'}"
         error.validator = "custom"
         return [error]
@@ -457,9 +459,19 @@ def _schema_message(error: ValidationError) -> str:
     if error.validator == "enum":
         return f"{names.redact(error.instance)} is not one of: {', '.join(map(str, error.validator_value))}"
     if error.validator == "type":
-        return f"{names.redact(error.instance)} is not {'an' if error.validator_value[0] in 'aeiou' else 'a'} " \
-               f"{error.validator_value}"
+        return f"{names.redact(error.instance)} is not {_JSON_TYPES.get(error.validator_value, error.validator_value)}"
     return error.message
+
+
+def _permission_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
+    """Bundle-style permissions name exactly one principal each (the schema leaves all three optional)."""
+    problems = []
+    for index, entry in enumerate(settings.get("permissions") or ()):
+        named = [key for key in ("group_name", "service_principal_name", "user_name") if key in entry]
+        if len(named) != 1:
+            problems.append((("permissions", index), "must name exactly one of group_name, service_principal_name, "
+                                                     f"user_name (found: {', '.join(named) or 'none'})"))
+    return problems
 
 
 def provider_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
@@ -499,7 +511,8 @@ def hierarchy_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str,
             continue
         if job.level not in LEVELS:
             continue  # the model reports it
-        tag = (settings.get("tags") or {}).get("job_level")
+        tags = settings.get("tags")
+        tag = tags.get("job_level") if isinstance(tags, dict) else None
         if tag is not None and tag != job.level:
             problems.append(where.problem(("tags", "job_level"), f"says '{tag}' but job_level is '{job.level}'; "
                                           "remove the tag (every job is tagged with its job_level)"))
@@ -632,7 +645,8 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         for key, job in sorted(jobs.items()):
             settings, found = substitute(job.settings, env, catalogue, job.origin)
             # Each check only on what the previous ones passed: one mistake, one message.
-            found = found or schema_problems(settings) or provider_problems(settings)
+            found = found or schema_problems(settings) or _permission_problems(settings) \
+                or provider_problems(settings)
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += _unique_names(jobs, resolved, catalogue)

@@ -172,3 +172,11 @@ def test_an_unknown_privilege_is_caught(stacks, validator_for):
     schema = bundle_schemas(stacks["prod"])[1]
     schema["grants"][0]["privileges"] = ["SELECT", "READ_TABLE"]
     assert errors(validator_for("resources.Schema"), schema)
+
+
+def test_the_vendored_schema_is_databricks_reference_copy():
+    """connectors_config/schema/ ships the schema with the code (synth runs without ../shared); it must stay the
+    reference's copy: replace it when the reference is updated."""
+    from connectors_config.jobs import SCHEMA_FILE as VENDORED
+
+    assert VENDORED.read_bytes() == SCHEMA_FILE.read_bytes()

@@ -368,7 +368,7 @@ def test_schema_errors_name_the_field_path_and_line():
         "'max_concurent_runs' of the Jobs API; did you mean 'max_concurrent_runs'?",
         f"connectors.yaml:{line_of(text, 'FORTNIGHTS')}: jobs.x.trigger.periodic.unit: 'FORTNIGHTS' is not one of: "
         "HOURS, DAYS, WEEKS, MINUTES",
-        f"connectors.yaml:{line_of(text, 'soon')}: jobs.x.tasks[0].timeout_seconds: 'soon' is not integer",
+        f"connectors.yaml:{line_of(text, 'soon')}: jobs.x.tasks[0].timeout_seconds: 'soon' is not an integer",
         f"connectors.yaml:{line_of(text, '/Workspace/y')}: jobs.x.tasks[1]: 'task_key' is required here but missing",
     ]
 
@@ -486,3 +486,21 @@ def test_a_table_update_trigger_on_silver_watches_a_table_a_connector_writes():
         f"connector writes silver table 'github_hotspots'; silver tables: {silver}",
         f"connectors.yaml:{line}: jobs.x.trigger.table_update.table_names[1]: appsec_prod.silver.github_hotspots: no "
         f"connector writes silver table 'github_hotspots'; silver tables: {silver}"]
+
+
+def test_bundle_permissions_name_one_principal_and_wrong_types_say_what_fits():
+    text = config("""\
+  x:
+    permissions: [{level: CAN_VIEW}, {level: CAN_VIEW, group_name: g, user_name: u@example.com}]
+    trigger: [1]
+    tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/x}}]
+""")
+    assert errors_of(text) == [
+        f"connectors.yaml:{line_of(text, 'trigger: [1]')}: jobs.x.trigger: a list is not a mapping"]
+    fixed = text.replace("    trigger: [1]\n", "")
+    line = line_of(fixed, "permissions:")
+    assert errors_of(fixed) == [
+        f"connectors.yaml:{line}: jobs.x.permissions[0]: must name exactly one of group_name, service_principal_name, "
+        "user_name (found: none)",
+        f"connectors.yaml:{line}: jobs.x.permissions[1]: must name exactly one of group_name, service_principal_name, "
+        "user_name (found: group_name, user_name)"]
