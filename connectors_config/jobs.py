@@ -175,7 +175,8 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None, [here.problem(("file",), f"{file} does not exist (relative to {base_dir.name or '.'}/)")]
+        return None, [here.problem(("file",), f"{file} does not exist; `file:` is relative to the folder of "
+                                               f"{here.file}")]
     except (OSError, UnicodeDecodeError) as error:
         return None, [here.problem(("file",), f"{file} cannot be read: {error}")]
     file_lines: dict = {}

@@ -449,8 +449,8 @@ def test_import_entry_mistakes(tmp_path):
     assert errors_of(text)[:4] == [
         f"connectors.yaml:{line_of(text, 'file: ' + DATA + '/bundle.yml')}: jobs.a.file: {DATA}/bundle.yml holds "
         "several jobs; set `job:` to one of: nightly_report, weekly_report",
-        f"connectors.yaml:{line_of(text, 'missing.json')}: jobs.b.file: {DATA}/missing.json does not exist "
-        "(relative to main/)",
+        f"connectors.yaml:{line_of(text, 'missing.json')}: jobs.b.file: {DATA}/missing.json does not exist; "
+        "`file:` is relative to the folder of connectors.yaml",
         f"connectors.yaml:{line_of(text, 'name: renamed')}: jobs.c.name: an imported job is changed in its file, "
         "not here; keep only file, job and job_level (found: name)",
         f"connectors.yaml:{line_of(text, 'job: report')}: jobs.d.job: {DATA}/jobs_get.json is not a bundle file "
