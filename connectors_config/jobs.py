@@ -27,12 +27,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from connectors_config import names
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
 from connectors_config.sources import NOTEBOOKS_DIR
+from connectors_config.yaml_lines import plain
 
 LEVELS = ("atomic", "composite", "orchestrator")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -181,7 +181,7 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
         return None, [here.problem(("file",), f"{file} cannot be read: {error}")]
     file_lines: dict = {}
     try:
-        document = _plain(YAML(typ="rt").load(text), (), file_lines)
+        document = plain(YAML(typ="rt").load(text), (), file_lines)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         return None, [ConfigProblem(mark.line + 1 if mark else 0, "(file)",
@@ -211,21 +211,6 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
     if isinstance(document.get("settings"), dict) and set(document) <= JOBS_GET_FIELDS:
         return (document["settings"], origin(("settings",))), []
     return (document, origin(())), []
-
-
-def _plain(node: Any, path: FieldPath, lines: dict) -> Any:
-    """ruamel's containers -> dicts and lists, recording the line of every key and item."""
-    if isinstance(node, CommentedMap):
-        result = {}
-        for key, value in node.items():
-            lines[path + (str(key),)] = node.lc.key(key)[0] + 1
-            result[str(key)] = _plain(value, path + (str(key),), lines)
-        return result
-    if isinstance(node, CommentedSeq):
-        for index in range(len(node)):
-            lines[path + (index,)] = node.lc.item(index)[0] + 1
-        return [_plain(value, path + (index,), lines) for index, value in enumerate(node)]
-    return str(node) if isinstance(node, str) else node
 
 
 def _lists(value: Any) -> Any:

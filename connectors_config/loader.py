@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
 from connectors_config.jobs import check_jobs
+from connectors_config.yaml_lines import plain
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 
@@ -102,21 +102,8 @@ def _parse_yaml(text: str, file: str) -> Any:
 
 
 def _plain(node: Any, path: tuple, lines: dict[tuple, int]) -> Any:
-    """ruamel's commented containers -> plain dicts and tuples, recording the line of every key and item."""
-    if isinstance(node, CommentedMap):
-        result = {}
-        for key, value in node.items():
-            lines[path + (str(key),)] = node.lc.key(key)[0] + 1
-            result[str(key)] = _plain(value, path + (str(key),), lines)
-        return result
-    if isinstance(node, CommentedSeq):
-        for index in range(len(node)):
-            lines[path + (index,)] = node.lc.item(index)[0] + 1
-        # Tuples: the frozen model's sequence type (strict validation takes no list for a tuple).
-        return tuple(_plain(value, path + (index,), lines) for index, value in enumerate(node))
-    if isinstance(node, str):
-        return str(node)
-    return node
+    # Tuples: the frozen model's sequence type (strict validation takes no list for a tuple).
+    return plain(node, path, lines, sequence=tuple)
 
 
 def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
