@@ -357,13 +357,7 @@ def _upload(value: str, notebook: bool, origin: Origin, path: FieldPath, problem
 
 def references(settings: Any) -> set[str]:
     """The keys of the jobs `settings` runs (JobRef anywhere in it)."""
-    if isinstance(settings, JobRef):
-        return {settings.key}
-    if isinstance(settings, dict):
-        return set().union(*(references(v) for v in settings.values())) if settings else set()
-    if isinstance(settings, list):
-        return set().union(*(references(v) for v in settings)) if settings else set()
-    return set()
+    return {key for _, key in job_references(settings)}
 
 
 # ---------------------------------------------------------------------------------------------- checks
@@ -530,7 +524,7 @@ def hierarchy_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str,
                                               f"'{first_key}' with a run_job_task instead"))
             else:
                 seen_notebooks.setdefault(notebook, (key, path + ("notebook_task", "notebook_path")))
-        for path, target in _job_references(settings):
+        for path, target in job_references(settings):
             target_level = "atomic" if target in connectors else jobs[target].level if target in jobs else None
             if target_level not in LEVELS or job.level == "atomic":
                 continue
@@ -542,15 +536,16 @@ def hierarchy_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str,
     return problems
 
 
-def _job_references(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+def job_references(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    """Every JobRef in `value`, with its path."""
     if isinstance(value, JobRef):
         yield path, value.key
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _job_references(v, path + (k,))
+            yield from job_references(v, path + (k,))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _job_references(v, path + (i,))
+            yield from job_references(v, path + (i,))
 
 
 def cycle_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]]) -> list[ConfigProblem]:

@@ -216,3 +216,32 @@ def test_servicenow_grants_merge_with_the_batch_connectors(stacks):
     assert grants[("appsec_prod.servicenow", SP_PROD)] == ["CREATE_TABLE", "USE_SCHEMA"]
     assert grants[("appsec_prod.servicenow", "appsec-analysts")] == ["SELECT", "USE_SCHEMA"]
     assert ("appsec_prod.bronze", "appsec-analysts") not in grants
+
+
+def test_pipeline_references_and_python_files_bind_to_the_stacks_own_resources():
+    """The references no sample job uses: a managed connector's pipeline, and a plain module run as a python file."""
+    from cdktf import Testing
+
+    from connectors_config import parse_config, resolve
+    from stacks.environment_stack import EnvironmentStack
+    from tests.test_jobs_config import PROJECT, config
+
+    text = config("""\
+  refresh:
+    tasks:
+      - task_key: pipeline
+        pipeline_task: {pipeline_id: "${resources.pipelines.servicenow.id}"}
+      - task_key: script
+        spark_python_task: {python_file: notebooks/findings_gold.py}
+        existing_cluster_id: 0101-abc
+""")
+    environment = resolve(parse_config(text, "connectors.yaml", base_dir=PROJECT), "dev")
+    stack = EnvironmentStack(Testing.app(), "dev", environment=environment, notebooks_dir=PROJECT / "notebooks")
+    synth = json.loads(Testing.synth(stack))
+    [job] = [job for job in resources(synth, "databricks_job") if job["name"] == "refresh"]
+    [pipeline_id] = synth["resource"]["databricks_pipeline"]
+    [module_id] = [name for name in synth["resource"]["databricks_workspace_file"]
+                   if name.startswith("notebooks_findings_gold_")]
+    tasks = {task["task_key"]: task for task in job["task"]}
+    assert tasks["pipeline"]["pipeline_task"]["pipeline_id"] == f"${{databricks_pipeline.{pipeline_id}.id}}"
+    assert tasks["script"]["spark_python_task"]["python_file"] == f"${{databricks_workspace_file.{module_id}.path}}"
