@@ -1,12 +1,15 @@
 """Parse and validate Quartz cron expressions (Databricks ``quartz_cron_expression``).
 
-The day fields are kept as small frozen dataclasses so fire times can later be computed
-from a ``QuartzSchedule`` alone. ``QuartzError.reason`` names the first problem by field order.
+The day fields are kept as small frozen dataclasses; ``fire_times`` computes when a ``QuartzSchedule``
+fires, in a time zone, from them alone. ``QuartzError.reason`` names the first problem by field order.
 """
 from __future__ import annotations
 
+import calendar
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timezone, tzinfo
 
 _FIELDS_HINT = (
     "Quartz needs 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year])"
@@ -237,6 +240,17 @@ def _parse_day_of_week(text: str) -> DayOfWeekSpec:
     return DaysOfWeek(_parse_set(_DOW, text))
 
 
+def _reject_days_never_in(day_of_month: DayOfMonthSpec, months: frozenset[int], text: str) -> None:
+    """'0 0 0 30 FEB ?' parses, deploys, and never runs: say so instead."""
+    days = (day_of_month.days if isinstance(day_of_month, DaysOfMonth)
+            else {day_of_month.day} if isinstance(day_of_month, NearestWeekday) else None)
+    longest = max(calendar.monthrange(2024, m)[1] for m in months)  # 2024: a leap year, FEB has 29 days
+    if days and min(days) > longest:
+        names = ", ".join(_MONTH.names[m - 1] for m in sorted(months))
+        raise _Invalid(f"day-of-month '{text}' never occurs in {names}, so the schedule never fires; "
+                       f"use a day from 1 to {longest}, or 'L' for the last day of the month")
+
+
 def _parse(expression: str) -> QuartzSchedule:
     fields = expression.split()
     if not fields:
@@ -260,6 +274,7 @@ def _parse(expression: str) -> QuartzSchedule:
     if not dom_free and not dow_free:
         raise _Invalid(f"sets both day-of-month ('{fields[3]}') and day-of-week ('{fields[5]}'); "
                        "Quartz needs '?' in exactly one of them, e.g. '0 0 6 1 * ?'")
+    _reject_days_never_in(day_of_month, months, fields[3])
     years = None
     if len(fields) == 7 and fields[6] != "*":
         years = _parse_set(_YEAR, fields[6])
@@ -273,3 +288,89 @@ def parse_quartz(expression: str) -> QuartzSchedule:
         return _parse(expression)
     except _Invalid as exc:
         raise QuartzError(expression, str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------------------- fire times
+
+LAST_YEAR = _YEAR.hi  # Quartz schedules nothing after 2099
+
+
+def _weekday(day: date) -> int:
+    """Quartz numbering: 1=SUN ... 7=SAT."""
+    return day.isoweekday() % 7 + 1
+
+
+def _month_days(schedule: QuartzSchedule, year: int, month: int) -> frozenset[int]:
+    """The days of `month` the schedule's day fields select."""
+    length = calendar.monthrange(year, month)[1]
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    if isinstance(dom, DaysOfMonth):
+        return frozenset(d for d in dom.days if d <= length)
+    if isinstance(dom, LastDayOfMonth):
+        return frozenset({length - dom.offset}) if length - dom.offset >= 1 else frozenset()
+    if isinstance(dom, NearestWeekday):
+        return frozenset({_nearest_weekday(year, month, dom.day, length)}) if dom.day <= length else frozenset()
+    if isinstance(dom, LastWeekdayOfMonth):
+        return frozenset({_nearest_weekday(year, month, length, length)})
+    weekdays = {d: _weekday(date(year, month, d)) for d in range(1, length + 1)}
+    if isinstance(dow, DaysOfWeek):
+        return frozenset(d for d, w in weekdays.items() if w in dow.days)
+    matching = [d for d, w in weekdays.items() if w == dow.weekday]  # type: ignore[union-attr]
+    if isinstance(dow, LastDayOfWeekInMonth):
+        return frozenset({matching[-1]})
+    assert isinstance(dow, NthDayOfWeekInMonth)
+    return frozenset({matching[dow.nth - 1]}) if dow.nth <= len(matching) else frozenset()
+
+
+def _nearest_weekday(year: int, month: int, day: int, length: int) -> int:
+    """Quartz 'W': the Mon-Fri nearest to `day`, never leaving the month."""
+    weekday = _weekday(date(year, month, day))
+    if weekday == 7:  # Saturday: the Friday before, or the Monday after on the 1st
+        return day - 1 if day > 1 else day + 2
+    if weekday == 1:  # Sunday: the Monday after, or the Friday before on the last day
+        return day + 1 if day < length else day - 2
+    return day
+
+
+def _local_times(schedule: QuartzSchedule) -> list[time]:
+    return [time(h, m, s) for h in sorted(schedule.hours) for m in sorted(schedule.minutes)
+            for s in sorted(schedule.seconds)]
+
+
+def _days(schedule: QuartzSchedule, start: date) -> Iterator[date]:
+    """The days the schedule fires on, from `start` on, up to the end of LAST_YEAR."""
+    years = sorted(y for y in (schedule.years or range(start.year, LAST_YEAR + 1)) if y >= start.year)
+    for year in years:
+        for month in sorted(schedule.months):
+            if (year, month) < (start.year, start.month):
+                continue
+            for day in sorted(_month_days(schedule, year, month)):
+                if date(year, month, day) >= start:
+                    yield date(year, month, day)
+
+
+def fire_times(schedule: QuartzSchedule, after: datetime, zone: tzinfo, count: int = 3) -> list[datetime]:
+    """The first `count` times the schedule fires strictly after `after` (an aware datetime), as aware
+    datetimes in `zone`, the job's time zone. Fewer when it stops firing before 2100.
+
+    Daylight saving time as Quartz has it: a local time the clocks skip fires at the same moment an hour
+    later by the clock (02:30 on a spring-forward night fires at 03:30); a local time that happens twice
+    fires once, at its first occurrence."""
+    if after.tzinfo is None:
+        raise ValueError("after must be an aware datetime")
+    local_after = after.astimezone(zone)
+    times = _local_times(schedule)
+    found: list[datetime] = []
+    for day in _days(schedule, local_after.date()):
+        for clock in times:
+            # fold=0: the first occurrence of a repeated time; for a skipped one, the offset before the gap.
+            # Compared in UTC: aware datetimes of one tzinfo compare by wall clock, not by instant.
+            instant = datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
+            if instant > after and (not found or instant > found[-1]):
+                found.append(instant)
+                if len(found) == count:
+                    break
+        else:
+            continue
+        break
+    return [instant.astimezone(zone) for instant in found]

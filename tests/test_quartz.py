@@ -1,4 +1,6 @@
 import dataclasses
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +14,7 @@ from connectors_config.quartz import (
     NoSpecificDay,
     NthDayOfWeekInMonth,
     QuartzError,
+    fire_times,
     parse_quartz,
 )
 
@@ -232,3 +235,92 @@ def test_schedule_is_frozen_and_hashable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         schedule.hours = frozenset({1})  # type: ignore[misc]
     assert hash(schedule) == hash(parse_quartz("0 0 12 ? * 6#3"))
+
+
+# ---------------------------------------------------------------------------------------------- never fires
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("0 0 0 30 FEB ?", "day-of-month '30' never occurs in FEB, so the schedule never fires; "
+         "use a day from 1 to 29, or 'L' for the last day of the month"),
+        ("0 0 0 31 4,6 ?", "day-of-month '31' never occurs in APR, JUN, so the schedule never fires; "
+         "use a day from 1 to 30, or 'L' for the last day of the month"),
+        ("0 0 0 31W APR ?", "day-of-month '31W' never occurs in APR, so the schedule never fires; "
+         "use a day from 1 to 30, or 'L' for the last day of the month"),
+    ],
+)
+def test_day_that_never_occurs_is_rejected(expression, reason):
+    with pytest.raises(QuartzError) as caught:
+        parse_quartz(expression)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("expression", ["0 0 0 29 FEB ?", "0 0 0 30,31 2,3 ?", "0 0 0 L FEB ?"])
+def test_day_that_occurs_in_some_selected_month_is_accepted(expression):
+    parse_quartz(expression)
+
+
+# ---------------------------------------------------------------------------------------------- fire times
+
+UTC = ZoneInfo("UTC")
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # a Saturday
+
+
+def _fires(expression, zone="UTC", after=NOW, count=3):
+    return [t.isoformat() for t in fire_times(parse_quartz(expression), after, ZoneInfo(zone), count)]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("0 0 5 * * ?", ["2026-11-22T05:00:00+00:00", "2026-11-23T05:00:00+00:00", "2026-11-24T05:00:00+00:00"]),
+        ("0 */15 * * * ?", ["2026-11-21T12:15:00+00:00", "2026-11-21T12:30:00+00:00",
+                            "2026-11-21T12:45:00+00:00"]),
+        ("0 0 6 ? * MON-FRI", ["2026-11-23T06:00:00+00:00", "2026-11-24T06:00:00+00:00",
+                               "2026-11-25T06:00:00+00:00"]),
+        # 'W': 2027-05-15 is a Saturday -> Friday 14th; 2027-08-15 a Sunday -> Monday 16th
+        ("0 0 12 15W 5,8,12 ?", ["2026-12-15T12:00:00+00:00", "2027-05-14T12:00:00+00:00",
+                                 "2027-08-16T12:00:00+00:00"]),
+        # '1W' on a Saturday (2027-05-01) stays in the month: Monday 3rd
+        ("0 0 0 1W MAY ?", ["2027-05-03T00:00:00+00:00", "2028-05-01T00:00:00+00:00", "2029-05-01T00:00:00+00:00"]),
+        ("0 0 12 LW * ?", ["2026-11-30T12:00:00+00:00", "2026-12-31T12:00:00+00:00", "2027-01-29T12:00:00+00:00"]),
+        ("0 0 12 L * ?", ["2026-11-30T12:00:00+00:00", "2026-12-31T12:00:00+00:00", "2027-01-31T12:00:00+00:00"]),
+        ("0 0 12 L-3 * ?", ["2026-11-27T12:00:00+00:00", "2026-12-28T12:00:00+00:00", "2027-01-28T12:00:00+00:00"]),
+        ("0 0 12 ? * 6L", ["2026-11-27T12:00:00+00:00", "2026-12-25T12:00:00+00:00", "2027-01-29T12:00:00+00:00"]),
+        # a fifth Friday only in some months
+        ("0 0 12 ? * 6#5", ["2027-01-29T12:00:00+00:00", "2027-04-30T12:00:00+00:00", "2027-07-30T12:00:00+00:00"]),
+        ("0 0 0 29 FEB ?", ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00", "2036-02-29T00:00:00+00:00"]),
+        ("0 15 10 ? * * 2025", []),  # every year given is past: it never fires again
+        ("0 0 0 1 1 ? 2099", ["2099-01-01T00:00:00+00:00"]),
+    ],
+)
+def test_fire_times(expression, expected):
+    assert _fires(expression) == expected
+
+
+def test_fire_times_are_in_the_schedule_time_zone():
+    assert _fires("0 0 12 ? * 6L", "Europe/Berlin") == [
+        "2026-11-27T12:00:00+01:00", "2026-12-25T12:00:00+01:00", "2027-01-29T12:00:00+01:00"]
+
+
+def test_a_skipped_local_time_fires_an_hour_later_by_the_clock():
+    # 2027-03-14: New York's clocks jump from 02:00 to 03:00
+    after = datetime(2027, 3, 13, tzinfo=timezone.utc)
+    assert _fires("0 30 2 * * ?", "America/New_York", after) == [
+        "2027-03-13T02:30:00-05:00", "2027-03-14T03:30:00-04:00", "2027-03-15T02:30:00-04:00"]
+
+
+def test_a_repeated_local_time_fires_once():
+    # 2026-11-01: New York's clocks go back from 02:00 to 01:00; 01:30 happens twice
+    after = datetime(2026, 10, 31, tzinfo=timezone.utc)
+    assert _fires("0 30 1 * * ?", "America/New_York", after, 4) == [
+        "2026-10-31T01:30:00-04:00", "2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00",
+        "2026-11-03T01:30:00-05:00"]
+
+
+def test_fire_times_are_strictly_after_and_need_an_aware_time():
+    assert _fires("0 0 12 * * ?", after=NOW, count=1) == ["2026-11-22T12:00:00+00:00"]
+    with pytest.raises(ValueError, match="after must be an aware datetime"):
+        fire_times(parse_quartz("0 0 12 * * ?"), datetime(2026, 11, 21), UTC)
