@@ -31,6 +31,7 @@ from ruamel.yaml.error import YAMLError
 
 from connectors_config import names
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
+from connectors_config.job_checks import settings_problems
 from connectors_config.sources import NOTEBOOKS_DIR
 from connectors_config.yaml_lines import plain
 
@@ -621,13 +622,16 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         problems.append(Origin(Path(config_file).name, lines, ("jobs", key), base_dir, True).problem(
             (), f"'{key}' is also a connector's name, and ${{resources.jobs.{key}.id}} must mean one job; rename it"))
     hierarchy = data.get("job_hierarchy") is True
+    for key, job in sorted(jobs.items()):
+        problems += _literal_job_ids(job, catalogue)
     for env in environments_of(data):
         resolved = {}
         for key, job in sorted(jobs.items()):
             settings, found = substitute(job.settings, env, catalogue, job.origin)
             # Each check only on what the previous ones passed: one mistake, one message.
-            found = found or schema_problems(settings) or _permission_problems(settings) \
-                or provider_problems(settings)
+            # Past the schema, the checks are independent of each other: all of them report.
+            found = found or schema_problems(settings) or [
+                *_permission_problems(settings), *provider_problems(settings), *settings_problems(settings)]
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += _unique_names(jobs, resolved, catalogue)
@@ -641,6 +645,22 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
                              "directory": str(job.origin.directory), "settings": job.settings}
                        for key, job in jobs.items()})
     return model_jobs, problems
+
+
+def _literal_job_ids(job: LoadedJob, catalogue: Catalogue) -> list[ConfigProblem]:
+    """A run_job_task names its job by reference: a literal id differs per workspace, so the same definition
+    would run another job (or none) in each environment, and nothing here can check it. An id from
+    `${var.<name>}` is taken as given: the variable is set per environment on purpose."""
+    problems = []
+    for path, task in _tasks(job.settings):
+        job_id = (task.get("run_job_task") or {}).get("job_id") if isinstance(task.get("run_job_task"), dict) else None
+        if job_id is not None and not (isinstance(job_id, str) and _TOKEN.fullmatch(job_id.strip())):
+            problems.append(job.origin.problem(
+                path + ("run_job_task", "job_id"),
+                f"{job_id!r} is a literal job id, which differs per workspace and cannot be checked; name the job "
+                f"as ${{resources.jobs.<key>.id}} (jobs: {', '.join(sorted(catalogue.jobs)) or 'none'}; connectors: "
+                f"{', '.join(sorted(catalogue.connectors)) or 'none'})"))
+    return problems
 
 
 def _unique_names(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]],

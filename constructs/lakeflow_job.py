@@ -31,6 +31,7 @@ from cdktf_cdktf_provider_databricks.job import Job
 from cdktf_cdktf_provider_databricks.permissions import Permissions
 from constructs import Construct
 
+from connectors_config.job_checks import settings_problems
 from constructs.jobs_api import format_path, provider_arguments
 from constructs.principals import Principal
 
@@ -81,6 +82,7 @@ class LakeflowJobProps:
         problems += [f"settings.{format_path(path)}: {value!r} is not substituted; resolve ${{...}} before the "
                      "job is built (Terraform would read it as its own interpolation)"
                      for path, value in _unsubstituted(settings)]
+        problems += [f"settings.{format_path(path)}: {message}" for path, message in settings_problems(settings)]
         if not permission_problems and not any(LEVEL_RANK[level] >= LEVEL_RANK["CAN_MANAGE"]
                                     for level in self.permission_levels().values()):
             problems.append("access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job")

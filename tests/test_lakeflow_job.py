@@ -26,6 +26,7 @@ from tests.helpers import logical_ids, synth_construct
 SP = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"
 OTHER_SP = "9f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b"
 ADMINS = JobAccess(Principal.group("platform-admins"), "CAN_MANAGE")
+NOTEBOOK = {"notebook_task": {"notebook_path": "/Workspace/etl/nb"}}
 CLUSTER = "0215-230117-3c5px09z"
 PROVIDER = "Databricks Terraform provider 1.99.0"  # what a refusal of an unknown field must name
 TRIGGERS = ("schedule", "trigger", "continuous")
@@ -653,11 +654,12 @@ def test_prevent_destroy_becomes_terraform_lifecycle(defaults, key, lifecycle):
 
 @pytest.mark.parametrize(("change", "path"), [
     (lambda s: s["tasks"][0].update(compute={"hardware_accelerator": "GPU_1xA10"}), ("tasks", 0, "compute")),
-    (lambda s: s["tasks"][0].update(alert_task={"alert_id": "a-1", "warehouse_id": "wh"}),
+    (lambda s: s["tasks"][0].update(alert_task={"alert_id": "a-1", "warehouse_id": "wh"}, notebook_task=None),
      ("tasks", 0, "alert_task")),
     (lambda s: s.update(parent_path="/Workspace/Shared/jobs"), ("parent_path",)),
     (lambda s: s.update(run_as={"group_name": "etl-runners"}), ("run_as", "group_name")),
-    (lambda s: s["tasks"][0].update(for_each_task={"inputs": "[1]", "task": {"task_key": "i", "compute": {}}}),
+    (lambda s: s["tasks"][0].update(for_each_task={"inputs": "[1]", "task": {"task_key": "i", "compute": {},
+                                                                              **NOTEBOOK}}, notebook_task=None),
      ("tasks", 0, "for_each_task", "task", "compute")),
 ], ids=["tasks[0].compute", "tasks[0].alert_task", "parent_path", "run_as.group_name", "nested compute"])
 def test_a_field_the_provider_lacks_is_refused_by_its_path(change, path):
@@ -674,7 +676,8 @@ def test_a_field_the_provider_lacks_is_refused_by_its_path(change, path):
 
 @pytest.mark.parametrize(("change", "path", "api_name"), [
     (lambda s: s["tasks"][0].update(library=[{"pypi": {"package": "x"}}]), ("tasks", 0, "library"), "libraries"),
-    (lambda s: s["tasks"][0].update(for_each_task={"inputs": "[1]", "task": {"task_key": "i", "library": []}}),
+    (lambda s: s["tasks"][0].update(for_each_task={"inputs": "[1]", "task": {"task_key": "i", "library": [],
+                                                                              **NOTEBOOK}}, notebook_task=None),
      ("tasks", 0, "for_each_task", "task", "library"), "libraries"),
     (lambda s: s.update(task=[{"task_key": "other"}]), ("task",), "tasks"),
     (lambda s: s.update(job_cluster=[{"job_cluster_key": "c"}]), ("job_cluster",), "job_clusters"),
@@ -726,17 +729,17 @@ def test_a_value_of_the_wrong_type_is_refused_by_its_path(change, problem):
 
 
 @pytest.mark.parametrize(("settings", "options", "message"), [
-    ({"tasks": [{"task_key": "a"}]}, {}, "LakeflowJobProps for 'None': settings.name must name the job"),
-    ({"name": "", "tasks": [{"task_key": "a"}]}, {}, "LakeflowJobProps for '': settings.name must name the job"),
+    ({"tasks": [{"task_key": "a", **NOTEBOOK}]}, {}, "LakeflowJobProps for 'None': settings.name must name the job"),
+    ({"name": "", "tasks": [{"task_key": "a", **NOTEBOOK}]}, {}, "LakeflowJobProps for '': settings.name must name the job"),
     ({"name": "j"}, {}, "LakeflowJobProps for 'j': settings.tasks must hold at least one task, each with a task_key"),
     ({"name": "j", "tasks": []}, {},
      "LakeflowJobProps for 'j': settings.tasks must hold at least one task, each with a task_key"),
-    ({"name": "j", "tasks": [{"task_key": "a"}, {"notebook_task": {"notebook_path": "/nb"}}]}, {},
+    ({"name": "j", "tasks": [{"task_key": "a", **NOTEBOOK}, {"notebook_task": {"notebook_path": "/nb"}}]}, {},
      "LakeflowJobProps for 'j': settings.tasks must hold at least one task, each with a task_key"),
-    ({"name": "j", "tasks": [{"task_key": "a"}]},
+    ({"name": "j", "tasks": [{"task_key": "a", **NOTEBOOK}]},
      {"access": (JobAccess(Principal.group("team"), "CAN_MANAGE_RUN"),)},
      "LakeflowJobProps for 'j': access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job"),
-    ({"name": "j", "tasks": [{"task_key": "a"}], "permissions": [{"level": "CAN_VIEW", "group_name": "g"}]},
+    ({"name": "j", "tasks": [{"task_key": "a", **NOTEBOOK}], "permissions": [{"level": "CAN_VIEW", "group_name": "g"}]},
      {"access": ()},
      "LakeflowJobProps for 'j': access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job"),
     ({"tasks": []}, {"access": (), "run_as_service_principal": ""},
@@ -760,7 +763,7 @@ def test_an_empty_service_principal_is_fine_when_the_settings_name_their_run_as(
 
 def test_error_paths_index_the_settings_own_task_list():
     settings = {"name": "order", "tasks": [
-        {"task_key": "b_second_when_sorted", "compute": {"hardware_accelerator": "GPU_1xA10"}},
+        {"task_key": "b_second_when_sorted", "compute": {"hardware_accelerator": "GPU_1xA10"}, **NOTEBOOK},
         {"task_key": "a_first_when_sorted", "notebook_task": {"notebook_path": "/nb"}}]}
     with pytest.raises(JobSettingsError) as raised:
         build_failing(settings)
