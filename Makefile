@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
-.PHONY: synth test install cdktf-synth bench snapshot-update clean
+.PHONY: synth test install cdktf-synth bench snapshot-update describe graphs clean
 
 synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
 	$(PIPENV) run python main.py
@@ -34,6 +34,13 @@ bench: install ## Synth time and peak memory for 1, 10, 100, 500 generated conne
 
 snapshot-update: install ## Rewrite the stack snapshots after a reviewed change
 	$(PIPENV) run pytest tests/test_environment_stacks.py --snapshot-update
+
+describe: install ## Every job in words, with its next 3 fire times (synthesizes the config first)
+	$(PIPENV) run python -m review describe
+
+graphs: install ## Redraw the README's pictures of the jobs and its describe example from a fresh synth
+	$(PIPENV) run python -m review graph --env prod --readme README.md
+	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --readme README.md
 
 install: .venv/.synced node_modules/.installed
 

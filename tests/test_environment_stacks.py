@@ -72,7 +72,7 @@ def test_schedules_follow_the_environment(stacks, env, paused):
         "appsec-daily-refresh": {"quartz_cron_expression": "0 0 5 * * ?", "timezone_id": "UTC",
                                  "pause_status": paused},
         # Its file says UNPAUSED: dev pauses it all the same.
-        "appsec-table-maintenance": {"quartz_cron_expression": "0 0 3 ? * SUN", "timezone_id": "UTC",
+        "appsec-table-maintenance": {"quartz_cron_expression": "0 0 3 ? * SUN", "timezone_id": "Europe/Berlin",
                                      "pause_status": paused},
     }
     assert jobs["appsec-findings-gold"]["trigger"]["pause_status"] == paused

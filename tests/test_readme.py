@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -24,3 +25,32 @@ def test_the_documented_error_output_matches_the_sample():
         parse_config(broken, "connectors.yaml")
     assert block.group(1) == raised.value.render()
 
+
+
+def _between(readme: str, begin: str, end: str) -> str:
+    match = re.search(re.escape(begin) + r"\n(.*?)" + re.escape(end), readme, re.DOTALL)
+    assert match, f"the README has no {begin} ... {end} block"
+    return match.group(1)
+
+
+def test_the_job_pictures_are_the_sample_prod_stacks(stacks):
+    from review.mermaid import BEGIN, END, readme_block
+    from review.stack_jobs import parse_stack
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert _between(readme, BEGIN, END) == readme_block(parse_stack("prod", stacks["prod"])), \
+        "the README's job pictures are stale: run `make graphs` and commit README.md"
+
+
+def test_the_describe_example_is_the_sample_prod_stacks(stacks):
+    from review.cli import DESCRIBE_MARKERS
+    from review.describe import describe
+    from review.stack_jobs import parse_stack
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    command = "$ python -m review describe --env prod --now 2026-11-21T12:00:00+00:00"
+    assert command in readme
+    now = datetime.fromisoformat(command.rsplit(" ", 1)[1])
+    expected = describe({"prod": parse_stack("prod", stacks["prod"])}, now)
+    assert _between(readme, *DESCRIBE_MARKERS) == f"```\n{expected}```\n", \
+        "the README's describe example is stale: run `make graphs` and commit README.md"
