@@ -1,0 +1,181 @@
+"""The reviewer's command line: `describe` (every job in words, with its next fire times) and `graph` (Mermaid
+pictures for the README), from a synth output folder or from the config, synthesized on the spot.
+
+`main(argv)` never raises and never exits: it returns the exit code (0 done, 1 failed, 2 usage error,
+130 interrupted), so tests call it in process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from connectors_config import ConfigError, config_path_from_env, load_config
+from review.describe import describe
+from review.mermaid import BEGIN, END, readme_block, replace_block
+from review.stack_jobs import ReviewError, StackJobs, load_synth
+
+PROG = "python -m review"
+DESCRIBE_MARKERS = ("<!-- describe:begin -->", "<!-- describe:end -->")
+_FROM_HELP = ("a synth output folder (e.g. cdktf.out, with stacks/<env>/cdk.tf.json); default: synthesize "
+              "$CONNECTORS_CONFIG, else connectors.yaml, into a temporary folder first")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors returned instead of exiting (see `main`)."""
+
+    def exit(self, status: int = 0, message: str | None = None):  # noqa: A003 (argparse's name)
+        if message:
+            print(message, end="" if message.endswith("\n") else "\n", file=sys.stderr)
+        raise _Exit(status)
+
+
+class _Exit(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _aware_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO-8601 date and time: {text!r} (write e.g. 2026-11-21T12:00:00+00:00)") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (write e.g. {text}+00:00)")
+    return moment
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, allow_abbrev=False,
+                     description="Review the jobs of the synthesized stacks: what starts them, when, and in what "
+                                 "order their tasks run (see README).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    words = commands.add_parser(
+        "describe", allow_abbrev=False, help="every job in words: what starts it and when it fires next",
+        description="Every job of each environment: its schedule with the next fire times in the schedule's "
+                    "time zone, its triggers, and the jobs that start it.")
+    words.add_argument("--from", dest="source", type=Path, metavar="DIR", help=_FROM_HELP)
+    words.add_argument("--env", action="extend", nargs="+", metavar="ENV",
+                       help="only these environments (default: all)")
+    words.add_argument("--now", type=_aware_time, metavar="TIME",
+                       help="count fire times from this ISO-8601 time with its offset (default: now)")
+    words.add_argument("--count", type=_positive, default=3, metavar="N",
+                       help="fire times per schedule (default: 3)")
+    words.add_argument("--readme", metavar="FILE",
+                       help=f"write the output, fenced, between {DESCRIBE_MARKERS[0]} and {DESCRIBE_MARKERS[1]} in "
+                            "FILE (only when it changed) instead of printing it")
+    words.set_defaults(run=_describe)
+    graph = commands.add_parser(
+        "graph", allow_abbrev=False, help="Mermaid pictures of one environment's jobs, for the README",
+        description="Mermaid pictures of one environment's jobs: what starts each, and each job's tasks. "
+                    "Printed, or written between the README's job-pictures markers.")
+    graph.add_argument("--from", dest="source", type=Path, metavar="DIR", help=_FROM_HELP)
+    graph.add_argument("--env", metavar="ENV", help="the environment (default: prod if present, else the first)")
+    graph.add_argument("--readme", metavar="FILE",
+                       help="rewrite the block between <!-- job-pictures:begin --> and <!-- job-pictures:end --> "
+                            "in FILE (only when it changed) instead of printing it")
+    graph.set_defaults(run=_graph)
+    return parser
+
+
+def _check_envs(wanted: Sequence[str], available: Sequence[str]) -> None:
+    unknown = [env for env in wanted if env not in available]
+    if unknown:
+        raise ReviewError(f"no environment {unknown[0]!r} in the stacks (environments: {', '.join(sorted(available))})")
+
+
+def _stacks(source: Path | None, wanted: Sequence[str]) -> dict[str, StackJobs]:
+    """The stacks of `source`, or of the config synthesized into a temporary folder; `wanted` checked first."""
+    if source is not None:
+        stacks = load_synth(source)
+        _check_envs(wanted, list(stacks))
+        return stacks
+    config = load_config(config_path_from_env())
+    _check_envs(wanted, list(config.environments))
+    if os.environ.get("CDKTF_OUTDIR"):  # main.synth would write there, for the cdktf CLI, not where we read
+        raise ReviewError("CDKTF_OUTDIR is set (as under the cdktf CLI): pass --from the synthesized folder")
+    import main as app  # late: loading jsii is slow, and --from never needs it
+
+    with tempfile.TemporaryDirectory(prefix="review-synth-") as folder:
+        outdir = Path(folder) / "cdktf.out"
+        app.synth(config, str(outdir))
+        return load_synth(outdir)
+
+
+def _describe(args: argparse.Namespace) -> int:
+    wanted = list(dict.fromkeys(args.env or []))
+    stacks = _stacks(args.source, wanted)
+    chosen = {env: stacks[env] for env in wanted} if wanted else stacks
+    text = describe(chosen, args.now or datetime.now(timezone.utc), args.count)
+    if args.readme:
+        return _rewrite(args.readme, f"```\n{text}```\n", DESCRIBE_MARKERS)
+    print(text, end="")
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    stacks = _stacks(args.source, [args.env] if args.env else [])
+    env = args.env or ("prod" if "prod" in stacks else sorted(stacks)[0])
+    block = readme_block(stacks[env], readme=Path(args.readme).name if args.readme else "README.md")
+    if not args.readme:
+        print(block, end="")
+        return 0
+    return _rewrite(args.readme, block, (BEGIN, END))
+
+
+def _rewrite(readme: str, block: str, markers: tuple[str, str]) -> int:
+    """Puts `block` between the `markers` of the file `readme`, writing it only when that changes it."""
+    try:
+        with open(readme, encoding="utf-8", newline="") as file:  # newline="": keep its line endings
+            text = file.read()
+    except FileNotFoundError:
+        raise ReviewError(f"{readme}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReviewError(f"{readme}: cannot be read ({error})") from None
+    try:
+        updated = replace_block(text, block, markers)
+    except ReviewError as error:
+        raise ReviewError(f"{readme}: {error}") from None
+    if updated == text:
+        print(f"{readme} is up to date")
+        return 0
+    with open(readme, "w", encoding="utf-8", newline="") as file:
+        file.write(updated)
+    print(f"updated {readme}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _Exit as done:
+        return done.status
+    try:
+        return args.run(args)
+    except ReviewError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
