@@ -16,25 +16,25 @@ from operations import OperationError, load_secrets
 PROG = "python -m operations"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors returned instead of exiting (see `main`)."""
+class CommandParser(argparse.ArgumentParser):
+    """argparse, with usage errors returned instead of exiting (see `main`); `python -m review` uses it too."""
 
     def exit(self, status: int = 0, message: str | None = None):  # noqa: A003 (argparse's name)
         if message:
             print(message, end="" if message.endswith("\n") else "\n", file=sys.stderr)
-        raise _Exit(status)
+        raise ParserExit(status)
 
 
-class _Exit(Exception):
+class ParserExit(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, allow_abbrev=False,
+    parser = CommandParser(prog=PROG, allow_abbrev=False,
                      description="Operate the connector platform's deployed environments (see README).")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     load_secrets.register(commands)
     return parser
 
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
-    except _Exit as done:
+    except ParserExit as done:
         return done.status
     if extra:
         # Not echoed: an operator who typed a secret value on the command line must not see it in the output

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from connectors_config import ConfigError, config_path_from_env, load_config
+from operations.cli import CommandParser, ParserExit
 from review.describe import describe
 from review.mermaid import BEGIN, END, readme_block, replace_block
 from review.stack_jobs import ReviewError, StackJobs, load_synth
@@ -24,21 +25,6 @@ PROG = "python -m review"
 DESCRIBE_MARKERS = ("<!-- describe:begin -->", "<!-- describe:end -->")
 _FROM_HELP = ("a synth output folder (e.g. cdktf.out, with stacks/<env>/cdk.tf.json); default: synthesize "
               "$CONNECTORS_CONFIG, else connectors.yaml, into a temporary folder first")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors returned instead of exiting (see `main`)."""
-
-    def exit(self, status: int = 0, message: str | None = None):  # noqa: A003 (argparse's name)
-        if message:
-            print(message, end="" if message.endswith("\n") else "\n", file=sys.stderr)
-        raise _Exit(status)
-
-
-class _Exit(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 def _aware_time(text: str) -> datetime:
@@ -63,10 +49,10 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, allow_abbrev=False,
+    parser = CommandParser(prog=PROG, allow_abbrev=False,
                      description="Review the jobs of the synthesized stacks: what starts them, when, and in what "
                                  "order their tasks run (see README).")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     words = commands.add_parser(
         "describe", allow_abbrev=False, help="every job in words: what starts it and when it fires next",
         description="Every job of each environment: its schedule with the next fire times in the schedule's "
@@ -166,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except _Exit as done:
+    except ParserExit as done:
         return done.status
     try:
         return args.run(args)
