@@ -63,6 +63,12 @@ def task_types() -> tuple[str, ...]:
     return tuple(sorted(key for key in task["properties"] if key.endswith("_task")))
 
 
+@cache
+def time_zones() -> frozenset[str]:
+    """The tz database's zone ids (what Databricks takes as a Java time zone id); read once, it scans files."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def settings_problems(settings: Mapping[str, Any]) -> list[Problem]:
     """Every problem of these job settings (Jobs API field names) that the checks above find."""
     tasks = _task_entries(settings)
@@ -99,7 +105,7 @@ def _trigger_problems(settings: Mapping[str, Any]) -> Iterator[Problem]:
             yield (("schedule", "quartz_cron_expression"),
                    f"{cron} is not a valid Quartz cron expression: {error.reason}")
     zone = _present(schedule, "timezone_id")
-    if isinstance(zone, str) and "${" not in zone and zone not in zoneinfo.available_timezones():
+    if isinstance(zone, str) and "${" not in zone and zone not in time_zones():
         yield (("schedule", "timezone_id"),
                f"{zone} is not a time zone; use an IANA/Java time zone id (e.g. 'UTC', 'Europe/Berlin')")
     trigger = _present(settings, "trigger")

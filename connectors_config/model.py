@@ -7,7 +7,6 @@ catalog) live in `checks.py`, which works on the raw data so that they are repor
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal
@@ -26,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from connectors_config import names
+from connectors_config.job_checks import time_zones
 from connectors_config.quartz import QuartzError, parse_quartz
 
 
@@ -56,7 +56,7 @@ def _quartz(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zones():
         raise PydanticCustomError(
             "timezone", "{value} is not a time zone; use an IANA/Java time zone id (e.g. 'UTC', 'Europe/Berlin')",
             {"value": names.redact(value)},
