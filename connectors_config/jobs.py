@@ -33,7 +33,7 @@ from connectors_config import names
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
 from connectors_config.job_checks import settings_problems
 from connectors_config.sources import NOTEBOOKS_DIR
-from connectors_config.yaml_lines import plain
+from connectors_config.yaml_lines import ambiguous_numbers, plain, version_problem
 
 LEVELS = ("atomic", "composite", "orchestrator")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -181,6 +181,9 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
     except (OSError, UnicodeDecodeError) as error:
         return None, [here.problem(("file",), f"{file} cannot be read: {error}")]
     file_lines: dict = {}
+    version = version_problem(text)
+    if version is not None:
+        return None, [ConfigProblem(version[0], "(file)", version[1], file)]
     try:
         document = plain(YAML(typ="rt").load(text), (), file_lines)
     except YAMLError as error:
@@ -194,6 +197,10 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
 
     if not isinstance(document, dict):
         return None, [ConfigProblem(1, "(file)", "expected a job definition (a mapping)", file)]
+    numbers = [ConfigProblem(line_of(path, file_lines), format_path(path), message, file)
+               for path, message in ambiguous_numbers(document)]
+    if numbers:
+        return None, numbers
     bundle_jobs = (document.get("resources") or {}).get("jobs") if isinstance(document.get("resources"), dict) else None
     if isinstance(bundle_jobs, dict):
         keys = sorted(bundle_jobs)

@@ -22,7 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
 from connectors_config.jobs import check_jobs
-from connectors_config.yaml_lines import plain
+from connectors_config.yaml_lines import ambiguous_numbers, plain, version_problem
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 
@@ -68,7 +68,7 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
         raise ConfigError(file, [ConfigProblem(1, "(top level)", "expected a mapping with 'environments' and 'connectors'")])
 
     problems = [ConfigProblem(line_of(path, lines), format_path(path), message)
-                for path, message in checks.cross_field_problems(data, lock)]
+                for path, message in [*ambiguous_numbers(data), *checks.cross_field_problems(data, lock)]]
     if isinstance(data.get("jobs"), dict):
         data["jobs"], job_problems = check_jobs(data, lines, file, base_dir or Path(file).parent)
         problems += job_problems
@@ -84,6 +84,9 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
 
 def _parse_yaml(text: str, file: str) -> Any:
     yaml = YAML(typ="rt")  # round-trip loader: keeps line numbers; duplicate keys raise by default
+    version = version_problem(text)
+    if version is not None:
+        raise ConfigError(file, [ConfigProblem(version[0], "(yaml)", version[1])])
     try:
         return yaml.load(text)
     except DuplicateKeyError as error:

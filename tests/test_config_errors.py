@@ -270,3 +270,45 @@ def test_empty_environments_and_non_mapping_document():
     assert errors_of("- just\n- a list\n") == [
         "connectors.yaml:1: (top level): expected a mapping with 'environments' and 'connectors'"
     ]
+
+
+# ---------------------------------------------------------------------------------------------- strict YAML
+
+
+def test_yaml_1_1_words_and_times_stay_text():
+    """YAML 1.2: `no` is not false and 12:30 not 750 (the model then says what it expected, with the text)."""
+    text = replace("    settings: {organisation: acme}\n", "    settings: {organisation: no}\n")
+    config = parse_config(text, "connectors.yaml")
+    assert config.connectors[0].settings == {"organisation": "no"}
+
+
+def test_a_yaml_1_1_directive_is_refused():
+    text = "%YAML 1.1\n---\n" + VALID
+    assert errors_of(text) == [
+        "connectors.yaml:1: (yaml): %YAML 1.1 would read `no` as false, 0755 as 493 and 12:30 as 750; this file is "
+        "read as YAML 1.2: remove the directive (and quote any value meant as text)"]
+    parse_config("%YAML 1.2\n---\n" + VALID, "connectors.yaml")  # the version it is read as anyway
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    ("0755", "0755: YAML 1.1 tools read it as 493, YAML 1.2 as 755; write 755, or quote it ('0755') if it is text "
+             "such as an id"),
+    ("089", "089: YAML 1.1 tools read it as text, YAML 1.2 as 89; write 89, or quote it ('089') if it is text such "
+            "as an id"),
+    ("0o17", "0o17: YAML 1.1 and 1.2 tools read this notation differently (this reader makes it 15); write 15, or "
+             "quote it ('0o17') if it is text such as an id"),
+    ("1_000", "1_000: YAML 1.1 and 1.2 tools read this notation differently (this reader makes it 1000); write "
+              "1000, or quote it ('1_000') if it is text such as an id"),
+])
+def test_a_number_yaml_versions_read_differently_is_refused(written, message):
+    text = replace("    settings: {organisation: acme}\n", f"    settings: {{organisation: acme, page_size: {written}}}\n")
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "page_size" in l)
+    assert f"connectors.yaml:{line}: connectors[0].settings.page_size: {message}" in errors_of(text)
+
+
+@pytest.mark.parametrize("written", ["755", "0", "-12", "0x1F", "'0755'"])
+def test_plain_numbers_hex_and_quoted_text_pass_the_yaml_check(written):
+    from connectors_config.yaml_lines import ambiguous_numbers, plain
+    from ruamel.yaml import YAML
+
+    assert list(ambiguous_numbers(plain(YAML(typ="rt").load(f"a: {written}\n"), (), {}))) == []

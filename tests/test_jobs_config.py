@@ -504,3 +504,17 @@ def test_bundle_permissions_name_one_principal_and_wrong_types_say_what_fits():
         "user_name (found: none)",
         f"connectors.yaml:{line}: jobs.x.permissions[1]: must name exactly one of group_name, service_principal_name, "
         "user_name (found: group_name, user_name)"]
+
+
+def test_an_imported_file_is_read_as_strict_yaml_too(tmp_path):
+    (tmp_path / "job.yml").write_text("name: x\nmax_concurrent_runs: 01\ntasks:\n"
+                                      "  - {task_key: a, notebook_task: {notebook_path: /Workspace/nb}}\n")
+    (tmp_path / "old.yml").write_text("%YAML 1.1\n---\nname: x\n")
+    text = config("  imported:\n    file: job.yml\n  old:\n    file: old.yml\n")
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, "connectors.yaml", base_dir=tmp_path)
+    assert [problem.render("connectors.yaml") for problem in raised.value.problems] == [
+        "job.yml:2: max_concurrent_runs: 01: a leading zero makes YAML 1.1 tools read a number as octal; write 1, or "
+        "quote it ('01') if it is text such as an id",
+        "old.yml:1: (file): %YAML 1.1 would read `no` as false, 0755 as 493 and 12:30 as 750; this file is read as "
+        "YAML 1.2: remove the directive (and quote any value meant as text)"]
