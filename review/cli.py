@@ -1,8 +1,10 @@
 """The reviewer's command line: `describe` (every job in words, with its next fire times) and `graph` (Mermaid
-pictures for the README), from a synth output folder or from the config, synthesized on the spot.
+pictures for the README), from a synth output folder or from the config, synthesized on the spot; and `diff`
+(what a pull request changes between two synth output folders, as Markdown; see `review.diff`).
 
 `main(argv)` never raises and never exits: it returns the exit code (0 done, 1 failed, 2 usage error,
-130 interrupted), so tests call it in process.
+130 interrupted; `diff` also 3 access changed, 4 a data-bearing resource deleted or replaced, 5 both), so tests
+call it in process.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from connectors_config import ConfigError, config_path_from_env, load_config
 from operations.cli import CommandParser, ParserExit
 from review.describe import describe
+from review.diff import EXIT_CODES_HELP, diff_synth, load_stacks
 from review.mermaid import BEGIN, END, readme_block, replace_block
 from review.stack_jobs import ReviewError, StackJobs, load_synth
 
@@ -78,6 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rewrite the block between <!-- job-pictures:begin --> and <!-- job-pictures:end --> "
                             "in FILE (only when it changed) instead of printing it")
     graph.set_defaults(run=_graph)
+    changes = commands.add_parser(
+        "diff", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="what a change does to the stacks, as Markdown: access and data first",
+        description="Compares two synth output folders (e.g. the target branch's and the pull request's\n"
+                    "cdktf.out) and prints, per environment, a Markdown summary: access changes, data-bearing\n"
+                    "resources deleted or replaced, every other changed resource with its changed fields, and\n"
+                    "schedule changes with the next fire times before and after.",
+        epilog=EXIT_CODES_HELP)
+    changes.add_argument("base", type=Path, metavar="BASE", help="the synth output folder before the change")
+    changes.add_argument("head", type=Path, metavar="HEAD", help="the synth output folder after the change")
+    changes.add_argument("--env", action="extend", nargs="+", metavar="ENV",
+                         help="only these environments (default: every one of either side)")
+    changes.add_argument("--now", type=_aware_time, metavar="TIME",
+                         help="count fire times from this ISO-8601 time with its offset (default: now)")
+    changes.add_argument("--count", type=_positive, default=3, metavar="N",
+                         help="fire times per schedule (default: 3)")
+    changes.set_defaults(run=_diff)
     return parser
 
 
@@ -124,6 +144,15 @@ def _graph(args: argparse.Namespace) -> int:
         print(block, end="")
         return 0
     return _rewrite(args.readme, block, (BEGIN, END))
+
+
+def _diff(args: argparse.Namespace) -> int:
+    base, head = load_stacks(args.base), load_stacks(args.head)
+    wanted = list(dict.fromkeys(args.env or []))
+    _check_envs(wanted, sorted(set(base) | set(head)))
+    report = diff_synth(base, head, args.now or datetime.now(timezone.utc), args.count, wanted or None)
+    print(report.markdown(), end="")
+    return report.exit_code
 
 
 def _rewrite(readme: str, block: str, markers: tuple[str, str]) -> int:

@@ -1,0 +1,650 @@
+"""`python -m review diff BASE HEAD`: what a pull request changes in the synthesized stacks, in words, as Markdown
+for a pull request comment.
+
+BASE and HEAD are synth output folders (`<dir>/stacks/<env>/cdk.tf.json`, as `make synth` writes `cdktf.out/`),
+e.g. of the target branch and of the pull request. Per stack (environment, sorted), the summary shows:
+
+1. Access changes, first and marked: Unity Catalog grants, secret scope ACLs and workspace object permissions
+   granted, widened, narrowed or revoked per principal and securable, access that moves to another logical id
+   (destroyed and recreated), a resource's `run_as` or `owner`, and any other access resource (`review.access`).
+2. Data-bearing resources deleted or replaced, marked too: schemas, catalogs, volumes, tables, pipelines (a
+   managed ingestion pipeline owns its tables) and secret scopes, deleted, replaced in place because a
+   force-new attribute changed, or destroyed at one logical id and created at another (a renamed construct id),
+   with what that loses and whether `lifecycle.prevent_destroy` stops it. Terraform honours `prevent_destroy`
+   only while the resource block is in the configuration: it stops a replacement, never a deletion.
+3. Every other added, removed, replaced or changed resource, grouped (jobs, pipelines, schemas..., notebooks and
+   files, other), with the changed fields as dotted paths (`task[1].notebook_task.base_parameters.settings`)
+   and their values, briefly. References are compared resolved (`review.references`); cdktf's `//` metadata
+   and `depends_on` are left out.
+4. Schedule, trigger and continuous changes of jobs in words, with the next fire times before and after.
+
+A stack only in HEAD is new (compared with an empty stack); a stack only in BASE is no longer synthesized, which
+deletes nothing by itself (its resources stay until `cdktf destroy <env>`).
+
+Exit status of the command (`review.cli`), so CI can ask for an extra approval:
+  0  no access change, and no data-bearing resource deleted or replaced
+  1  error (a folder without synthesized stacks, an unreadable stack, an unknown environment)
+  2  usage error
+  3  access changed
+  4  a data-bearing resource is deleted or replaced
+  5  both 3 and 4
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors_config.quartz import QuartzError, fire_times, parse_quartz
+from review.access import ACCESS_KINDS, IDENTITY_FIELDS, OTHER_ACCESS_KINDS, access_changes
+from review.describe import NOTHING, format_time, trigger_words
+from review.references import References, Resource
+from review.stack_jobs import JobView, ReviewError, ScheduleView, parse_stack
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ACCESS, EXIT_DATA, EXIT_BOTH = 0, 1, 2, 3, 4, 5
+EXIT_CODES_HELP = """\
+exit status:
+  0  no access change, and no data-bearing resource deleted or replaced
+  1  error (no synthesized stacks in a folder, an unreadable stack, an unknown environment)
+  2  usage error
+  3  access changed (grants, secret ACLs, permissions, run_as or owner)
+  4  a data-bearing resource (schema, catalog, volume, table, pipeline, secret scope) is deleted or replaced
+  5  both 3 and 4"""
+
+# Force-new attributes of the resources that hold data (the Databricks provider's ForceNew, as of 1.99): a change
+# to one replaces the resource, i.e. deletes it and creates an empty one. Dotted: inside a block.
+FORCE_NEW: dict[str, tuple[str, ...]] = {
+    "databricks_catalog": ("name", "storage_root", "connection_name"),
+    "databricks_schema": ("catalog_name", "name", "storage_root"),
+    "databricks_volume": ("catalog_name", "schema_name", "name", "volume_type", "storage_location"),
+    "databricks_sql_table": ("catalog_name", "schema_name", "name", "table_type", "data_source_format",
+                             "partitions", "storage_credential_name", "options"),
+    "databricks_table": ("catalog_name", "schema_name", "name", "table_type"),
+    "databricks_pipeline": ("catalog", "schema", "target", "storage", "ingestion_definition.connection_name",
+                            "ingestion_definition.ingestion_gateway_id"),
+    # A scope cannot be updated at all: the provider replaces it for any change.
+    "databricks_secret_scope": ("name", "initial_manage_principal", "keyvault_metadata", "backend_type"),
+}
+DATA_KINDS = frozenset(FORCE_NEW)
+GROUPS: tuple[tuple[str, frozenset[str] | None], ...] = (
+    ("Jobs", frozenset({"databricks_job"})),
+    ("Pipelines", frozenset({"databricks_pipeline"})),
+    ("Schemas, catalogs, volumes, tables and secret scopes", DATA_KINDS - {"databricks_pipeline"}),
+    ("Notebooks, workspace files and folders",
+     frozenset({"databricks_notebook", "databricks_workspace_file", "databricks_directory"})),
+    ("Other resources", None),
+)
+IGNORED_FIELDS = frozenset({"depends_on"})  # Terraform ordering only; changes nothing deployed
+LIST_KEYS = ("task_key", "job_cluster_key", "environment_key", "name")  # how list items are matched
+MAX_VALUE = 80  # characters of a value shown
+MAX_FIELDS = 25  # changed fields shown per resource
+WARN = "⚠"
+_MISSING = object()
+
+
+def load_stacks(directory: Path) -> dict[str, dict]:
+    """Environment -> its parsed cdk.tf.json, from a synth output folder; errors as `load_synth` words them."""
+    directory = Path(directory)
+    stacks_dir = directory / "stacks"
+    envs = sorted(path.name for path in stacks_dir.iterdir() if path.is_dir()) if stacks_dir.is_dir() else []
+    if not envs:
+        raise ReviewError(f"no synthesized stacks in {directory} (it has no stacks/<env>/cdk.tf.json): "
+                          "run `make synth` first")
+    stacks: dict[str, dict] = {}
+    for env in envs:
+        try:
+            document = json.loads((stacks_dir / env / "cdk.tf.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ReviewError(f"the stack {env} in {directory} has no cdk.tf.json: run `make synth` again") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ReviewError(f"the stack {env} in {directory} cannot be read ({error}): "
+                              "run `make synth` again") from None
+        if not isinstance(document, dict):
+            raise ReviewError(f"the stack {env} in {directory} is not a Terraform JSON object: run `make synth` again")
+        stacks[env] = document
+    return stacks
+
+
+# ---------------------------------------------------------------------------------------------------- values
+
+
+def code(text: str) -> str:
+    """`text` as a Markdown code span, whatever backticks it holds."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 1] + "…"
+
+
+def brief(value: Any) -> str:
+    """A value in at most MAX_VALUE characters: JSON, and a block by its key (`{task_key: "a", …}`)."""
+    if value is _MISSING:
+        return "(absent)"
+    if isinstance(value, dict):
+        key = next((k for k in LIST_KEYS if isinstance(value.get(k), str)), None)
+        if key and len(value) > 1:
+            return _short(f"{{{key}: {json.dumps(value[key], ensure_ascii=False)}, …}}")
+    return _short(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+def _asset_hash(value: Any) -> str | None:
+    """The content hash in a cdktf asset path `assets/<id>/<HASH>/<file>`."""
+    parts = value.split("/") if isinstance(value, str) else []
+    return parts[2] if len(parts) >= 4 and parts[0] == "assets" else None
+
+
+def _list_key(before: list, after: list) -> str | None:
+    """The field that identifies the blocks of both lists (each a block with a unique value of it), if any."""
+    items = before + after
+    if not before or not after or not all(isinstance(item, dict) for item in items):
+        return None
+    for key in LIST_KEYS:
+        if all(isinstance(item.get(key), str) for item in items) and all(
+                len({item[key] for item in side}) == len(side) for side in (before, after)):
+            return key
+    return None
+
+
+def _walk(before: Any, after: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
+    if before == after:
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after)):
+            _walk(before.get(key, _MISSING), after.get(key, _MISSING), f"{path}.{key}" if path else key, out)
+        return
+    if isinstance(before, list) and isinstance(after, list):
+        key = _list_key(before, after)
+        if key is None:
+            for index in range(max(len(before), len(after))):
+                _walk(before[index] if index < len(before) else _MISSING,
+                      after[index] if index < len(after) else _MISSING, f"{path}[{index}]", out)
+            return
+        old = {item[key]: (index, item) for index, item in enumerate(before)}
+        new = {item[key]: (index, item) for index, item in enumerate(after)}
+        for name in sorted(set(old) | set(new), key=lambda n: (new.get(n, old.get(n))[0], n in new, n)):
+            if name in new:
+                _walk(old[name][1] if name in old else _MISSING, new[name][1], f"{path}[{new[name][0]}]", out)
+            else:
+                _walk(old[name][1], _MISSING, f"{path}[{old[name][0]}]", out)
+        return
+    out.append((path, before, after))
+
+
+def field_changes(base: Resource, head: Resource, base_refs: References,
+                  head_refs: References) -> list[tuple[str, Any, Any]]:
+    """(dotted path, before, after) of every changed leaf, references resolved on each side."""
+    before = {k: v for k, v in base_refs.resolve(base.body).items() if k not in IGNORED_FIELDS}
+    after = {k: v for k, v in head_refs.resolve(head.body).items() if k not in IGNORED_FIELDS}
+    out: list[tuple[str, Any, Any]] = []
+    _walk(before, after, "", out)
+    return out
+
+
+def change_line(path: str, before: Any, after: Any) -> str:
+    old, new = _asset_hash(before), _asset_hash(after)
+    if old and new:
+        return f"  - {code(path)}: content changed (asset {old[:12]} → {new[:12]})"
+    return f"  - {code(path)}: {code(brief(before))} → {code(brief(after))}"
+
+
+def _field_lines(changes: list[tuple[str, Any, Any]]) -> list[str]:
+    lines = [change_line(*change) for change in changes[:MAX_FIELDS]]
+    if len(changes) > MAX_FIELDS:
+        lines.append(f"  - … and {len(changes) - MAX_FIELDS} more")
+    return lines
+
+
+def _get(body: dict, dotted: str) -> Any:
+    value: Any = body
+    for part in dotted.split("."):
+        if isinstance(value, list):
+            value = value[0] if len(value) == 1 else _MISSING
+        value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
+    return value
+
+
+def _protected(resource: Resource) -> bool:
+    lifecycle = resource.body.get("lifecycle")
+    lifecycle = lifecycle[0] if isinstance(lifecycle, list) and lifecycle else lifecycle
+    return isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy") is True
+
+
+# ------------------------------------------------------------------------------------------------- pairing
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One resource on either side: how the two sides' logical ids correspond."""
+    how: str  # same (address), moved (a `moved` block), renamed (same identity, other id), added, removed,
+    #           forgotten (a `removed` block with destroy = false)
+    base: Resource | None
+    head: Resource | None
+
+    @property
+    def kind(self) -> str:
+        return (self.head or self.base).kind  # type: ignore[union-attr]
+
+
+def _blocks_of(document: dict, key: str) -> list[dict]:
+    value = document.get(key)
+    if isinstance(value, dict):
+        value = [value]
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def pair_resources(base_doc: dict, head_doc: dict, base_refs: References, head_refs: References) -> list[Pair]:
+    """Every resource of both stacks, paired: by address, then by the head's `moved` blocks, then by identity
+    (same kind, same schema/job name/path...: a renamed construct id)."""
+    old, new = base_refs.resources(), head_refs.resources()
+    pairs = [Pair("same", old[address], new[address]) for address in sorted(set(old) & set(new))]
+    left = {address: old[address] for address in old if address not in new}
+    right = {address: new[address] for address in new if address not in old}
+    for block in _blocks_of(head_doc, "moved"):
+        source, target = str(block.get("from", "")), str(block.get("to", ""))
+        if source in left and target in right:
+            pairs.append(Pair("moved", left.pop(source), right.pop(target)))
+    for block in _blocks_of(head_doc, "removed"):
+        lifecycle = block.get("lifecycle")
+        lifecycle = lifecycle[0] if isinstance(lifecycle, list) and lifecycle else lifecycle
+        source = str(block.get("from", ""))
+        if source in left and isinstance(lifecycle, dict) and lifecycle.get("destroy") is False:
+            pairs.append(Pair("forgotten", left.pop(source), None))
+
+    def by_identity(side: dict[str, Resource], refs: References) -> dict[tuple[str, str], list[str]]:
+        found: dict[tuple[str, str], list[str]] = {}
+        for address, resource in sorted(side.items()):
+            identity = refs.identity(resource)
+            if identity is not None and resource.kind not in ACCESS_KINDS:
+                found.setdefault((resource.kind, identity), []).append(address)
+        return found
+
+    gone, came = by_identity(left, base_refs), by_identity(right, head_refs)
+    for key in sorted(set(gone) & set(came)):
+        if len(gone[key]) == 1 and len(came[key]) == 1:
+            pairs.append(Pair("renamed", left.pop(gone[key][0]), right.pop(came[key][0])))
+    pairs += [Pair("removed", resource, None) for resource in left.values()]
+    pairs += [Pair("added", None, resource) for resource in right.values()]
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------- data safety
+
+
+def _pipeline_tables(resource: Resource, refs: References) -> list[str]:
+    definition = refs.resolve(resource.body.get("ingestion_definition"))
+    definition = definition[0] if isinstance(definition, list) and definition else definition
+    objects = definition.get("objects") if isinstance(definition, dict) else None
+    tables = []
+    for item in objects if isinstance(objects, list) else []:
+        for kind in ("table", "schema", "report"):
+            spec = item.get(kind) if isinstance(item, dict) else None
+            spec = spec[0] if isinstance(spec, list) and spec else spec
+            if not isinstance(spec, dict):
+                continue
+            where = f"{spec.get('destination_catalog', '?')}.{spec.get('destination_schema', '?')}"
+            if kind == "schema":
+                tables.append(f"{where}.* (every table of source schema {spec.get('source_schema', '?')})")
+            else:
+                tables.append(f"{where}.{spec.get('destination_table') or spec.get(f'source_{kind}', '?')}")
+    return tables
+
+
+def what_is_lost(resource: Resource, refs: References) -> str:
+    """What deleting the resource deletes with it, in words."""
+    body = resource.body
+    if resource.kind == "databricks_pipeline":
+        if "ingestion_definition" in body:
+            tables = _pipeline_tables(resource, refs)
+            return ("a managed ingestion pipeline owns its tables: deleting it drops "
+                    + (", ".join(tables) if tables else "every table it ingested")
+                    + "; the next update re-ingests everything from the source (SCD type 2 history is lost)")
+        return "deleting a Unity Catalog pipeline drops the tables it publishes"
+    if resource.kind in ("databricks_schema", "databricks_catalog"):
+        holds = "tables" if resource.kind == "databricks_schema" else "schemas"
+        if body.get("force_destroy") is True:
+            return f"force_destroy is on: its {holds} and their data are dropped with it"
+        return f"force_destroy is off: Unity Catalog refuses to drop it while it still holds {holds}"
+    if resource.kind == "databricks_volume":
+        if body.get("volume_type") == "EXTERNAL":
+            return "an external volume: its files stay in storage"
+        return "a managed volume: its files are deleted"
+    if resource.kind in ("databricks_sql_table", "databricks_table"):
+        return {"VIEW": "a view: no data is lost, its definition is dropped",
+                "EXTERNAL": "an external table: its files stay in storage"}.get(
+            str(body.get("table_type")), "a managed table: its data is deleted")
+    return "every secret in it is deleted (load them again with `python -m operations load-secrets`)"
+
+
+_BLOCK_GONE = ("lifecycle.prevent_destroy does not stop it: it leaves with the resource block, so Terraform "
+               "deletes it anyway")
+
+
+def data_lines(pair: Pair, base_refs: References, head_refs: References) -> list[str]:
+    """The lines of section 2 for one pair of a data-bearing kind: nothing unless it is deleted or replaced."""
+    if pair.kind not in DATA_KINDS or pair.how in ("added", "forgotten"):
+        return []
+    base = pair.base
+    assert base is not None
+    label = base_refs.label(base)
+    if pair.how == "removed":
+        head = [f"- {label}: **deleted** ({code(base.address)})"]
+        protection = _BLOCK_GONE if _protected(base) else "not protected by lifecycle.prevent_destroy"
+        return head + [f"  - {what_is_lost(base, base_refs)}", f"  - {protection}"]
+    assert pair.head is not None
+    if pair.how == "renamed":
+        head = [f"- {label}: **replaced**: its logical id changes from {code(base.address)} to "
+                f"{code(pair.head.address)} (a renamed construct id), so Terraform destroys it and creates a new one; "
+                "a `moved` block would keep it"]
+        protection = _BLOCK_GONE if _protected(base) else "not protected by lifecycle.prevent_destroy"
+        return head + [f"  - {what_is_lost(base, base_refs)}", f"  - {protection}"]
+    forcing = []
+    for attribute in FORCE_NEW[pair.kind]:
+        before = base_refs.resolve(_get(base.body, attribute))
+        after = head_refs.resolve(_get(pair.head.body, attribute))
+        if before != after:
+            forcing.append(f"{code(attribute)} {code(brief(before))} → {code(brief(after))}")
+    if not forcing:
+        return []
+    head = [f"- {label}: **replaced** ({code(base.address)}): " + ", ".join(forcing)
+            + (" forces a new resource" if len(forcing) == 1 else " force a new resource")]
+    if _protected(pair.head):
+        protection = "protected: lifecycle.prevent_destroy makes Terraform refuse this plan"
+    else:
+        protection = "not protected by lifecycle.prevent_destroy: deploying deletes it and creates an empty one"
+    return head + [f"  - {what_is_lost(base, base_refs)}", f"  - {protection}"]
+
+
+# --------------------------------------------------------------------------------------------- resources
+
+
+def _identity_lines(pair: Pair, base_refs: References, head_refs: References) -> list[str]:
+    """Who a resource runs as or is owned by, when that changes: access changes too."""
+    if pair.base is None or pair.head is None or pair.kind in ACCESS_KINDS:
+        return []
+    lines = []
+    for name in IDENTITY_FIELDS:
+        before = base_refs.resolve(pair.base.body.get(name, _MISSING))
+        after = head_refs.resolve(pair.head.body.get(name, _MISSING))
+        if before != after:
+            lines.append(f"- {head_refs.label(pair.head)}: {name} {code(brief(before))} → {code(brief(after))}")
+    return lines
+
+
+def _other_access_lines(pair: Pair, base_refs: References, head_refs: References) -> list[str]:
+    if pair.kind not in OTHER_ACCESS_KINDS:
+        return []
+    resource = pair.head or pair.base
+    assert resource is not None
+    if pair.how in ("added", "removed", "forgotten"):
+        return [f"- {code(resource.address)}: {pair.how}"]
+    assert pair.base is not None and pair.head is not None
+    changes = field_changes(pair.base, pair.head, base_refs, head_refs)
+    moved = pair.base.address != pair.head.address
+    if not changes and not moved:
+        return []
+    what = f"moves from {code(pair.base.address)}" if moved else "changed"
+    return [f"- {code(resource.address)}: {what}", *_field_lines(changes)]
+
+
+def resource_lines(pair: Pair, base_refs: References, head_refs: References) -> list[str]:
+    """Section 3's lines for one pair (none when it is unchanged)."""
+    if pair.how == "added":
+        assert pair.head is not None
+        return [f"- {head_refs.label(pair.head)}: added ({code(pair.head.address)})"]
+    assert pair.base is not None
+    if pair.how == "removed":
+        return [f"- {base_refs.label(pair.base)}: removed ({code(pair.base.address)})"]
+    if pair.how == "forgotten":
+        return [f"- {base_refs.label(pair.base)}: removed from the Terraform state but not destroyed "
+                f"(a `removed` block; {code(pair.base.address)})"]
+    assert pair.head is not None
+    changes = field_changes(pair.base, pair.head, base_refs, head_refs)
+    label = head_refs.label(pair.head)
+    if pair.how == "renamed":
+        what = (f"logical id changes from {code(pair.base.address)} to {code(pair.head.address)}: Terraform "
+                "destroys it and creates it again (a `moved` block would keep it)")
+    elif pair.how == "moved":
+        what = f"moves from {code(pair.base.address)} to {code(pair.head.address)} (a `moved` block: kept)"
+    elif not changes:
+        return []
+    elif pair.kind in DATA_KINDS and data_lines(pair, base_refs, head_refs):
+        what = f"replaced ({code(pair.head.address)})"
+    else:
+        what = f"changed ({code(pair.head.address)})"
+    return [f"- {label}: {what}", *_field_lines(changes)]
+
+
+# ---------------------------------------------------------------------------------------------- schedules
+
+
+def _state(paused: bool) -> str:
+    return "PAUSED" if paused else "active"
+
+
+def fire_line(schedule: ScheduleView, now: datetime, count: int) -> str:
+    """`` `0 0 5 * * ?` (UTC), active; next: 2026-11-22 05:00:00 UTC (Sun), ... ``"""
+    head = f"{code(schedule.cron)} ({schedule.timezone}), {_state(schedule.paused)}"
+    try:
+        zone = ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{head}: unknown time zone, fire times not computed"
+    try:
+        times = fire_times(parse_quartz(schedule.cron), now, zone, count)
+    except QuartzError as error:
+        return f"{head}: {error.reason}"
+    if not times:
+        return f"{head}: never fires again"
+    label = "would fire next (if unpaused)" if schedule.paused else "next"
+    return f"{head}; {label}: " + ", ".join(format_time(moment) for moment in times)
+
+
+def _triggers_text(job: JobView) -> str:
+    return "; ".join(f"{trigger_words(trigger)}, {_state(trigger.paused)}" for trigger in job.triggers) or "none"
+
+
+def _continuous_text(job: JobView) -> str:
+    return "not continuous" if job.continuous is None else f"continuous, {_state(job.continuous)}"
+
+
+def _schedule_headline(before: ScheduleView | None, after: ScheduleView | None) -> str:
+    if before is None:
+        return "schedule added"
+    if after is None:
+        return "schedule removed"
+    if (before.cron, before.timezone) != (after.cron, after.timezone):
+        if before.paused != after.paused:
+            return f"schedule changed, and now {_state(after.paused)}"
+        return "schedule changed"
+    return "schedule paused" if after.paused else "schedule unpaused: it now fires on its own"
+
+
+def _starts(job: JobView, now: datetime, count: int) -> list[str]:
+    """What starts a job, one line each ([] when nothing does)."""
+    lines = [f"schedule {fire_line(job.schedule, now, count)}"] if job.schedule else []
+    lines += [f"trigger: {trigger_words(trigger)}, {_state(trigger.paused)}" for trigger in job.triggers]
+    if job.continuous is not None:
+        lines.append(_continuous_text(job))
+    return lines
+
+
+def schedule_lines(before: JobView | None, after: JobView | None, now: datetime, count: int) -> list[str]:
+    """Section 4's lines for one job (none when what starts it is unchanged)."""
+    if before is None and after is not None:
+        starts = _starts(after, now, count)
+        if len(starts) > 1:
+            return [f"- {after.name} (new job):", *(f"  - {line}" for line in starts)]
+        return [f"- {after.name} (new job): " + (starts[0] if starts else NOTHING)]
+    if after is None and before is not None:
+        starts = _starts(before, now, count)
+        if not starts:
+            return []
+        return [f"- {before.name} (job removed): no longer runs; it had:", *(f"  - {line}" for line in starts)]
+    assert before is not None and after is not None
+    lines = []
+    if before.schedule != after.schedule:
+        lines.append(f"- {after.name}: {_schedule_headline(before.schedule, after.schedule)}")
+        for side, schedule in (("before", before.schedule), ("after", after.schedule)):
+            lines.append(f"  - {side}: " + (fire_line(schedule, now, count) if schedule else "no schedule"))
+    if before.triggers != after.triggers:
+        lines += [f"- {after.name}: trigger changed", f"  - before: {_triggers_text(before)}",
+                  f"  - after: {_triggers_text(after)}"]
+    if before.continuous != after.continuous:
+        lines += [f"- {after.name}: continuous changed", f"  - before: {_continuous_text(before)}",
+                  f"  - after: {_continuous_text(after)}"]
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    env: str
+    status: str  # 'changed', 'unchanged', 'added' (only in HEAD), 'removed' (only in BASE)
+    access: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()
+    resources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (group heading, lines)
+    schedules: tuple[str, ...] = ()
+    removed_resources: int = 0  # 'removed' stacks: how many resources stay deployed
+
+    @property
+    def access_changed(self) -> bool:
+        return bool(self.access)
+
+    @property
+    def data_changed(self) -> bool:
+        return bool(self.data)
+
+    def counts(self) -> str:
+        if self.status == "removed":
+            return f"{WARN} no longer synthesized (left deployed: {_plural(self.removed_resources, 'resource')})"
+        if self.status == "unchanged":
+            return "no changes"
+        parts = []
+        access = sum(1 for line in self.access if line.startswith("- "))
+        data = sum(1 for line in self.data if line.startswith("- "))
+        changed = sum(1 for _, lines in self.resources for line in lines if line.startswith("- "))
+        started = sum(1 for line in self.schedules if line.startswith("- "))
+        if access:
+            parts.append(f"{WARN} {_plural(access, 'access change')}")
+        if data:
+            parts.append(f"{WARN} {_plural(data, 'data-bearing resource')} deleted or replaced")
+        parts.append(_plural(changed, "resource change"))
+        if started:
+            parts.append(_plural(started, "schedule or trigger change"))
+        return ("new stack: " if self.status == "added" else "") + ", ".join(parts)
+
+    def markdown(self) -> str:
+        if self.status == "removed":
+            return (f"## Stack {self.env} (removed)\n\n{WARN} The environment {self.env} is no longer synthesized. "
+                    f"Deploying does not touch it: what it deployed ({_plural(self.removed_resources, 'resource')}) "
+                    f"stays in the workspace and in its Terraform state until someone runs "
+                    f"`cdktf destroy {self.env}`.\n")
+        title = f"## Stack {self.env} (new)" if self.status == "added" else f"## Stack {self.env}"
+        if self.status == "unchanged":
+            return f"{title}\n\nNo changes.\n"
+        out = [title, ""]
+        if self.status == "added":
+            out += ["A new environment: deploying creates every resource below.", ""]
+        if self.access:
+            out += [f"### {WARN} Access changes (needs an extra approval)", "", *self.access, ""]
+        if self.data:
+            out += [f"### {WARN} Data-bearing resources deleted or replaced", "", *self.data, ""]
+        if self.resources:
+            out += ["### Resource changes", ""]
+            for heading, lines in self.resources:
+                out += [f"#### {heading}", "", *lines, ""]
+        if self.schedules:
+            out += ["### Schedules and triggers", "", *self.schedules, ""]
+        return "\n".join(out)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def diff_stack(env: str, base: dict | None, head: dict | None, now: datetime, count: int = 3) -> StackDiff:
+    """One environment's changes from `base` to `head` (parsed cdk.tf.json; None where the stack is absent)."""
+    if head is None:
+        return StackDiff(env, "removed", removed_resources=len(References(base).resources()))
+    base_doc = base if base is not None else {}
+    base_refs, head_refs = References(base_doc), References(head)
+    pairs = sorted(pair_resources(base_doc, head, base_refs, head_refs), key=lambda p: (
+        p.kind, head_refs.label(p.head) if p.head else base_refs.label(p.base),  # type: ignore[arg-type]
+        (p.head or p.base).address))  # type: ignore[union-attr]
+    access = [change.line() for change in access_changes(base_refs, head_refs)]
+    for pair in pairs:
+        access += _identity_lines(pair, base_refs, head_refs) + _other_access_lines(pair, base_refs, head_refs)
+    data = [line for pair in pairs for line in data_lines(pair, base_refs, head_refs)]
+    grouped: dict[str, list[str]] = {}
+    for pair in pairs:
+        if pair.kind in ACCESS_KINDS:
+            continue
+        lines = resource_lines(pair, base_refs, head_refs)
+        if lines:
+            heading = next(name for name, kinds in GROUPS if kinds is None or pair.kind in kinds)
+            grouped.setdefault(heading, []).extend(lines)
+    resources = tuple((name, tuple(grouped[name])) for name, _ in GROUPS if name in grouped)
+    schedules = _schedule_changes(env, base_doc, head, pairs, now, count)
+    changed = bool(access or data or resources or schedules)
+    status = "added" if base is None else "changed" if changed else "unchanged"
+    return StackDiff(env, status, tuple(access), tuple(data), resources, tuple(schedules))
+
+
+def _schedule_changes(env: str, base: dict, head: dict, pairs: list[Pair], now: datetime, count: int) -> list[str]:
+    old = {job.address: job for job in parse_stack(env, base).jobs}
+    new = {job.address: job for job in parse_stack(env, head).jobs}
+    jobs = [(old.get(pair.base.address) if pair.base else None, new.get(pair.head.address) if pair.head else None)
+            for pair in pairs if pair.kind == "databricks_job" and pair.how != "forgotten"]
+    jobs.sort(key=lambda pair: ((pair[1] or pair[0]).name, (pair[1] or pair[0]).address))  # type: ignore[union-attr]
+    return [line for before, after in jobs for line in schedule_lines(before, after, now, count)]
+
+
+@dataclass(frozen=True)
+class SynthDiff:
+    stacks: tuple[StackDiff, ...] = field(default_factory=tuple)
+
+    @property
+    def access_changed(self) -> bool:
+        return any(stack.access_changed for stack in self.stacks)
+
+    @property
+    def data_changed(self) -> bool:
+        return any(stack.data_changed for stack in self.stacks)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.access_changed, self.data_changed)
+
+    def markdown(self) -> str:
+        lines = ["# Synthesized stacks: what this change deploys", ""]
+        lines += [f"- **{stack.env}**: {stack.counts()}" for stack in self.stacks]
+        reasons = [reason for flag, reason in ((self.access_changed, "access changes"),
+                                               (self.data_changed, "data-bearing resources deleted or replaced"))
+                   if flag]
+        if reasons:
+            lines += ["", f"**{WARN} Needs an extra approval**: {' and '.join(reasons)} "
+                          f"(exit status {self.exit_code})."]
+        else:
+            lines += ["", "No access change, and no data-bearing resource deleted or replaced (exit status 0)."]
+        return "\n".join(lines) + "\n\n" + "\n".join(stack.markdown() for stack in self.stacks)
+
+
+def exit_code(access_changed: bool, data_changed: bool) -> int:
+    if access_changed and data_changed:
+        return EXIT_BOTH
+    return EXIT_ACCESS if access_changed else EXIT_DATA if data_changed else EXIT_OK
+
+
+def diff_synth(base: dict[str, dict], head: dict[str, dict], now: datetime, count: int = 3,
+               envs: list[str] | None = None) -> SynthDiff:
+    """Every environment of either side (or `envs`), sorted. `now` must be aware: fire times count from it."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    chosen = sorted(set(envs) if envs else set(base) | set(head))
+    return SynthDiff(tuple(diff_stack(env, base.get(env), head.get(env), now, count) for env in chosen))
