@@ -20,9 +20,9 @@ from pathlib import Path
 from connectors_config import ConfigError, config_path_from_env, load_config
 from operations.cli import CommandParser, ParserExit
 from review.describe import describe
-from review.diff import EXIT_CODES_HELP, diff_synth, load_stacks
+from review.diff import EXIT_CODES_HELP, diff_synth
 from review.mermaid import BEGIN, END, readme_block, replace_block
-from review.stack_jobs import ReviewError, StackJobs, load_synth
+from review.stack_jobs import ReviewError, StackJobs, load_documents, load_synth
 
 PROG = "python -m review"
 DESCRIBE_MARKERS = ("<!-- describe:begin -->", "<!-- describe:end -->")
@@ -147,7 +147,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    base, head = load_stacks(args.base), load_stacks(args.head)
+    base, head = load_documents(args.base), load_documents(args.head)
     wanted = list(dict.fromkeys(args.env or []))
     _check_envs(wanted, sorted(set(base) | set(head)))
     report = diff_synth(base, head, args.now or datetime.now(timezone.utc), args.count, wanted or None)

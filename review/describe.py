@@ -30,19 +30,27 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z (%a)")
 
 
-def _schedule_lines(schedule: ScheduleView, now: datetime, count: int) -> list[str]:
-    head = f"schedule {schedule.cron} ({schedule.timezone}), {_state(schedule.paused)}"
+def upcoming(schedule: ScheduleView, now: datetime, count: int) -> tuple[str, list[datetime]]:
+    """(label, the next `count` fire times after `now`): the label says 'next' (or 'would fire next (if
+    unpaused)'), or, with no times, why there are none."""
     try:
         zone = ZoneInfo(schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return [f"{head}: unknown time zone, fire times not computed"]
+        return "unknown time zone, fire times not computed", []
     try:
         times = fire_times(parse_quartz(schedule.cron), now, zone, count)
     except QuartzError as error:
-        return [f"{head}: {error.reason}"]
+        return error.reason, []
     if not times:
-        return [f"{head}: never fires again"]
-    label = "would fire next (if unpaused)" if schedule.paused else "next"
+        return "never fires again", []
+    return ("would fire next (if unpaused)" if schedule.paused else "next"), times
+
+
+def _schedule_lines(schedule: ScheduleView, now: datetime, count: int) -> list[str]:
+    head = f"schedule {schedule.cron} ({schedule.timezone}), {_state(schedule.paused)}"
+    label, times = upcoming(schedule, now, count)
+    if not times:
+        return [f"{head}: {label}"]
     return [f"{head}; {label}:", *(f"  {format_time(moment)}" for moment in times)]
 
 

@@ -35,13 +35,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors_config.quartz import QuartzError, fire_times, parse_quartz
 from review.access import ACCESS_KINDS, IDENTITY_FIELDS, OTHER_ACCESS_KINDS, access_changes
-from review.describe import NOTHING, format_time, trigger_words
+from review.describe import NOTHING, format_time, trigger_words, upcoming
 from review.references import References, Resource
 from review.stack_jobs import JobView, ReviewError, ScheduleView, parse_stack
 
@@ -84,32 +81,6 @@ MAX_VALUE = 80  # characters of a value shown
 MAX_FIELDS = 25  # changed fields shown per resource
 WARN = "⚠"
 _MISSING = object()
-
-
-def load_stacks(directory: Path) -> dict[str, dict]:
-    """Environment -> its parsed cdk.tf.json, from a synth output folder; errors as `load_synth` words them."""
-    directory = Path(directory)
-    stacks_dir = directory / "stacks"
-    envs = sorted(path.name for path in stacks_dir.iterdir() if path.is_dir()) if stacks_dir.is_dir() else []
-    if not envs:
-        raise ReviewError(f"no synthesized stacks in {directory} (it has no stacks/<env>/cdk.tf.json): "
-                          "run `make synth` first")
-    stacks: dict[str, dict] = {}
-    for env in envs:
-        try:
-            document = json.loads((stacks_dir / env / "cdk.tf.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ReviewError(f"the stack {env} in {directory} has no cdk.tf.json: run `make synth` again") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ReviewError(f"the stack {env} in {directory} cannot be read ({error}): "
-                              "run `make synth` again") from None
-        if not isinstance(document, dict):
-            raise ReviewError(f"the stack {env} in {directory} is not a Terraform JSON object: run `make synth` again")
-        stacks[env] = document
-    return stacks
-
-
-# ---------------------------------------------------------------------------------------------------- values
 
 
 def code(text: str) -> str:
@@ -429,17 +400,9 @@ def _state(paused: bool) -> str:
 def fire_line(schedule: ScheduleView, now: datetime, count: int) -> str:
     """`` `0 0 5 * * ?` (UTC), active; next: 2026-11-22 05:00:00 UTC (Sun), ... ``"""
     head = f"{code(schedule.cron)} ({schedule.timezone}), {_state(schedule.paused)}"
-    try:
-        zone = ZoneInfo(schedule.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"{head}: unknown time zone, fire times not computed"
-    try:
-        times = fire_times(parse_quartz(schedule.cron), now, zone, count)
-    except QuartzError as error:
-        return f"{head}: {error.reason}"
+    label, times = upcoming(schedule, now, count)
     if not times:
-        return f"{head}: never fires again"
-    label = "would fire next (if unpaused)" if schedule.paused else "next"
+        return f"{head}: {label}"
     return f"{head}; {label}: " + ", ".join(format_time(moment) for moment in times)
 
 

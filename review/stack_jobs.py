@@ -224,26 +224,32 @@ def parse_stack(env: str, document: dict) -> StackJobs:
     return StackJobs(env, tuple(sorted(jobs, key=lambda job: (job.name, job.address))))
 
 
-def load_synth(directory: Path) -> dict[str, StackJobs]:
-    """Environment -> its stack's jobs, from a synth output folder (`<directory>/stacks/<env>/cdk.tf.json`)."""
+def load_documents(directory: Path) -> dict[str, dict]:
+    """Environment -> its parsed cdk.tf.json, from a synth output folder (`<directory>/stacks/<env>/cdk.tf.json`)."""
     directory = Path(directory)
     stacks_dir = directory / "stacks"
     envs = sorted(path.name for path in stacks_dir.iterdir() if path.is_dir()) if stacks_dir.is_dir() else []
     if not envs:
         raise ReviewError(f"no synthesized stacks in {directory} (it has no stacks/<env>/cdk.tf.json): "
                           "run `make synth` first")
-    stacks: dict[str, StackJobs] = {}
+    documents: dict[str, dict] = {}
     for env in envs:
         file = stacks_dir / env / "cdk.tf.json"
         try:
-            document = json.loads(file.read_text(encoding="utf-8"))
+            documents[env] = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ReviewError(f"the stack {env} in {directory} has no cdk.tf.json: run `make synth` again") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ReviewError(f"the stack {env} in {directory} cannot be read ({error}): "
                               "run `make synth` again") from None
-        stacks[env] = parse_stack(env, document)
-    return stacks
+        if not isinstance(documents[env], dict):
+            raise ReviewError(f"the stack {env} in {directory} is not a Terraform JSON object: run `make synth` again")
+    return documents
+
+
+def load_synth(directory: Path) -> dict[str, StackJobs]:
+    """Environment -> its stack's jobs, from a synth output folder (see `load_documents`)."""
+    return {env: parse_stack(env, document) for env, document in load_documents(directory).items()}
 
 
 def _with_nested(task: TaskView) -> list[TaskView]:
