@@ -20,6 +20,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 from connectors_config import ConfigError, PlatformConfig, config_path_from_env, load_config, resolve  # noqa: E402
 from connectors_config.lockfile import lock_of, lock_path, write_lock  # noqa: E402
+from policy import PolicyError  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -30,29 +31,50 @@ def build_app(config: PlatformConfig, outdir: str):
     """The cdktf App with one EnvironmentStack per environment, sorted by name."""
     from cdktf import App  # imported late: loading jsii is the slow part, and bad config never needs it
 
+    from policy.aspect import PolicyGate
     from stacks.environment_stack import EnvironmentStack
 
     app = App(outdir=outdir)
-    for env_name in sorted(config.environments):
-        EnvironmentStack(app, env_name, environment=resolve(config, env_name), notebooks_dir=NOTEBOOKS_DIR)
+    environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
+    stacks = [EnvironmentStack(app, env.name, environment=env, others=environments, notebooks_dir=NOTEBOOKS_DIR)
+              for env in environments]
+    app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
     return app
 
 
-def synth(config: PlatformConfig, outdir: str) -> None:
+def synth_checked(app) -> list[str]:
+    """Synthesizes `app`; raises PolicyError if the policy pack stopped it. Returns the suppressions it applied,
+    each as a line to show (a reviewed exception is said on every synth, like a data-loss notice)."""
+    from stacks.environment_stack import EnvironmentStack
+
+    packs = [child.policy for child in app.node.children if isinstance(child, EnvironmentStack)]
+    try:
+        app.synth()
+    except Exception:
+        violations = [violation for pack in packs for violation in pack.violations]
+        if violations:
+            raise PolicyError(violations) from None
+        raise
+    return [f"policy: {finding.rule} suppressed on {finding.path}: {suppression.reason}"
+            for pack in packs for finding, suppression in pack.suppressed]
+
+
+def synth(config: PlatformConfig, outdir: str) -> list[str]:
+    """Synthesizes every stack into `outdir`, whole or not at all; returns the policy suppressions applied."""
     if os.environ.get("CDKTF_OUTDIR"):  # run by the cdktf CLI, which prepares and reads its own folder
-        build_app(config, os.environ["CDKTF_OUTDIR"]).synth()
-        return
+        return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"]))
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
-        build_app(config, str(staging)).synth()
+        suppressed = synth_checked(build_app(config, str(staging)))
         previous = target.with_name(f".{target.name}.previous")
         shutil.rmtree(previous, ignore_errors=True)
         if target.exists():
             target.rename(previous)
         staging.rename(target)
         shutil.rmtree(previous, ignore_errors=True)
+        return suppressed
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -87,7 +109,13 @@ def main() -> int:
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return 1
-    synth(config, DEFAULT_OUTDIR)
+    try:
+        suppressed = synth(config, DEFAULT_OUTDIR)
+    except PolicyError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+    for line in suppressed:
+        print(line)
     for notice in data_loss_notices(config):
         print(notice, file=sys.stderr)
     print(f"synthesized {', '.join(sorted(config.environments))} with {len(config.connectors)} connector(s) "

@@ -33,6 +33,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_unique_destinations(connectors),
         *_sources(connectors),
         *_acknowledgements_match(connectors),
+        *_suppressions(data.get("policy"), environments),
         *(_replacements(connectors, environments, lock) if lock is not None else ()),
     ]
 
@@ -120,6 +121,25 @@ def _known_environments(connectors: tuple[Any, ...], environments: dict[str, Any
             for env in _mapping(connector, setting):
                 if env not in environments:
                     yield (("connectors", index, setting, env), f"'{env}' is not an environment; use one of: {known}")
+
+
+def _suppressions(policy: Any, environments: dict[str, Any]) -> Iterator[Problem]:
+    """A suppression names a resource of a known environment, and each (rule, resource) once."""
+    suppressions = policy.get("suppressions") if isinstance(policy, dict) else None
+    seen: dict[tuple, int] = {}
+    known = ", ".join(sorted(environments)) or "none"
+    for index, entry in enumerate(suppressions if isinstance(suppressions, tuple) else ()):
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), str):
+            continue
+        env = entry["resource"].split("/", 1)[0]
+        if environments and env not in environments and "/" in entry["resource"]:
+            yield (("policy", "suppressions", index, "resource"),
+                   f"'{env}' is not an environment; a resource path starts with one of: {known}")
+        key = (entry.get("rule"), entry["resource"])
+        if key in seen:
+            yield (("policy", "suppressions", index),
+                   f"suppresses {key[0]} on {key[1]} again (also policy.suppressions[{seen[key]}]); keep one")
+        seen.setdefault(key, index)
 
 
 # Settings that belong to exactly one environment: sharing one, or naming another environment in it, lets a

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from connectors_config import names
 from connectors_config.job_checks import time_zones
 from connectors_config.quartz import QuartzError, parse_quartz
+from policy.rules import RULE_IDS
 
 
 def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:
@@ -101,6 +102,7 @@ TableName = Annotated[str, _rule("table name", lambda v: names.identifier_proble
 SourceObjectName = Annotated[str, _rule("source name", names.source_object_problem)]
 JobKey = Annotated[str, _rule("job key", lambda v: names.identifier_problem(v, "daily_refresh"))]
 VariableName = Annotated[str, _rule("variable name", lambda v: names.identifier_problem(v, "warehouse_id"))]
+ConstructPath = Annotated[str, _rule("resource path", names.construct_path_problem)]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Instant = Annotated[datetime, BeforeValidator(_instant)]
@@ -392,6 +394,23 @@ class Job(StrictModel):
     settings: dict[str, Any]  # Jobs API job settings, before substitution
 
 
+class PolicySuppression(StrictModel):
+    """A reviewed exception to one policy rule for one resource: shown on every synth and in `review diff`."""
+
+    rule: Literal[RULE_IDS]  # type: ignore[valid-type]
+    resource: ConstructPath  # as the violation names it: '<environment>/<construct path>'
+    reason: Annotated[str, Field(min_length=20, max_length=1000)]
+
+
+class Policy(StrictModel):
+    """The policy pack's settings (README, "Policy pack"); every rule always runs."""
+
+    # Your own groups that hold (nearly) every user, besides the built-in users / account users / all users:
+    # they get no write, manage or owner rights (CP-BROAD-WRITE).
+    broad_groups: tuple[GroupName, ...] = ()
+    suppressions: tuple[PolicySuppression, ...] = ()
+
+
 class PlatformConfig(StrictModel):
     environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
     connectors: tuple[Connector, ...]
@@ -400,3 +419,5 @@ class PlatformConfig(StrictModel):
     jobs: dict[JobKey, Job] = {}
     # Seed 004's atomic/composite/orchestrator rules; default: off (job_level only tags the jobs).
     job_hierarchy: bool = False
+    # Default: no extra broad groups, no suppressions: every finding of the policy pack fails the synth.
+    policy: Policy = Policy()

@@ -71,6 +71,16 @@ def environment_name_problem(value: str) -> str | None:
     return None
 
 
+_CONSTRUCT_PATH = re.compile(r"[a-z][a-z0-9_-]{0,31}(/[A-Za-z0-9_.-]+)+")
+
+
+def construct_path_problem(value: str) -> str | None:
+    if not _CONSTRUCT_PATH.fullmatch(value):
+        return ("use the resource path the policy violation names: '<environment>/<construct>/.../<resource>' "
+                "(e.g. 'prod/jobs/legacy_export/permissions')")
+    return None
+
+
 def secret_scope_problem(value: str) -> str | None:
     if not _SCOPE_NAME.fullmatch(value):
         return "use letters, digits, '-', '_', '.' and '@', at most 128 characters (e.g. 'mvp-connectors')"

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from connectors_config import jobs
+from connectors_config.names import BROAD_GROUPS
+from policy import Suppression
 
 from connectors_config.model import (
     Backend,
@@ -126,6 +128,9 @@ class ResolvedEnvironment:
     connectors: tuple[ResolvedConnector, ...]  # batch connectors, sorted by name
     managed_connectors: tuple[ResolvedManagedConnector, ...]  # lakeflow_connect connectors, sorted by name
     jobs: tuple[ResolvedJob, ...] = ()  # the `jobs` section, each after the jobs it runs, else by key
+    # The policy pack's: this environment's suppressions (by resource path), and broad group names in lower case.
+    suppressions: tuple[Suppression, ...] = ()
+    broad_groups: frozenset[str] = BROAD_GROUPS
 
     @property
     def run_as_principals(self) -> tuple[str, ...]:
@@ -154,6 +159,11 @@ def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
         connectors=tuple(_connector(config, env_name, env, c) for c in _sorted(config, BatchConnector)),
         managed_connectors=tuple(_managed(config, env_name, env, c) for c in _sorted(config, LakeflowConnectConnector)),
         jobs=_jobs(config, env_name, env),
+        suppressions=tuple(sorted(
+            Suppression(item.resource, item.rule, item.reason, f"policy.suppressions[{index}]")
+            for index, item in enumerate(config.policy.suppressions)
+            if item.resource.split("/", 1)[0] == env_name)),
+        broad_groups=BROAD_GROUPS | {group.strip().lower() for group in config.policy.broad_groups},
     )
 
 

@@ -16,6 +16,8 @@ construct adds, each the safe default a reviewer expects (and nothing else is ch
   (errors still name a task by its place in the settings).
 - permissions (the settings' bundle-style `permissions`, plus `access`) become a `databricks_permissions`
   resource; a principal named twice keeps its highest level.
+- owner: exactly one IS_OWNER, never a group. Default: the service principal the job runs as, unless `access`
+  or the settings' permissions name the owner; otherwise Databricks would make whoever deploys the owner.
 - lifecycle.prevent_destroy (bundle-style), or `prevent_destroy`, becomes Terraform's lifecycle.
 """
 
@@ -83,9 +85,15 @@ class LakeflowJobProps:
                      "job is built (Terraform would read it as its own interpolation)"
                      for path, value in _unsubstituted(settings)]
         problems += [f"settings.{format_path(path)}: {message}" for path, message in settings_problems(settings)]
-        if not permission_problems and not any(LEVEL_RANK[level] >= LEVEL_RANK["CAN_MANAGE"]
-                                    for level in self.permission_levels().values()):
-            problems.append("access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job")
+        if not permission_problems:
+            owners = sorted(p for p, level in self.permission_levels().items() if level == "IS_OWNER")
+            if len(owners) > 1:
+                problems.append(f"a job has exactly one owner; IS_OWNER is given to {_names(owners)}: keep one and "
+                                "give the others CAN_MANAGE")
+            problems += [f"IS_OWNER for group '{p.name}': a job's owner is a user or service principal; give the "
+                         "group CAN_MANAGE" for p in owners if p.kind == "group"]
+            if "CAN_MANAGE" not in self.permission_levels().values():
+                problems.append("access must give someone CAN_MANAGE, or nobody but its owner can fix the job")
         if problems:
             raise ValueError(f"LakeflowJobProps for '{settings.get('name')}': " + "; ".join(problems))
 
@@ -95,6 +103,8 @@ class LakeflowJobProps:
         for entry in self.settings.get("permissions") or ():
             kind = next(PRINCIPAL_KEYS[key] for key in PRINCIPAL_KEYS if key in entry)
             granted.append((Principal(kind, entry[_key_of(kind)]), entry["level"]))
+        if not any(level == "IS_OWNER" for _, level in granted) and self.run_as_service_principal:
+            granted.append((Principal.service_principal(self.run_as_service_principal), "IS_OWNER"))
         levels: dict[Principal, str] = {}
         for principal, level in granted:
             if LEVEL_RANK[level] >= LEVEL_RANK.get(levels.get(principal, ""), -1):
@@ -121,6 +131,10 @@ class LakeflowJobProps:
     @property
     def protected(self) -> bool:
         return self.prevent_destroy or bool((self.settings.get("lifecycle") or {}).get("prevent_destroy"))
+
+
+def _names(principals: list[Principal]) -> str:
+    return ", ".join(f"'{p.name}'" for p in principals)
 
 
 def _key_of(kind: str) -> str:

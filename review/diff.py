@@ -48,7 +48,7 @@ exit status:
   0  no access change, and no data-bearing resource deleted or replaced
   1  error (no synthesized stacks in a folder, an unreadable stack, an unknown environment)
   2  usage error
-  3  access changed (grants, secret ACLs, permissions, run_as or owner)
+  3  access changed (grants, secret ACLs, permissions, run_as or owner), or a policy suppression added or changed
   4  a data-bearing resource (schema, catalog, volume, table, pipeline, secret scope) is deleted or replaced
   5  both 3 and 4"""
 
@@ -474,10 +474,12 @@ class StackDiff:
     resources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (group heading, lines)
     schedules: tuple[str, ...] = ()
     removed_resources: int = 0  # 'removed' stacks: how many resources stay deployed
+    suppressions: tuple[str, ...] = ()  # the policy pack's suppressions in HEAD, and those lifted since BASE
+    new_suppressions: int = 0  # added, or given another reason: an exception to review like an access change
 
     @property
     def access_changed(self) -> bool:
-        return bool(self.access)
+        return bool(self.access) or self.new_suppressions > 0
 
     @property
     def data_changed(self) -> bool:
@@ -495,6 +497,8 @@ class StackDiff:
         started = sum(1 for line in self.schedules if line.startswith("- "))
         if access:
             parts.append(f"{WARN} {_plural(access, 'access change')}")
+        if self.new_suppressions:
+            parts.append(f"{WARN} {_plural(self.new_suppressions, 'new policy suppression')}")
         if data:
             parts.append(f"{WARN} {_plural(data, 'data-bearing resource')} deleted or replaced")
         parts.append(_plural(changed, "resource change"))
@@ -516,6 +520,10 @@ class StackDiff:
             out += ["A new environment: deploying creates every resource below.", ""]
         if self.access:
             out += [f"### {WARN} Access changes (needs an extra approval)", "", *self.access, ""]
+        if self.suppressions:
+            heading = f"{WARN} Policy suppressions (new ones need an extra approval)" if self.new_suppressions \
+                else "Policy suppressions"
+            out += [f"### {heading}", "", *self.suppressions, ""]
         if self.data:
             out += [f"### {WARN} Data-bearing resources deleted or replaced", "", *self.data, ""]
         if self.resources:
@@ -554,9 +562,45 @@ def diff_stack(env: str, base: dict | None, head: dict | None, now: datetime, co
             grouped.setdefault(heading, []).extend(lines)
     resources = tuple((name, tuple(grouped[name])) for name, _ in GROUPS if name in grouped)
     schedules = _schedule_changes(env, base_doc, head, pairs, now, count)
-    changed = bool(access or data or resources or schedules)
+    suppressions, new_suppressions = suppression_lines(base_doc, head)
+    changed = bool(access or data or resources or schedules or new_suppressions
+                   or any("lifted" in line for line in suppressions))
     status = "added" if base is None else "changed" if changed else "unchanged"
-    return StackDiff(env, status, tuple(access), tuple(data), resources, tuple(schedules))
+    return StackDiff(env, status, tuple(access), tuple(data), resources, tuple(schedules), 0,
+                     tuple(suppressions), new_suppressions)
+
+
+def _suppressions_of(document: dict) -> dict[tuple[str, str], str]:
+    """(construct path, rule) -> reason, from the `//` blocks the policy pack writes into suppressed resources."""
+    found = {}
+    for blocks in (document.get("resource") or {}).values():
+        for body in (blocks or {}).values():
+            comment = body.get("//") if isinstance(body, dict) else None
+            if not isinstance(comment, dict):
+                continue
+            path = (comment.get("metadata") or {}).get("path", "?")
+            for entry in comment.get("policy_suppressions") or []:
+                found[(path, entry.get("rule", "?"))] = str(entry.get("reason", ""))
+    return found
+
+
+def suppression_lines(base: dict, head: dict) -> tuple[list[str], int]:
+    """Every suppression in HEAD with its reason (new or changed ones marked), then those lifted since BASE;
+    and how many are new or changed."""
+    before, after = _suppressions_of(base), _suppressions_of(head)
+    lines, new = [], 0
+    for (path, rule), reason in sorted(after.items()):
+        if (path, rule) not in before:
+            new += 1
+            lines.append(f"- {rule} on {path}: **new**; reason: {reason}")
+        elif before[(path, rule)] != reason:
+            new += 1
+            lines.append(f"- {rule} on {path}: **reason changed**: {before[(path, rule)]} → {reason}")
+        else:
+            lines.append(f"- {rule} on {path}: kept; reason: {reason}")
+    lines += [f"- {rule} on {path}: lifted (the rule applies to it again)"
+              for path, rule in sorted(set(before) - set(after))]
+    return lines, new
 
 
 def _schedule_changes(env: str, base: dict, head: dict, pairs: list[Pair], now: datetime, count: int) -> list[str]:

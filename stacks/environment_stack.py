@@ -22,6 +22,8 @@ from constructs.medallion_catalog import ManagedIngestionAccess, MedallionCatalo
 from constructs.principals import Principal
 from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessProps
 from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps
+from policy import EnvironmentFacts, PolicyContext, Suppression
+from policy.aspect import PolicyPack, PolicyProps
 
 INGEST_NOTEBOOK = "ingest_entry"
 TRANSFORM_NOTEBOOK = "transform_entry"
@@ -33,8 +35,22 @@ def local_state_path(env_name: str) -> str:
     return f"../../../terraform.{env_name}.tfstate"
 
 
+def environment_facts(env: ResolvedEnvironment) -> EnvironmentFacts:
+    """What identifies `env`, for the policy pack's check that no other stack refers to it."""
+    return EnvironmentFacts(
+        name=env.name, catalog=env.catalog, secret_scope=env.secret_scope, workspace_dir=env.workspace_dir,
+        host=env.workspace.host,
+        principals=tuple(sorted({*env.run_as_principals, *(c.run_as for c in env.managed_connectors)})),
+        connections=tuple(sorted({c.connection for c in env.managed_connectors})),
+    )
+
+
 class EnvironmentStack(TerraformStack):
-    def __init__(self, scope: Construct, id: str, *, environment: ResolvedEnvironment, notebooks_dir: Path) -> None:
+    """One environment's stack; the policy pack (`self.policy`) checks it on every synth. `others`: the other
+    environments of the config, which this stack must never refer to."""
+
+    def __init__(self, scope: Construct, id: str, *, environment: ResolvedEnvironment, notebooks_dir: Path,
+                 others: tuple[ResolvedEnvironment, ...] = ()) -> None:
         super().__init__(scope, id)
         env = environment
         DatabricksProvider(self, "databricks", host=env.workspace.host, profile=env.workspace.profile)
@@ -91,6 +107,17 @@ class EnvironmentStack(TerraformStack):
                 notify_on_failure=job.notify_on_failure,
                 tags=job.tags,
             ))
+        # An acknowledged data loss lifts a pipeline's prevent_destroy: a suppression the config already reviewed.
+        acknowledged = tuple(
+            Suppression(self.connector_pipelines[c.name].pipeline.node.path, "CP-PREVENT-DESTROY",
+                        f"data loss acknowledged in connectors.yaml: {c.data_loss_acknowledged}")
+            for c in env.managed_connectors if c.data_loss_acknowledged is not None)
+        self.policy = PolicyPack(self, props=PolicyProps(
+            context=PolicyContext(environment=environment_facts(env),
+                                  others=tuple(environment_facts(o) for o in others if o.name != env.name),
+                                  protect_data=env.protect_data, broad_groups=env.broad_groups),
+            suppressions=(*env.suppressions, *acknowledged),
+        ))
 
     def _bind(self, value: Any) -> Any:
         """The stack's own resources where a job's settings refer to them: job ids, pipeline ids, uploads."""

@@ -103,6 +103,7 @@ def test_permissions_let_the_team_run_and_only_admins_manage():
     _, permissions = synth_job()
     assert permissions["job_id"].startswith("${databricks_job.") and permissions["job_id"].endswith(".id}")
     assert permissions["access_control"] == [
+        {"service_principal_name": "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61", "permission_level": "IS_OWNER"},
         {"group_name": "platform-admins", "permission_level": "CAN_MANAGE"},
         {"group_name": "team-a", "permission_level": "CAN_MANAGE_RUN"},
         {"group_name": "team-b", "permission_level": "CAN_MANAGE_RUN"},

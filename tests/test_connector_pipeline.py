@@ -120,6 +120,7 @@ def test_permissions_admins_manage_operators_and_the_job_identity_run(synthesize
     by_target = {("job" if "job_id" in p else "pipeline"): p["access_control"]
                  for p in resources(synthesized, "databricks_permissions")}
     assert by_target["job"] == [
+        {"service_principal_name": SP, "permission_level": "IS_OWNER"},
         {"group_name": "platform-admins", "permission_level": "CAN_MANAGE"},
         {"group_name": "team-a", "permission_level": "CAN_MANAGE_RUN"},
         {"group_name": "team-b", "permission_level": "CAN_MANAGE_RUN"},

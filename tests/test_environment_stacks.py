@@ -148,6 +148,7 @@ def test_jobs_section_references_become_terraform_references(stacks):
         "github-connector": "atomic", "servicenow-connector": "atomic", "sonarqube-connector": "atomic"}
     permissions = {p["job_id"]: p["access_control"] for p in resources(synth, "databricks_permissions") if "job_id" in p}
     assert permissions[f"${{databricks_job.{ids['appsec-daily-refresh']}.id}}"] == [
+        {"service_principal_name": "9e4d2b17-0c5f-4a3e-8b6d-7f1c2a9e5d03", "permission_level": "IS_OWNER"},
         {"group_name": "appsec-platform-admins", "permission_level": "CAN_MANAGE"},
         {"group_name": "appsec-data-engineers", "permission_level": "CAN_MANAGE_RUN"}]
 

@@ -479,6 +479,7 @@ def test_bundle_permissions_become_a_permissions_resource_not_a_job_argument(fea
     assert "permissions" not in job
     permissions = permissions_of(features, "identity")
     assert permissions == {"job_id": job_reference(features, "identity"), "access_control": [
+        {"service_principal_name": SP, "permission_level": "IS_OWNER"},
         {"group_name": "platform-admins", "permission_level": "CAN_MANAGE"},
         {"service_principal_name": OTHER_SP, "permission_level": "CAN_MANAGE"},
         {"user_name": "ops@example.com", "permission_level": "CAN_MANAGE_RUN"},
@@ -637,6 +638,7 @@ def test_permissions_merge_keeping_the_highest_level_managers_first(defaults):
 
 def test_a_manager_named_only_in_the_settings_permissions_is_enough(defaults):
     assert permissions_of(defaults, "managed_only_by_settings")["access_control"] == [
+        {"service_principal_name": SP, "permission_level": "IS_OWNER"},
         {"group_name": "owners", "permission_level": "CAN_MANAGE"}]
 
 
@@ -738,14 +740,14 @@ def test_a_value_of_the_wrong_type_is_refused_by_its_path(change, problem):
      "LakeflowJobProps for 'j': settings.tasks must hold at least one task, each with a task_key"),
     ({"name": "j", "tasks": [{"task_key": "a", **NOTEBOOK}]},
      {"access": (JobAccess(Principal.group("team"), "CAN_MANAGE_RUN"),)},
-     "LakeflowJobProps for 'j': access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job"),
+     "LakeflowJobProps for 'j': access must give someone CAN_MANAGE, or nobody but its owner can fix the job"),
     ({"name": "j", "tasks": [{"task_key": "a", **NOTEBOOK}], "permissions": [{"level": "CAN_VIEW", "group_name": "g"}]},
      {"access": ()},
-     "LakeflowJobProps for 'j': access must give someone CAN_MANAGE or IS_OWNER, or nobody can fix the job"),
+     "LakeflowJobProps for 'j': access must give someone CAN_MANAGE, or nobody but its owner can fix the job"),
     ({"tasks": []}, {"access": (), "run_as_service_principal": ""},
      "LakeflowJobProps for 'None': settings.name must name the job; settings.tasks must hold at least one task, "
-     "each with a task_key; run_as_service_principal must not be empty; access must give someone CAN_MANAGE or "
-     "IS_OWNER, or nobody can fix the job"),
+     "each with a task_key; run_as_service_principal must not be empty; access must give someone CAN_MANAGE, or "
+     "nobody but its owner can fix the job"),
 ], ids=["no name", "empty name", "no tasks", "empty tasks", "task without task_key", "nobody manages",
         "settings grant no manager", "everything"])
 def test_props_are_validated_with_exact_messages(settings, options, message):
@@ -753,6 +755,32 @@ def test_props_are_validated_with_exact_messages(settings, options, message):
     with pytest.raises(ValueError) as raised:
         LakeflowJobProps(**arguments)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"access": (ADMINS, JobAccess(Principal.group("team"), "IS_OWNER"))},
+     "LakeflowJobProps for 'j': IS_OWNER for group 'team': a job's owner is a user or service principal; give the "
+     "group CAN_MANAGE"),
+    ({"access": (ADMINS, JobAccess(Principal("user", "a@example.com"), "IS_OWNER"),
+                 JobAccess(Principal("user", "b@example.com"), "IS_OWNER"))},
+     "LakeflowJobProps for 'j': a job has exactly one owner; IS_OWNER is given to 'a@example.com', 'b@example.com': "
+     "keep one and give the others CAN_MANAGE"),
+], ids=["group owner", "two owners"])
+def test_a_job_has_exactly_one_owner_and_never_a_group(options, message):
+    with pytest.raises(ValueError) as raised:
+        LakeflowJobProps(settings=one_task_job("j"), run_as_service_principal=SP, **options)
+    assert str(raised.value) == message
+
+
+def test_the_owner_is_the_run_as_service_principal_unless_access_names_one():
+    default = LakeflowJobProps(settings=one_task_job("j"), run_as_service_principal=SP, access=(ADMINS,))
+    assert [p for p, level in default.permission_levels().items() if level == "IS_OWNER"] == \
+        [Principal.service_principal(SP)]
+    owner = Principal("user", "owner@example.com")
+    named = LakeflowJobProps(settings=one_task_job("j"), run_as_service_principal=SP,
+                             access=(ADMINS, JobAccess(owner, "IS_OWNER")))
+    assert [p for p, level in named.permission_levels().items() if level == "IS_OWNER"] == [owner]
+    assert Principal.service_principal(SP) not in named.permission_levels()
 
 
 def test_an_empty_service_principal_is_fine_when_the_settings_name_their_run_as():
@@ -1113,4 +1141,5 @@ def test_every_seed_job_has_its_permissions(seeds):
     for construct_id in [*ROUND_TRIPS, *STAND_INS]:
         assert permissions_of(seeds, construct_id) == {
             "job_id": job_reference(seeds, construct_id),
-            "access_control": [{"group_name": "platform-admins", "permission_level": "CAN_MANAGE"}]}
+            "access_control": [{"service_principal_name": SP, "permission_level": "IS_OWNER"},
+                               {"group_name": "platform-admins", "permission_level": "CAN_MANAGE"}]}

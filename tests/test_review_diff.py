@@ -477,9 +477,9 @@ def test_config_pair(capsys, synthesized, head_synth):
     assert str(synthesized) not in out and str(head_synth) not in out
     assert out.startswith(
         "# Synthesized stacks: what this change deploys\n\n"
-        "- **dev**: ⚠ 28 access changes, ⚠ 2 data-bearing resources deleted or replaced, 6 resource changes, "
+        "- **dev**: ⚠ 30 access changes, ⚠ 2 data-bearing resources deleted or replaced, 6 resource changes, "
         "3 schedule or trigger changes\n"
-        "- **prod**: ⚠ 11 access changes, ⚠ 2 data-bearing resources deleted or replaced, 6 resource changes, "
+        "- **prod**: ⚠ 13 access changes, ⚠ 2 data-bearing resources deleted or replaced, 6 resource changes, "
         "3 schedule or trigger changes\n\n"
         "**⚠ Needs an extra approval**: access changes and data-bearing resources deleted or replaced "
         "(exit status 5).\n\n## Stack dev\n\n### ⚠ Access changes (needs an extra approval)\n\n")
@@ -562,6 +562,42 @@ def test_usage_errors(capsys, monkeypatch):
         "error: argument --now: '2026-11-21T12:00:00' has no UTC offset (write e.g. 2026-11-21T12:00:00+00:00)\n")
 
 
+def _suppressed(path: str, reasons: dict[str, str]) -> dict:
+    """A stack with one notebook carrying the policy pack's suppression comments, as the synth writes them."""
+    comment = {"metadata": {"path": path, "uniqueId": "nb"}}
+    if reasons:
+        comment["policy_suppressions"] = [{"rule": rule, "reason": reason} for rule, reason in sorted(reasons.items())]
+    return {"resource": {"databricks_notebook": {"nb": {"//": comment, "path": "/Applications/x/nb"}}}}
+
+
+def test_policy_suppressions_show_with_their_reasons_and_new_ones_need_approval():
+    base = _suppressed("prod/nb", {"CP-RUN-AS": "kept for the legacy export", "CP-CROSS-ENV": "old reason text",
+                                   "CP-SECRET-LITERAL": "a fixture value, not a secret"})
+    head = _suppressed("prod/nb", {"CP-RUN-AS": "kept for the legacy export", "CP-CROSS-ENV": "the new reason",
+                                   "CP-WORKSPACE-PATH": "moves out of /Shared in Q3"})
+    stack = diff_stack("prod", base, head, NOW)
+    assert stack.suppressions == (
+        "- CP-CROSS-ENV on prod/nb: **reason changed**: old reason text → the new reason",
+        "- CP-RUN-AS on prod/nb: kept; reason: kept for the legacy export",
+        "- CP-WORKSPACE-PATH on prod/nb: **new**; reason: moves out of /Shared in Q3",
+        "- CP-SECRET-LITERAL on prod/nb: lifted (the rule applies to it again)",
+    )
+    assert (stack.new_suppressions, stack.access_changed, stack.access) == (2, True, ())
+    assert stack.counts() == "⚠ 2 new policy suppressions, 0 resource changes"
+    assert "### ⚠ Policy suppressions (new ones need an extra approval)\n\n- CP-CROSS-ENV" in stack.markdown()
+    assert diff_synth({"prod": base}, {"prod": head}, NOW).exit_code == EXIT_ACCESS
+
+
+def test_kept_suppressions_are_shown_but_need_no_approval_and_lifting_one_is_a_change():
+    kept = _suppressed("dev/nb", {"CP-RUN-AS": "kept for the legacy export"})
+    same = diff_stack("dev", kept, kept, NOW)
+    assert (same.status, same.access_changed) == ("unchanged", False)
+    lifted = diff_stack("dev", kept, _suppressed("dev/nb", {}), NOW)
+    assert (lifted.status, lifted.access_changed, lifted.suppressions) == (
+        "changed", False, ("- CP-RUN-AS on dev/nb: lifted (the rule applies to it again)",))
+    assert "### Policy suppressions\n\n- CP-RUN-AS on dev/nb: lifted" in lifted.markdown()
+
+
 def test_help_lists_the_exit_codes(capsys):
     assert main(["diff", "--help"]) == 0
     out = capsys.readouterr().out
@@ -570,7 +606,8 @@ def test_help_lists_the_exit_codes(capsys):
         "  0  no access change, and no data-bearing resource deleted or replaced\n"
         "  1  error (no synthesized stacks in a folder, an unreadable stack, an unknown environment)\n"
         "  2  usage error\n"
-        "  3  access changed (grants, secret ACLs, permissions, run_as or owner)\n"
+        "  3  access changed (grants, secret ACLs, permissions, run_as or owner), or a policy suppression added or "
+        "changed\n"
         "  4  a data-bearing resource (schema, catalog, volume, table, pipeline, secret scope) is deleted or replaced\n"
         "  5  both 3 and 4\n")
 
