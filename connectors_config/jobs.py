@@ -396,6 +396,33 @@ def _placeholders(value: Any, *, for_provider: bool) -> Any:
     return value
 
 
+def _by_content(check):
+    """`check(settings)`, remembered by the settings' content: the same job checked again (in both environments'
+    identical parts, or by a tool that parses the config many times) costs a lookup, not a schema walk."""
+    @functools.lru_cache(maxsize=256)
+    def remembered(key: str, settings: Any) -> tuple:
+        return tuple(check(settings.value))
+
+    @functools.wraps(check)
+    def wrapper(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
+        return list(remembered(json.dumps(settings, sort_keys=True, default=repr), _Unhashed(settings)))
+    return wrapper
+
+
+class _Unhashed:
+    """Carries the settings past lru_cache, which keys on the JSON text alone."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Unhashed)
+
+
+@_by_content
 def schema_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
     """Where `settings` break Databricks' bundle schema for a job, each at its deepest meaningful path."""
     instance = _placeholders({k: v for k, v in settings.items() if k not in DROPPED_SETTINGS and k != "edit_mode"},
@@ -462,6 +489,7 @@ def _permission_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]
     return problems
 
 
+@_by_content
 def provider_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
     """Fields the Databricks provider 1.99.0 cannot express (imports the provider bindings: only with jobs)."""
     from constructs.jobs_api import unsupported_fields

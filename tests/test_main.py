@@ -65,20 +65,67 @@ def test_bad_config_reports_every_error_and_leaves_cdktf_out_untouched(tmp_path)
     assert tree(app / "cdktf.out") == {"previous.json": b"{}"}
 
 
-@pytest.mark.slow
-def test_synth_is_byte_identical_across_folders_and_hash_seeds(tmp_path, synthesized):
-    first = copy_app(tmp_path / "checkout-one")
-    second = copy_app(tmp_path / "some" / "other-checkout")
-    for app, seed in ((first, "1"), (second, "4242")):
+SEEDS = ("1", "4242", "random")  # 'random': Python picks a new seed per process
+
+
+def synth_in_turn(app: Path, seeds: tuple[str, ...]) -> list[dict[str, bytes]]:
+    """main.py run once per seed in `app`, one after another (each replacing the last output): every output."""
+    outputs = []
+    for seed in seeds:
         result = run_main(app, PYTHONHASHSEED=seed)
         assert result.returncode == 0, result.stderr
         assert result.stdout == "synthesized dev, prod with 4 connector(s) into cdktf.out/\n"
-    one, two = tree(first / "cdktf.out"), tree(second / "cdktf.out")
-    assert sorted(one) == sorted(two)
-    assert one == two
-    assert one == tree(synthesized)  # and the same as the in-process synth the other tests read
+        outputs.append(tree(app / "cdktf.out"))
+    return outputs
+
+
+@pytest.mark.slow
+def test_synth_is_byte_identical_across_folders_hash_seeds_and_repeated_runs(tmp_path, synthesized):
+    """3 PYTHONHASHSEED values x 2 checkout folders, each folder synthesizing three times in a row (the two folders
+    in parallel: 2 cores); every output equals the in-process synth the other tests read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = copy_app(tmp_path / "checkout-one")
+    second = copy_app(tmp_path / "some" / "other-checkout")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda app: synth_in_turn(app, SEEDS), (first, second)))
+    expected = tree(synthesized)
+    for outputs in runs:
+        assert len(outputs) == len(SEEDS)
+        for output in outputs:
+            assert sorted(output) == sorted(expected)
+            assert output == expected
     assert not [p for p in first.iterdir() if p.name.startswith(".cdktf.out")]  # no staging left behind
     assert (first / "connectors.lock.json").read_bytes() == (PROJECT_DIR / "connectors.lock.json").read_bytes()
+
+
+def test_synth_output_names_no_folder_user_host_or_time(synthesized):
+    """What the synth generates (stack JSON, manifest) carries nothing of the machine or the moment; the assets
+    are the notebooks and files, byte for byte."""
+    import getpass
+    import re
+    import socket
+    from datetime import date, datetime, timezone
+
+    generated = {name: data.decode() for name, data in tree(synthesized).items() if "/assets/" not in name}
+    assert sorted(generated) == ["manifest.json", "stacks/dev/cdk.tf.json", "stacks/prod/cdk.tf.json"]
+    config_text = (PROJECT_DIR / "connectors.yaml").read_text() + "".join(
+        p.read_text() for p in sorted((PROJECT_DIR / "jobs").iterdir()))
+    machine = [getpass.getuser(), socket.gethostname(), socket.getfqdn()]
+    for name, text in generated.items():
+        for absolute in (str(PROJECT_DIR), str(synthesized), str(Path.home()), "/tmp/", "/home/", "/root/", "/Users/"):
+            assert absolute not in text, (name, absolute)
+        for word in machine:
+            assert not re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", text), (name, word)
+        for today in {date.today().isoformat(), datetime.now(timezone.utc).date().isoformat()}:
+            assert today not in text, (name, today)
+        # Timestamps only where connectors.yaml or a job file wrote them (e.g. a connector's initial_mark).
+        for stamp in re.findall(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?", text):
+            assert stamp in config_text, (name, stamp)
+    sources = {p.read_bytes() for folder in ("notebooks", "jobs") for p in (PROJECT_DIR / folder).rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assets = {name: data for name, data in tree(synthesized).items() if "/assets/" in name}
+    assert assets and all(data in sources for data in assets.values())
 
 
 def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, monkeypatch):
