@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 from connectors_config import names
 from connectors_config.job_checks import time_zones
 from connectors_config.quartz import QuartzError, parse_quartz
-from policy.rules import RULE_IDS
+from policy.suppressions import RULE_IDS
 
 
 def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:

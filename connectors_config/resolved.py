@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors_config import jobs
 from connectors_config.names import BROAD_GROUPS
-from policy import Suppression
+from policy.suppressions import Suppression
 
 from connectors_config.model import (
     Backend,

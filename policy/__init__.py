@@ -1,27 +1,17 @@
 """The policy pack: rules every synthesized stack must pass (see README, "Policy pack").
 
 `rules` holds the rules and their checks over Terraform JSON; `aspect` runs them on every synth as a cdktf Aspect;
-`privileges` is Unity Catalog's privilege matrix.
+`privileges` is Unity Catalog's privilege matrix; `suppressions` what connectors.yaml may name (rule ids,
+suppressions).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from policy.rules import RULE_IDS, RULES, EnvironmentFacts, Finding, PolicyContext, evaluate
+from policy.rules import RULES, EnvironmentFacts, Finding, PolicyContext, evaluate
+from policy.suppressions import RULE_IDS, Suppression
 
 __all__ = ["RULES", "RULE_IDS", "EnvironmentFacts", "Finding", "PolicyContext", "PolicyError", "Suppression",
            "evaluate"]
-
-
-@dataclass(frozen=True, order=True)
-class Suppression:
-    """A reviewed exception to one rule for one resource, written in connectors.yaml's `policy.suppressions`."""
-
-    resource: str  # the construct path a finding names, e.g. prod/jobs/legacy_export/permissions
-    rule: str
-    reason: str
-    origin: str = ""  # where it is written, e.g. 'policy.suppressions[0]'; '' when the platform adds it itself
 
 
 class PolicyError(Exception):

@@ -16,6 +16,7 @@ from typing import Any
 
 from connectors_config.names import BROAD_GROUPS, redact
 from policy.privileges import misapplied, securable_of
+from policy.suppressions import RULE_IDS
 from review.references import References
 
 # ------------------------------------------------------------------------------------------- what rules see
@@ -427,4 +428,4 @@ RULES: tuple[Rule, ...] = (
          "store the value in the secret scope and pass its name; code reads it with dbutils.secrets.get",
          _secret_literal),
 )
-RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
+assert tuple(rule.id for rule in RULES) == RULE_IDS, "policy.suppressions.RULE_IDS lists every rule, in order"

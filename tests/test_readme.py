@@ -54,3 +54,14 @@ def test_the_describe_example_is_the_sample_prod_stacks(stacks):
     expected = describe({"prod": parse_stack("prod", stacks["prod"])}, now)
     assert _between(readme, *DESCRIBE_MARKERS) == f"```\n{expected}```\n", \
         "the README's describe example is stale: run `make graphs` and commit README.md"
+
+
+def test_the_policy_rules_table_lists_every_rule_as_the_code_states_it():
+    from policy import RULES
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    block = re.search(r"<!-- policy-rules:begin -->\n(.*?)<!-- policy-rules:end -->", readme, re.S)
+    assert block, "the README has no policy-rules block"
+    expected = ["| rule | guarantees | fix |", "| --- | --- | --- |",
+                *(f"| `{rule.id}` | {rule.guarantees} | {rule.fix} |" for rule in RULES)]
+    assert block.group(1).splitlines() == expected, "the README's policy rules differ from policy/rules.py"
