@@ -44,10 +44,11 @@ def build_app(config: PlatformConfig, outdir: str):
 
 def synth_checked(app) -> list[str]:
     """Synthesizes `app`; raises PolicyError if the policy pack stopped it. Returns the suppressions it applied,
-    each as a line to show (a reviewed exception is said on every synth, like a data-loss notice)."""
-    from stacks.environment_stack import EnvironmentStack
+    each as a line to show (a reviewed exception is said on every synth, like a data-loss notice). The packs are
+    those of the app's stacks, each stack's `policy`."""
+    from policy.aspect import PolicyPack
 
-    packs = [child.policy for child in app.node.children if isinstance(child, EnvironmentStack)]
+    packs = [child.policy for child in app.node.children if isinstance(getattr(child, "policy", None), PolicyPack)]
     try:
         app.synth()
     except Exception:

@@ -258,21 +258,22 @@ _SHARED_ROOTS = {"Shared": "every workspace user can edit it", "Users": "it is a
 _CODE_KEYS = ("notebook_path", "python_file")
 
 
-def _code_paths(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(attribute path, workspace path) of the code a job or pipeline runs, where it is in the workspace."""
+def _code_paths(value: Any, path: str = "", from_git: bool = False) -> Iterator[tuple[str, str]]:
+    """(attribute path, workspace path) of the code a job or pipeline runs from the workspace. With `from_git`
+    (the job has a git_source), a task's code is in the repository unless its `source` is WORKSPACE."""
     if isinstance(value, dict):
-        if value.get("source") == "GIT":
-            return
+        source = value.get("source") or ("GIT" if from_git and any(k in value for k in _CODE_KEYS) else None)
+        parent = path.rsplit(".", 1)[-1].split("[")[0]
         for key, item in value.items():
             at = f"{path}.{key}" if path else key
-            if isinstance(item, str) and (key in _CODE_KEYS or (key == "path" and path.split(".")[-1].split("[")[0]
-                                                                in ("notebook", "file"))):
+            if not isinstance(item, str):
+                yield from _code_paths(item, at, from_git)
+            elif (key in _CODE_KEYS and source != "GIT") or key == "root_path" \
+                    or (key == "path" and parent in ("notebook", "file")) or (key == "include" and parent == "glob"):
                 yield at, item
-            else:
-                yield from _code_paths(item, at)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _code_paths(item, f"{path}[{index}]")
+            yield from _code_paths(item, f"{path}[{index}]", from_git)
 
 
 def _shared_root(path: str) -> str | None:
@@ -287,9 +288,7 @@ def _workspace_path(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item
         if root is not None:
             yield item, f"'{path}' is under /{root}: {_SHARED_ROOTS[root]}"
     for item in stack.of("databricks_job", "databricks_pipeline"):
-        if item.body.get("git_source"):
-            continue  # paths are in the repository
-        for at, value in _code_paths(item.body):
+        for at, value in _code_paths(item.body, from_git=bool(item.body.get("git_source"))):
             path = str(stack.resolve(value))
             root = _shared_root(path)
             if root is not None:
@@ -310,7 +309,11 @@ def _prevent_destroy(stack: Stack, context: PolicyContext) -> Iterator[tuple[Ite
             yield item, f"{item.kind.removeprefix('databricks_')} has force_destroy: destroying it drops every table"
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+def _whole_name(name: str) -> re.Pattern:
+    """`name` as a whole name: not inside a longer one (`appsec_dev` is not in `appsec_devx`), where a longer name
+    may use the characters names have, and any `name` itself has (a scope may hold '.' or '@')."""
+    inside = re.escape("".join(sorted({"_", "-", *(c for c in name if not c.isalnum())})))
+    return re.compile(rf"(?<![A-Za-z0-9{inside}]){re.escape(name)}(?![A-Za-z0-9{inside}])")
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -342,10 +345,11 @@ def _cross_environment(stack: Stack, context: PolicyContext) -> Iterator[tuple[I
             paths[other.workspace_dir] = f"{other.name}'s workspace folder '{other.workspace_dir}'"
         if other.host.rstrip("/") != own.host.rstrip("/"):
             paths[other.host.rstrip("/")] = f"{other.name}'s workspace '{other.host.rstrip('/')}'"
+    patterns = [(_whole_name(value), what) for value, what in sorted(words.items())]
     for item in stack.items:
         reported = set()
         for at, text in _strings(item.body):
-            hits = [words[token] for token in _TOKEN.findall(text) if token in words]
+            hits = [what for pattern, what in patterns if pattern.search(text)]
             hits += [what for prefix, what in paths.items()
                      if text == prefix or text.startswith(prefix + "/") or f"{prefix}/" in text]
             for what in hits:
@@ -367,9 +371,12 @@ _TOKEN_SHAPES = (
     ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 )
 _SHAPES = [(what, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})")) for what, pattern in _TOKEN_SHAPES]
-_ASSIGNMENT = re.compile(r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api[_-]?key)\s*[=:]\s*"
-                         r"(?![\s&;,'\"]|\{\{secrets/|\$\{)(\S+)")
+# `password=x`, `token:x` (no space: prose such as "the token: see..." is not one) and JSON's `"password": "x"`.
+_ASSIGNMENT = re.compile(r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api[_-]?key)"
+                         r"(?:\s*=\s*|:(?=\S)|[\"']\s*:\s*[\"']?)(?!\{\{secrets/|\$\{)([^\s&;'\",]+)")
 _CREDENTIAL_FIELD = re.compile(r"(?i)token|secret|passw|pwd|api_?key|credential|private_?key|access_?key")
+# Fields that name a credential rather than hold one: secret_scope, secret_names, token_url...
+_NAMES_A_CREDENTIAL = re.compile(r"(?i)_(scope|names?|url|uri|path|file|id|ttl|type|keys?_name)$")
 _REFERENCE = re.compile(r"\{\{secrets/[^}]+\}\}|\$\{[^}]+\}")
 
 
@@ -379,21 +386,34 @@ def _entropy(text: str) -> float:
 
 
 def _random_looking(value: str) -> bool:
-    text = _REFERENCE.sub("", value).strip()
-    return (len(text) >= 16 and " " not in text and any(c.isdigit() for c in text)
-            and any(c.isalpha() for c in text) and _entropy(text) >= 3.5)
+    """A run of 16+ letters and digits with both, and little repetition: words joined by '-' or '_' are not."""
+    for run in re.split(r"[^A-Za-z0-9+/=]+", _REFERENCE.sub(" ", value)):
+        if (len(run) >= 16 and any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+                and _entropy(run) >= 3.5):
+            return True
+    return False
+
+
+def _masked(text: str) -> str:
+    """`text` (an attribute path: map keys can hold anything) with every credential-shaped part cut to 4 chars."""
+    for _, pattern in _SHAPES:
+        text = pattern.sub(lambda match: f"{match.group(0)[:4]}…", text)
+    return text
 
 
 def _secret_literal(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
     for item in stack.items:
         for at, text in _strings(item.body):
             shape = next((what for what, pattern in _SHAPES if pattern.search(text)), None)
+            field = at.rsplit(".", 1)[-1]
+            where = _masked(at) or "a key"
             if shape is not None:
-                yield item, f"{at or 'a key'} holds {shape} ({redact(text)})"
+                yield item, f"{where} holds {shape} ({redact(text)})"
             elif _ASSIGNMENT.search(text):
-                yield item, f"{at} assigns a credential in text ({redact(_ASSIGNMENT.search(text).group(0))})"
-            elif _CREDENTIAL_FIELD.search(at.rsplit(".", 1)[-1]) and _random_looking(text):
-                yield item, f"{at}, named like a credential, holds a random-looking value ('{text[:4]}…', redacted)"
+                assignment = _ASSIGNMENT.search(text)
+                yield item, f"{where} assigns a credential in text ('{assignment.group(1)}=…', redacted)"
+            elif _CREDENTIAL_FIELD.search(field) and not _NAMES_A_CREDENTIAL.search(field) and _random_looking(text):
+                yield item, f"{where}, named like a credential, holds a random-looking value ('{text[:4]}…', redacted)"
 
 
 RULES: tuple[Rule, ...] = (
