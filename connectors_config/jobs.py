@@ -188,7 +188,9 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
         document = plain(YAML(typ="rt").load(text), (), file_lines)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        return None, [ConfigProblem(mark.line + 1 if mark else 0, "(file)",
+        position = getattr(error, "position", None)  # a character YAML does not allow: only its position is known
+        line = mark.line + 1 if mark else text.count("\n", 0, position) + 1 if isinstance(position, int) else 0
+        return None, [ConfigProblem(line, "(file)",
                                     f"is neither JSON nor YAML: {getattr(error, 'problem', error)}", file)]
     directory = path.parent
 

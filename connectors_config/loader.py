@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
@@ -100,6 +101,11 @@ def _parse_yaml(text: str, file: str) -> Any:
         line = mark.line + 1 if mark else 0
         detail = "; ".join(str(p) for p in (error.context, error.problem) if p)
         raise ConfigError(file, [ConfigProblem(line, "(yaml)", f"YAML syntax error: {detail}")]) from None
+    except ReaderError as error:  # a character YAML does not allow; it knows only the character's position
+        line = text.count("\n", 0, max(error.position, 0)) + 1
+        character = f"#x{error.character:04x}" if isinstance(error.character, int) else repr(error.character)
+        raise ConfigError(file, [ConfigProblem(line, "(yaml)", f"YAML syntax error: unacceptable character "
+                                                               f"{character} ({error.reason}); remove it")]) from None
     except YAMLError as error:
         raise ConfigError(file, [ConfigProblem(0, "(yaml)", f"YAML syntax error: {error}")]) from None
 

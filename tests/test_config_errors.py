@@ -312,3 +312,10 @@ def test_plain_numbers_hex_and_quoted_text_pass_the_yaml_check(written):
     from ruamel.yaml import YAML
 
     assert list(ambiguous_numbers(plain(YAML(typ="rt").load(f"a: {written}\n"), (), {}))) == []
+
+
+def test_a_control_character_is_a_yaml_error_on_its_line():
+    """ruamel knows only the character's position; the error still names the line (the fuzz test found it)."""
+    assert errors_of(replace("catalog: appsec_dev", "catalog: a\x07ppsec_dev")) == [
+        "connectors.yaml:3: (yaml): YAML syntax error: unacceptable character #x0007 (special characters are not "
+        "allowed); remove it"]
