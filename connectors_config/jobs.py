@@ -132,7 +132,8 @@ class LoadedJob:
     key: str
     level: str | None
     settings: dict[str, Any]
-    origin: Origin
+    origin: Origin  # where the settings are written: the entry, or the file it imports
+    entry: Origin | None = None  # the entry in connectors.yaml, where job_level is written; None: `origin`
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -159,7 +160,7 @@ def load_jobs(raw: Any, lines: dict, config_file: str,
             problems += file_problems
             if loaded is not None:
                 settings, origin = loaded
-                jobs[key] = LoadedJob(key, level, settings, origin)
+                jobs[key] = LoadedJob(key, level, settings, origin, here)
             continue
         if "job" in entry:
             problems.append(here.problem(("job",), "'job' picks a job of an imported bundle file; add `file:` "
@@ -523,9 +524,9 @@ def hierarchy_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str,
         if settings is None:
             continue
         where = job.origin
-        if job.level is None:
-            problems.append(where.problem((), f"job_level is required because job_hierarchy is on; set "
-                                          f"{', '.join(LEVELS)}"))
+        if job.level is None:  # job_level is written in connectors.yaml, also for an imported job
+            problems.append((job.entry or where).problem(
+                (), f"job_level is required because job_hierarchy is on; set {', '.join(LEVELS)}"))
             continue
         if job.level not in LEVELS:
             continue  # the model reports it

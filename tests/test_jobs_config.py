@@ -518,3 +518,16 @@ def test_an_imported_file_is_read_as_strict_yaml_too(tmp_path):
         "quote it ('01') if it is text such as an id",
         "old.yml:1: (file): %YAML 1.1 would read `no` as false, 0755 as 493 and 12:30 as 750; this file is read as "
         "YAML 1.2: remove the directive (and quote any value meant as text)"]
+
+
+def test_a_missing_job_level_of_an_imported_job_is_reported_where_job_level_is_written():
+    """job_level belongs to the connectors.yaml entry, not to the imported Jobs API file (found by the fuzz test)."""
+    from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+
+    text = SAMPLE_CONFIG.read_text().replace("  table_maintenance:\n    job_level: atomic\n", "  table_maintenance:\n")
+    line = text.splitlines().index("  table_maintenance:") + 1
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, "connectors.yaml", base_dir=PROJECT_DIR)
+    assert [p.render("connectors.yaml") for p in raised.value.problems] == [
+        f"connectors.yaml:{line}: jobs.table_maintenance: job_level is required because job_hierarchy is on; set "
+        "atomic, composite, orchestrator"]
