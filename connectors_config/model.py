@@ -372,7 +372,7 @@ def _connector_kind(data: object) -> str:
     suggest, so its `kind` error comes with every other error in it, not instead of them."""
     if not isinstance(data, dict):
         return getattr(data, "kind", "batch")
-    if data.get("kind") in CONNECTOR_KINDS:
+    if isinstance(data.get("kind"), str) and data["kind"] in CONNECTOR_KINDS:  # a mapping is no kind (unhashable)
         return data["kind"]
     managed_only = set(LakeflowConnectConnector.model_fields) - set(BatchConnector.model_fields)
     return "lakeflow_connect" if managed_only & set(data) else "batch"

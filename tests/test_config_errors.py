@@ -319,3 +319,9 @@ def test_a_control_character_is_a_yaml_error_on_its_line():
     assert errors_of(replace("catalog: appsec_dev", "catalog: a\x07ppsec_dev")) == [
         "connectors.yaml:3: (yaml): YAML syntax error: unacceptable character #x0007 (special characters are not "
         "allowed); remove it"]
+
+
+def test_a_kind_that_is_a_mapping_is_an_error_not_a_crash():
+    """A mapping cannot be looked up among the kinds (unhashable); found by the fuzz test."""
+    assert "connectors.yaml:33: connectors[0].kind: a mapping is not one of: 'batch', 'lakeflow_connect'" in \
+        errors_of(replace("    kind: batch\n    schedule: \"0 */15", "    kind: {}\n    schedule: \"0 */15"))
