@@ -170,7 +170,7 @@ def looks_like_secret_value(value: str) -> bool:
     for segment in re.split(r"[-_.]", text):
         has_digit = any(c.isdigit() for c in segment)
         has_alpha = any(c.isalpha() for c in segment)
-        if len(segment) >= 20 and has_digit and has_alpha and _entropy(segment) >= 3.0:
+        if len(segment) >= 20 and has_digit and has_alpha and entropy(segment) >= 3.0:
             return True
     return False
 
@@ -188,6 +188,7 @@ def redact(value: object) -> str:
     return repr(value)
 
 
-def _entropy(text: str) -> float:
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character: random tokens score high, words and names low."""
     counts = Counter(text)
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())

@@ -7,17 +7,15 @@ resource whoever built it: the platform's constructs, escape hatches, overrides.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors_config.names import BROAD_GROUPS, redact
+from connectors_config.names import BROAD_GROUPS, entropy, redact
 from policy.privileges import misapplied, securable_of
 from policy.suppressions import RULE_IDS
-from review.references import References
+from review.references import References, strip_metadata
 
 # ------------------------------------------------------------------------------------------- what rules see
 
@@ -69,11 +67,11 @@ class Stack:
                     prefix = "data." if section == "data" else ""
                     address = f"{prefix}{kind}.{name}"
                     path = ((body.get("//") or {}).get("metadata") or {}).get("path") or address
-                    self.items.append(Item(path, address, kind, name, _without_metadata(body)))
+                    self.items.append(Item(path, address, kind, name, strip_metadata(body)))
         for kind, blocks in sorted((document.get("provider") or {}).items()):
             for index, body in enumerate(blocks if isinstance(blocks, list) else [blocks]):
                 address = f"provider.{kind}" + (f"[{index}]" if index else "")
-                self.items.append(Item(address, address, "provider", kind, _without_metadata(body)))
+                self.items.append(Item(address, address, "provider", kind, strip_metadata(body)))
         for kind, body in sorted(((document.get("terraform") or {}).get("backend") or {}).items()):
             self.items.append(Item(f"backend.{kind}", f"terraform.backend.{kind}", "backend", kind, body))
 
@@ -82,14 +80,6 @@ class Stack:
 
     def resolve(self, value: Any) -> Any:
         return self.references.resolve(value)
-
-
-def _without_metadata(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _without_metadata(item) for key, item in value.items() if key != "//"}
-    if isinstance(value, list):
-        return [_without_metadata(item) for item in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -380,16 +370,11 @@ _NAMES_A_CREDENTIAL = re.compile(r"(?i)_(scope|names?|url|uri|path|file|id|ttl|t
 _REFERENCE = re.compile(r"\{\{secrets/[^}]+\}\}|\$\{[^}]+\}")
 
 
-def _entropy(text: str) -> float:
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-
-
 def _random_looking(value: str) -> bool:
     """A run of 16+ letters and digits with both, and little repetition: words joined by '-' or '_' are not."""
     for run in re.split(r"[^A-Za-z0-9+/=]+", _REFERENCE.sub(" ", value)):
         if (len(run) >= 16 and any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
-                and _entropy(run) >= 3.5):
+                and entropy(run) >= 3.5):
             return True
     return False
 
