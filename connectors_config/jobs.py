@@ -26,14 +26,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from connectors_config import names
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
 from connectors_config.job_checks import settings_problems
 from connectors_config.sources import NOTEBOOKS_DIR
-from connectors_config.yaml_lines import ambiguous_numbers, plain, version_problem
+from connectors_config.yaml_lines import ambiguous_numbers, read, version_problem
 
 LEVELS = ("atomic", "composite", "orchestrator")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -181,12 +180,11 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
                                                f"{here.file}")]
     except (OSError, UnicodeDecodeError) as error:
         return None, [here.problem(("file",), f"{file} cannot be read: {error}")]
-    file_lines: dict = {}
     version = version_problem(text)
     if version is not None:
         return None, [ConfigProblem(version[0], "(file)", version[1], file)]
     try:
-        document = plain(YAML(typ="rt").load(text), (), file_lines)
+        document, file_lines = read(text)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         position = getattr(error, "position", None)  # a character YAML does not allow: only its position is known

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
@@ -23,7 +22,7 @@ from ruamel.yaml.reader import ReaderError
 from connectors_config import checks, names
 from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
 from connectors_config.jobs import check_jobs
-from connectors_config.yaml_lines import ambiguous_numbers, plain, version_problem
+from connectors_config.yaml_lines import ambiguous_numbers, read, version_problem
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 
@@ -62,9 +61,7 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
                  base_dir: Path | None = None) -> PlatformConfig:
     """The config in `text`; with `lock`, changes that would replace a pipeline holding data are errors.
     Files the `jobs` section imports are relative to `base_dir` (default: the config file's folder)."""
-    document = _parse_yaml(text, file)
-    lines: dict[tuple, int] = {}
-    data = _plain(document, (), lines)
+    data, lines = _parse_yaml(text, file)
     if not isinstance(data, dict):
         raise ConfigError(file, [ConfigProblem(1, "(top level)", "expected a mapping with 'environments' and 'connectors'")])
 
@@ -83,13 +80,13 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
     return config
 
 
-def _parse_yaml(text: str, file: str) -> Any:
-    yaml = YAML(typ="rt")  # round-trip loader: keeps line numbers; duplicate keys raise by default
+def _parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
+    """The document (tuples for sequences: the frozen model's type) and the line of every key and item."""
     version = version_problem(text)
     if version is not None:
         raise ConfigError(file, [ConfigProblem(version[0], "(yaml)", version[1])])
     try:
-        return yaml.load(text)
+        return read(text, sequence=tuple)
     except DuplicateKeyError as error:
         key = re.search(r'found duplicate key "(.*?)"', str(error.problem))
         first = error.context_mark.line + 1 if error.context_mark else 0
@@ -108,11 +105,6 @@ def _parse_yaml(text: str, file: str) -> Any:
                                                                f"{character} ({error.reason}); remove it")]) from None
     except YAMLError as error:
         raise ConfigError(file, [ConfigProblem(0, "(yaml)", f"YAML syntax error: {error}")]) from None
-
-
-def _plain(node: Any, path: tuple, lines: dict[tuple, int]) -> Any:
-    # Tuples: the frozen model's sequence type (strict validation takes no list for a tuple).
-    return plain(node, path, lines, sequence=tuple)
 
 
 def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:

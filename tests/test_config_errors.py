@@ -61,7 +61,7 @@ def test_the_valid_base_parses():
 def test_yaml_syntax_error_names_line_and_problem():
     assert errors_of(replace("on_failure: [dev@example.com]", "on_failure: [dev@example.com")) == [
         "connectors.yaml:12: (yaml): YAML syntax error: while parsing a flow sequence; "
-        "expected ',' or ']', but got ':'"
+        "did not find expected ',' or ']'"
     ]
 
 
@@ -308,16 +308,15 @@ def test_a_number_yaml_versions_read_differently_is_refused(written, message):
 
 @pytest.mark.parametrize("written", ["755", "0", "-12", "0x1F", "'0755'"])
 def test_plain_numbers_hex_and_quoted_text_pass_the_yaml_check(written):
-    from connectors_config.yaml_lines import ambiguous_numbers, plain
-    from ruamel.yaml import YAML
+    from connectors_config.yaml_lines import ambiguous_numbers, read
 
-    assert list(ambiguous_numbers(plain(YAML(typ="rt").load(f"a: {written}\n"), (), {}))) == []
+    assert list(ambiguous_numbers(read(f"a: {written}\n")[0])) == []
 
 
 def test_a_control_character_is_a_yaml_error_on_its_line():
     """ruamel knows only the character's position; the error still names the line (the fuzz test found it)."""
     assert errors_of(replace("catalog: appsec_dev", "catalog: a\x07ppsec_dev")) == [
-        "connectors.yaml:3: (yaml): YAML syntax error: unacceptable character #x0007 (special characters are not "
+        "connectors.yaml:3: (yaml): YAML syntax error: unacceptable character #x0007 (control characters are not "
         "allowed); remove it"]
 
 
