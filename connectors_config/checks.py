@@ -254,7 +254,8 @@ def _acknowledgements_match(connectors: tuple[Any, ...]) -> Iterator[Problem]:
 def _replacements(connectors: tuple[Any, ...], environments: dict[str, Any], lock: Lock) -> Iterator[Problem]:
     """Changes that replace or remove a managed ingestion pipeline an environment with protect_data has:
     Databricks deletes every table a pipeline ingested when the pipeline is deleted."""
-    managed = {connector.get("name"): (index, connector) for index, connector in _managed(connectors)}
+    managed = {connector["name"]: (index, connector) for index, connector in _managed(connectors)
+               if isinstance(connector.get("name"), str)}  # the model reports any other name
     for env, pipelines in sorted(lock.pipelines.items()):
         settings = environments.get(env)
         if not isinstance(settings, dict) or settings.get("protect_data", True) is not True:

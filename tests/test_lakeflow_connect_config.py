@@ -262,3 +262,12 @@ def test_the_committed_lock_matches_the_sample(sample_config):
     from tests.conftest import SAMPLE_CONFIG
 
     assert lock_path(SAMPLE_CONFIG).read_text() == lock_of(sample_config).render()
+
+
+def test_a_managed_connector_named_by_a_mapping_is_a_name_error_with_the_lock_too():
+    """The lock's guard looks connectors up by name; a mapping is no name (found by the fuzz test)."""
+    text = managed("  - name: servicenow\n", "  - name: {}\n")
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, "connectors.yaml", lock=lock(prod={"servicenow": "servicenow_prod"}))
+    assert "connectors[2].name: a mapping is not a string" in [p.path + ": " + p.message
+                                                               for p in raised.value.problems]
