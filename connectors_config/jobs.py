@@ -635,8 +635,14 @@ def environments_of(data: dict[str, Any]) -> list[Environment]:
     return result
 
 
+def _connector_entries(data: dict[str, Any]) -> tuple:
+    """The raw `connectors` entries, or none where `connectors` is not a list (the model reports that)."""
+    listed = data.get("connectors")
+    return tuple(listed) if isinstance(listed, (list, tuple)) else ()
+
+
 def catalogue_of(data: dict[str, Any], jobs: dict[str, Any]) -> Catalogue:
-    connectors = [c for c in data.get("connectors") or () if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    connectors = [c for c in _connector_entries(data) if isinstance(c, dict) and isinstance(c.get("name"), str)]
     return Catalogue(
         jobs=frozenset(jobs),
         connectors=frozenset(c["name"] for c in connectors),
@@ -722,7 +728,7 @@ def silver_tables(data: dict[str, Any]) -> list[str]:
 
     available = available_sources()
     tables = []
-    for connector in data.get("connectors") or ():
+    for connector in _connector_entries(data):
         if isinstance(connector, dict) and connector.get("kind", "batch") == "batch" \
                 and isinstance(connector.get("name"), str):
             source = connector.get("source", connector["name"])

@@ -531,3 +531,14 @@ def test_a_missing_job_level_of_an_imported_job_is_reported_where_job_level_is_w
     assert [p.render("connectors.yaml") for p in raised.value.problems] == [
         f"connectors.yaml:{line}: jobs.table_maintenance: job_level is required because job_hierarchy is on; set "
         "atomic, composite, orchestrator"]
+
+
+def test_connectors_that_are_not_a_list_are_a_type_error_beside_the_jobs_section():
+    """The jobs section's checks look connectors up; a number there is the model's error (found by the fuzz test)."""
+    from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+
+    text = SAMPLE_CONFIG.read_text()
+    start, end = text.index("connectors:\n  # High change"), text.index("# Seed 004's job hierarchy")
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text[:start] + "connectors: 42\n\n" + text[end:], "connectors.yaml", base_dir=PROJECT_DIR)
+    assert "connectors: 42 is not a list" in [f"{p.path}: {p.message}" for p in raised.value.problems]
