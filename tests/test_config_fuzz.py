@@ -1411,9 +1411,11 @@ def _reserved_name(draw, target) -> Made:
 
 
 def _job_string(document: Document, entry: Entry) -> bool:
-    """A string of a job definition (`format`, which the platform drops unread, has no slot)."""
+    """A non-empty string of a job definition (`format`, which the platform drops unread, has no slot), outside
+    a for_each task (where {{input}} is known): what is appended to it then makes it wrong."""
     found = slot(document, entry.path) if isinstance(entry.node, ScalarNode) else None
-    return found is not None and found.zone == "job" and isinstance(entry.value, str)
+    return (found is not None and found.zone == "job" and isinstance(entry.value, str) and entry.value != ""
+            and "for_each_task" not in entry.path)
 
 
 def _job_ids() -> list[tuple[Document, Entry]]:
