@@ -14,14 +14,17 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CHECKPOINT_DISABLE := 1
 # Wherever pip puts pipenv (the interpreter's scripts folder, or the user base for `--user`), keep it on PATH
-# for `cdktf synth`, which runs `pipenv run python main.py`; and the pinned cdktf CLI before any other.
+# for `cdktf synth`, which runs `pipenv run python -O main.py`; and the pinned cdktf CLI before any other.
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
 .PHONY: synth test install cdktf-synth bench snapshot-update describe graphs clean
 
+# -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
+# which cost a third of its Python time; the config validation and the constructs' props checks have proven the
+# inputs by then, and the tests (plain `python`) keep every check on.
 synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
-	$(PIPENV) run python main.py
+	$(PIPENV) run python -O main.py
 
 test: install ## Unit, validation, snapshot, determinism and CLI tests
 	$(PIPENV) run pytest
@@ -49,6 +52,9 @@ install: .venv/.synced node_modules/.installed
 		$(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)" || \
 		$(PYTHON) -m pip install --quiet --user "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
+	@# The optimized bytecode `python -O` reads (pip compiles only the plain one); without it every synth would
+	@# compile the bindings anew.
+	$(PIPENV) run python -O -m compileall -q -j 0 .venv/lib >/dev/null
 	@touch $@
 
 node_modules/.installed: package-lock.json

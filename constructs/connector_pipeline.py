@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
-from cdktf_cdktf_provider_databricks.permissions import Permissions
-from cdktf_cdktf_provider_databricks.pipeline import (
+from constructs.databricks import Permissions
+from constructs.databricks import (
     Pipeline,
     PipelineIngestionDefinition,
     PipelineIngestionDefinitionObjects,

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf import Token
-from cdktf_cdktf_provider_databricks import job as provider_job
+from constructs.databricks import job as provider_job
 
 Path = tuple[str | int, ...]
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_databricks.job import Job
-from cdktf_cdktf_provider_databricks.permissions import Permissions
+from constructs.databricks import Job
+from constructs.databricks import Permissions
 from constructs import Construct
 
 from connectors_config.job_checks import settings_problems

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_databricks.grant import Grant
-from cdktf_cdktf_provider_databricks.schema import Schema
+from constructs.databricks import Grant
+from constructs.databricks import Schema
 from constructs import Construct
 
 from constructs.principals import slug, unique_slugs

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf_cdktf_provider_databricks.permissions import PermissionsAccessControl
+from constructs.databricks import PermissionsAccessControl
 
 PrincipalKind = Literal["group", "service_principal", "user"]
 

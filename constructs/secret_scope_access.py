@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
-from cdktf_cdktf_provider_databricks.secret_scope import SecretScope
+from constructs.databricks import SecretAcl
+from constructs.databricks import SecretScope
 from constructs import Construct
 
 from constructs.principals import unique_slugs

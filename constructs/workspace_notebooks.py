@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
-from cdktf_cdktf_provider_databricks.directory import Directory
-from cdktf_cdktf_provider_databricks.notebook import Notebook
-from cdktf_cdktf_provider_databricks.permissions import Permissions
-from cdktf_cdktf_provider_databricks.workspace_file import WorkspaceFile
+from constructs.databricks import Directory
+from constructs.databricks import Notebook
+from constructs.databricks import Permissions
+from constructs.databricks import WorkspaceFile
 from constructs import Construct
 
 from constructs.principals import Principal
@@ -73,12 +73,14 @@ class WorkspaceNotebooks(Construct):
         )
         self.notebooks: dict[str, Notebook] = {}
         self.files: dict[str, WorkspaceFile] = {}
+        self._paths: dict[str, str] = {}  # read once: each read of `.path` is a call into node and a new token
         for source in discover(props.source_dir):
             stem = source.local.stem
             asset = TerraformAsset(self, f"{stem}_source", path=str(source.local.resolve()), type=AssetType.FILE)
             path = f"{self.folder.path}/{source.workspace_name}"
             if source.is_notebook:
                 self.notebooks[stem] = Notebook(self, stem, path=path, source=asset.path, language="PYTHON")
+                self._paths[stem] = self.notebooks[stem].path
             else:
                 self.files[stem] = WorkspaceFile(self, stem, path=path, source=asset.path)
 
@@ -87,4 +89,4 @@ class WorkspaceNotebooks(Construct):
         if stem not in self.notebooks:
             raise KeyError(f"no notebook '{stem}' (a .py file starting with '{NOTEBOOK_HEADER}'); "
                            f"notebooks found: {', '.join(sorted(self.notebooks)) or 'none'}")
-        return self.notebooks[stem].path
+        return self._paths[stem]

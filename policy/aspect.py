@@ -1,20 +1,27 @@
-"""PolicyPack: the policy pack as a cdktf Aspect, run on every synth of the stack it is added to.
+"""PolicyPack: the policy pack, run on every synth of the stack it is added to.
 
-On its visit to the stack it evaluates every rule on the stack's resolved Terraform JSON (what would be deployed),
-then applies the suppressions: each suppressed finding's reason is written into that resource's `//` comment block
-(Terraform ignores it; review and `python -m review diff` show it). `PolicyGate`, an app validation, then fails
-the synth after every stack was checked (so all violations are reported at once) and before the manifest that
-`cdktf deploy` reads is written, if a finding is left, or if a suppression matches no finding (a stale exception
-would silently cover the next, different violation).
+It is a cdktf Aspect on a node of its own (`<stack>/PolicyPack`), so it is visited once per synth, after every
+construct of the stack exists (an Aspect on the stack itself would cost a node-to-Python callback for each of the
+stack's thousands of constructs). Its visit writes each suppression's reason into that resource's `//` comment
+block (Terraform ignores it; review and `python -m review diff` show it).
+
+The rules run on the stack's Terraform JSON as cdktf wrote it (what would be deployed; resolving a big stack a
+second time only to check it would cost as much as writing it). `PolicyGate`, an app validation, runs them: cdktf
+calls it after every stack is written and before the manifest that `cdktf deploy` reads, so it fails the synth
+with every stack's violations at once, if a finding is left, or if a suppression matches no finding (a stale
+exception would silently cover the next, different violation; its comment, written before the check, never
+reaches a deploy).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import jsii
-from cdktf import Aspects, IAspect, TerraformStack
-from constructs import IConstruct, IValidation
+from cdktf import App, Aspects, IAspect, TerraformStack
+from constructs import Construct, IConstruct, IValidation
 
 from policy import Suppression
 from policy.rules import Finding, PolicyContext, evaluate
@@ -32,17 +39,29 @@ class PolicyProps:
 class PolicyPack:
     """Adds itself to `stack`; after a synth, `violations` and `suppressed` say what it found."""
 
+    NODE_ID = "PolicyPack"  # not a connector or job name: those are lower-case
+
     def __init__(self, stack: TerraformStack, *, props: PolicyProps) -> None:
         self._stack = stack
         self.props = props
         self.violations: list[str] = []
         self.suppressed: list[tuple[Finding, Suppression]] = []
-        Aspects.of(stack).add(self)
+        Aspects.of(Construct(stack, self.NODE_ID)).add(self)
 
     def visit(self, node: IConstruct) -> None:
-        if node is not self._stack:
-            return
-        findings = evaluate(self._stack.to_terraform(), self.props.context)
+        """Each suppressed resource's reasons, in its `//` block, so they are reviewed with the resource."""
+        by_path: dict[str, dict[str, str]] = {}
+        for suppression in self.props.suppressions:
+            by_path.setdefault(suppression.resource, {})[suppression.rule] = suppression.reason
+        for path, reasons in sorted(by_path.items()):
+            construct = self._find(path)
+            if construct is not None:
+                construct.add_override("//.policy_suppressions",
+                                       [{"rule": rule, "reason": reason} for rule, reason in sorted(reasons.items())])
+
+    def check(self) -> None:
+        """Runs the rules on the stack as synthesized and sets `violations` and `suppressed`."""
+        findings = evaluate(self._synthesized(), self.props.context)
         used: set[Suppression] = set()
         self.violations, self.suppressed = [], []
         for finding in findings:
@@ -57,18 +76,13 @@ class PolicyPack:
             f"{s.origin or 'suppression'}: {s.rule} on {s.resource} matches no violation of this synth; remove it "
             "(if the resource was renamed, the suppression names its new path)"
             for s in sorted(set(self.props.suppressions) - used)]
-        self._annotate()
 
-    def _annotate(self) -> None:
-        """Each suppressed resource's reasons, in its `//` block, so they are reviewed with the resource."""
-        by_path: dict[str, dict[str, str]] = {}
-        for finding, suppression in self.suppressed:
-            by_path.setdefault(finding.path, {})[suppression.rule] = suppression.reason
-        for path, reasons in sorted(by_path.items()):
-            construct = self._find(path)
-            if construct is not None:
-                construct.add_override("//.policy_suppressions",
-                                       [{"rule": rule, "reason": reason} for rule, reason in sorted(reasons.items())])
+    def _synthesized(self) -> dict:
+        """The stack's cdk.tf.json as cdktf wrote it; resolved anew only where it wrote none (HCL output)."""
+        written = Path(App.of(self._stack).outdir, "stacks", self._stack.node.id, "cdk.tf.json")
+        if written.is_file():
+            return json.loads(written.read_text(encoding="utf-8"))
+        return self._stack.to_terraform()
 
     def _find(self, path: str):
         """The resource at a construct path of this stack, or None (a provider or backend finding)."""
@@ -95,4 +109,6 @@ class PolicyGate:
         return sorted(violation for pack in self.packs for violation in pack.violations)
 
     def validate(self) -> list[str]:
+        for pack in self.packs:
+            pack.check()
         return self.violations

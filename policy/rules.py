@@ -336,13 +336,19 @@ def _cross_environment(stack: Stack, context: PolicyContext) -> Iterator[tuple[I
         if other.host.rstrip("/") != own.host.rstrip("/"):
             paths[other.host.rstrip("/")] = f"{other.name}'s workspace '{other.host.rstrip('/')}'"
     patterns = [(_whole_name(value), what) for value, what in sorted(words.items())]
+    seen: dict[str, list[str]] = {}  # text -> what it names: a stack repeats most of its strings many times
+
+    def named_in(text: str) -> list[str]:
+        if text not in seen:
+            seen[text] = [what for pattern, what in patterns if pattern.search(text)] + [
+                what for prefix, what in paths.items()
+                if text == prefix or text.startswith(prefix + "/") or f"{prefix}/" in text]
+        return seen[text]
+
     for item in stack.items:
         reported = set()
         for at, text in _strings(item.body):
-            hits = [what for pattern, what in patterns if pattern.search(text)]
-            hits += [what for prefix, what in paths.items()
-                     if text == prefix or text.startswith(prefix + "/") or f"{prefix}/" in text]
-            for what in hits:
+            for what in named_in(text):
                 if what not in reported:
                     reported.add(what)
                     yield item, f"{at or 'value'} names {what}"
@@ -361,6 +367,7 @@ _TOKEN_SHAPES = (
     ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 )
 _SHAPES = [(what, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})")) for what, pattern in _TOKEN_SHAPES]
+_ANY_SHAPE = re.compile("|".join(pattern.pattern for _, pattern in _SHAPES))  # one pass where none is (most)
 # `password=x`, `token:x` (no space: prose such as "the token: see..." is not one) and JSON's `"password": "x"`.
 _ASSIGNMENT = re.compile(r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api[_-]?key)"
                          r"(?:\s*=\s*|:(?=\S)|[\"']\s*:\s*[\"']?)(?!\{\{secrets/|\$\{)([^\s&;'\",]+)")
@@ -387,18 +394,27 @@ def _masked(text: str) -> str:
 
 
 def _secret_literal(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
+    seen: dict[str, tuple[str | None, re.Match | None]] = {}  # text -> (shape, assignment): strings repeat
+
+    def credential_in(text: str) -> tuple[str | None, re.Match | None]:
+        if text not in seen:
+            shape = (next((what for what, pattern in _SHAPES if pattern.search(text)), None)
+                     if _ANY_SHAPE.search(text) else None)
+            seen[text] = (shape, None if shape else _ASSIGNMENT.search(text))
+        return seen[text]
+
     for item in stack.items:
         for at, text in _strings(item.body):
-            shape = next((what for what, pattern in _SHAPES if pattern.search(text)), None)
+            shape, assignment = credential_in(text)
             field = at.rsplit(".", 1)[-1]
-            where = _masked(at) or "a key"
             if shape is not None:
-                yield item, f"{where} holds {shape} ({redact(text)})"
-            elif _ASSIGNMENT.search(text):
-                assignment = _ASSIGNMENT.search(text)
-                yield item, f"{where} assigns a credential in text ('{assignment.group(1)}=…', redacted)"
+                yield item, f"{_masked(at) or 'a key'} holds {shape} ({redact(text)})"
+            elif assignment is not None:
+                yield item, (f"{_masked(at) or 'a key'} assigns a credential in text ('{assignment.group(1)}=…', "
+                             "redacted)")
             elif _CREDENTIAL_FIELD.search(field) and not _NAMES_A_CREDENTIAL.search(field) and _random_looking(text):
-                yield item, f"{where}, named like a credential, holds a random-looking value ('{text[:4]}…', redacted)"
+                yield item, (f"{_masked(at) or 'a key'}, named like a credential, holds a random-looking value "
+                             f"('{text[:4]}…', redacted)")
 
 
 RULES: tuple[Rule, ...] = (

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
-from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
+from constructs.databricks import DatabricksProvider
 from constructs import Construct
 
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector

@@ -40,7 +40,7 @@ def test_cdktf_cli_is_a_pinned_local_install():
 
 def test_cdktf_json_runs_main_py_through_the_locked_environment():
     config = json.loads((PROJECT_DIR / "cdktf.json").read_text())
-    assert config["app"] == "pipenv run python main.py"
+    assert config["app"] == "pipenv run python -O main.py"
     assert config["language"] == "python"
     assert config["output"] == "cdktf.out"
 
