@@ -32,7 +32,7 @@ test: install ## Unit, validation, snapshot, determinism and CLI tests
 cdktf-synth: install ## The same synth through the pinned cdktf CLI
 	cdktf synth
 
-bench: install ## Synth time and peak memory for 1, 10, 100, 500 generated connectors
+bench: install ## Synth wall, CPU and peak memory for 1, 10, 100, 500 generated connectors, beside databricks-bundles
 	$(PIPENV) run python scripts/benchmark.py
 
 snapshot-update: install ## Rewrite the stack snapshots after a reviewed change

@@ -28,16 +28,17 @@ DEFAULT_OUTDIR = "cdktf.out"
 
 
 def build_app(config: PlatformConfig, outdir: str):
-    """The cdktf App with one EnvironmentStack per environment, sorted by name."""
+    """The cdktf App with one EnvironmentStack per environment, sorted by name, each followed by its deploy groups'
+    stacks, if the config has deploy groups."""
     from cdktf import App  # imported late: loading jsii is the slow part, and bad config never needs it
 
     from policy.aspect import PolicyGate
-    from stacks.environment_stack import EnvironmentStack
+    from stacks.environment_stack import environment_stacks
 
     app = App(outdir=outdir)
     environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
-    stacks = [EnvironmentStack(app, env.name, environment=env, others=environments, notebooks_dir=NOTEBOOKS_DIR)
-              for env in environments]
+    stacks = [stack for env in environments
+              for stack in environment_stacks(app, env, others=environments, notebooks_dir=NOTEBOOKS_DIR)]
     app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
     return app
 

@@ -33,7 +33,8 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_unique_destinations(connectors),
         *_sources(connectors),
         *_acknowledgements_match(connectors),
-        *_suppressions(data.get("policy"), environments),
+        *_deploy_groups(connectors, data.get("jobs"), environments),
+        *_suppressions(data.get("policy"), environments, deploy_groups(data)),
         *(_replacements(connectors, environments, lock) if lock is not None else ()),
     ]
 
@@ -123,18 +124,52 @@ def _known_environments(connectors: tuple[Any, ...], environments: dict[str, Any
                     yield (("connectors", index, setting, env), f"'{env}' is not an environment; use one of: {known}")
 
 
-def _suppressions(policy: Any, environments: dict[str, Any]) -> Iterator[Problem]:
-    """A suppression names a resource of a known environment, and each (rule, resource) once."""
+def deploy_groups(data: dict[str, Any]) -> list[str]:
+    """The deploy groups connectors and jobs name, sorted; empty: one stack per environment."""
+    connectors = data.get("connectors") if isinstance(data.get("connectors"), tuple) else ()
+    jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
+    entries = [*connectors, *jobs.values()]
+    return sorted({entry["deploy_group"] for entry in entries
+                   if isinstance(entry, dict) and isinstance(entry.get("deploy_group"), str)})
+
+
+def _deploy_groups(connectors: tuple[Any, ...], jobs: Any, environments: dict[str, Any]) -> Iterator[Problem]:
+    """Groups are all or none: with groups, the environment's stack keeps only what is shared, so a connector or
+    job without one would have no stack. A group's stack, '<environment>-<group>', is no environment's name."""
+    entries = [(("connectors", index), c) for index, c in enumerate(connectors) if isinstance(c, dict)]
+    entries += [(("jobs", key), entry) for key, entry in (jobs.items() if isinstance(jobs, dict) else ())
+                if isinstance(entry, dict)]
+    grouped = [(path, e["deploy_group"]) for path, e in entries if isinstance(e.get("deploy_group"), str)]
+    if not grouped:
+        return
+    example = grouped[0][1]
+    for path, entry in entries:
+        if entry.get("deploy_group") is None:
+            yield (path, f"has no deploy_group, but other connectors or jobs have one (e.g. '{example}'); with "
+                         "deploy groups every connector and job names its group")
+    for group in sorted({g for _, g in grouped}):
+        for env in sorted(environments):
+            if f"{env}-{group}" in environments:
+                path = next(p for p, g in grouped if g == group)
+                yield ((*path, "deploy_group"), f"stack '{env}-{group}' of deploy group '{group}' would have the "
+                                                f"name of environment '{env}-{group}'; rename the group")
+
+
+def _suppressions(policy: Any, environments: dict[str, Any], groups: list[str]) -> Iterator[Problem]:
+    """A suppression names a resource of a known stack (an environment's, or a deploy group's), and each (rule,
+    resource) once."""
     suppressions = policy.get("suppressions") if isinstance(policy, dict) else None
     seen: dict[tuple, int] = {}
-    known = ", ".join(sorted(environments)) or "none"
+    stacks = {*environments, *(f"{env}-{group}" for env in environments for group in groups)}
+    known = ", ".join(sorted(stacks)) or "none"
     for index, entry in enumerate(suppressions if isinstance(suppressions, tuple) else ()):
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), str):
             continue
         env = entry["resource"].split("/", 1)[0]
-        if environments and env not in environments and "/" in entry["resource"]:
+        if environments and env not in stacks and "/" in entry["resource"]:
+            what = "an environment" if not groups else "a stack"
             yield (("policy", "suppressions", index, "resource"),
-                   f"'{env}' is not an environment; a resource path starts with one of: {known}")
+                   f"'{env}' is not {what}; a resource path starts with one of: {known}")
         key = (entry.get("rule"), entry["resource"])
         if key in seen:
             yield (("policy", "suppressions", index),

@@ -36,7 +36,7 @@ from connectors_config.yaml_lines import ambiguous_numbers, read, version_proble
 
 LEVELS = ("atomic", "composite", "orchestrator")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
-PLATFORM_KEYS = ("job_level", "file", "job")
+PLATFORM_KEYS = ("job_level", "deploy_group", "file", "job")
 # `${env.<name>}`: the environment's own values.
 ENV_VALUES = ("name", "catalog", "bronze_schema", "silver_schema", "gold_schema", "secret_scope", "workspace_dir",
               "run_as", "admin_group", "team_group", "readers_group")
@@ -133,6 +133,12 @@ class LoadedJob:
     settings: dict[str, Any]
     origin: Origin  # where the settings are written: the entry, or the file it imports
     entry: Origin | None = None  # the entry in connectors.yaml, where job_level is written; None: `origin`
+    group: Any = None  # its deploy_group, as written (the model checks it)
+
+    @property
+    def entry_origin(self) -> Origin:
+        """Where the entry is written in connectors.yaml (job_level and deploy_group are written there)."""
+        return self.entry or self.origin
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -153,19 +159,20 @@ def load_jobs(raw: Any, lines: dict, config_file: str,
             others = sorted(set(entry) - set(PLATFORM_KEYS))
             if others:
                 problems.append(here.problem((others[0],), "an imported job is changed in its file, not here; "
-                                             f"keep only file, job and job_level (found: {', '.join(others)})"))
+                                             "keep only file, job, job_level and deploy_group "
+                                             f"(found: {', '.join(others)})"))
                 continue
             loaded, file_problems = _read_job_file(entry.get("file"), entry.get("job"), here, base_dir)
             problems += file_problems
             if loaded is not None:
                 settings, origin = loaded
-                jobs[key] = LoadedJob(key, level, settings, origin, here)
+                jobs[key] = LoadedJob(key, level, settings, origin, here, entry.get("deploy_group"))
             continue
         if "job" in entry:
             problems.append(here.problem(("job",), "'job' picks a job of an imported bundle file; add `file:` "
                                          "or remove it"))
         settings = _lists({k: v for k, v in entry.items() if k not in PLATFORM_KEYS})
-        jobs[key] = LoadedJob(key, level, settings, here)
+        jobs[key] = LoadedJob(key, level, settings, here, group=entry.get("deploy_group"))
     return jobs, problems
 
 
@@ -609,6 +616,34 @@ def cycle_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any
     return problems
 
 
+def _connector_groups(data: dict[str, Any]) -> dict[str, Any]:
+    return {c["name"]: c.get("deploy_group") for c in _connector_entries(data)
+            if isinstance(c, dict) and isinstance(c.get("name"), str)}
+
+
+def group_cycle_problems(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]],
+                         connector_groups: dict[str, Any]) -> list[ConfigProblem]:
+    """Deploy groups whose jobs run each other's jobs both ways: each group's stack would need the other's job
+    ids first, so neither could be deployed (cdktf refuses such stacks)."""
+    group_of = {**connector_groups, **{key: job.group for key, job in jobs.items()}}
+    edges: dict[tuple[str, str], str] = {}  # (group, group it needs) -> the first job that makes it need it
+    for key in sorted(resolved):
+        for target in sorted(references(resolved[key])):
+            source, needed = group_of.get(key), group_of.get(target)
+            if isinstance(source, str) and isinstance(needed, str) and source != needed:
+                edges.setdefault((source, needed), f"{key} runs {target}")
+    problems, reported = [], set()
+    for (source, needed), why in sorted(edges.items()):
+        back = edges.get((needed, source))
+        if back is not None and frozenset((source, needed)) not in reported:
+            reported.add(frozenset((source, needed)))
+            key = why.split(" ", 1)[0]
+            problems.append(jobs[key].entry_origin.problem(("deploy_group",), (
+                f"deploy groups '{source}' and '{needed}' run each other's jobs ({why}; {back}), so neither stack "
+                "can be deployed first; put these jobs in one group")))
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------- all together
 
 
@@ -683,9 +718,11 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         problems += cycle_problems(jobs, resolved)
         if hierarchy:
             problems += hierarchy_problems(jobs, resolved, catalogue.connectors)
+    if environments_of(data):  # which job runs which is the same in every environment: checked once
+        problems += group_cycle_problems(jobs, resolved, _connector_groups(data))
     # Entries that are not mappings stay as they are, for the model to report.
     model_jobs = {key: entry for key, entry in (data.get("jobs") or {}).items() if not isinstance(entry, dict)}
-    model_jobs.update({key: {"job_level": job.level, "origin": job.origin.file,
+    model_jobs.update({key: {"job_level": job.level, "deploy_group": job.group, "origin": job.origin.file,
                              "directory": str(job.origin.directory), "settings": job.settings}
                        for key, job in jobs.items()})
     return model_jobs, problems

@@ -101,6 +101,7 @@ DestinationSchema = Annotated[str, _rule("destination schema", names.destination
 TableName = Annotated[str, _rule("table name", lambda v: names.identifier_problem(v, "incident"))]
 SourceObjectName = Annotated[str, _rule("source name", names.source_object_problem)]
 JobKey = Annotated[str, _rule("job key", lambda v: names.identifier_problem(v, "daily_refresh"))]
+DeployGroup = Annotated[str, _rule("deploy group", lambda v: names.identifier_problem(v, "github_sources"))]
 VariableName = Annotated[str, _rule("variable name", lambda v: names.identifier_problem(v, "warehouse_id"))]
 ConstructPath = Annotated[str, _rule("resource path", names.construct_path_problem)]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
@@ -258,6 +259,9 @@ class _ConnectorBase(StrictModel):
     tags: Tags = {}
     # Per environment, a service principal other than the environment's run_as.
     run_as: dict[EnvironmentName, ServicePrincipal] = {}
+    # The stack the connector deploys in, '<environment>-<deploy_group>', beside the environment's shared stack
+    # (README, "Stacks that stay small"); default: no groups, one stack per environment. All or none.
+    deploy_group: DeployGroup | None = None
 
 
 class BatchConnector(_ConnectorBase):
@@ -389,6 +393,8 @@ class Job(StrictModel):
 
     # atomic: runs notebooks, SQL, pipelines; composite/orchestrator: runs other jobs (seed 004's hierarchy).
     job_level: Literal["atomic", "composite", "orchestrator"] | None = None
+    # As a connector's: the stack '<environment>-<deploy_group>' the job deploys in; required once groups are used.
+    deploy_group: DeployGroup | None = None
     origin: str  # the file it is written in: connectors.yaml, or the file it is imported from
     directory: str  # the folder its relative paths resolve against
     settings: dict[str, Any]  # Jobs API job settings, before substitution

@@ -71,12 +71,12 @@ def environment_name_problem(value: str) -> str | None:
     return None
 
 
-_CONSTRUCT_PATH = re.compile(r"[a-z][a-z0-9_-]{0,31}(/[A-Za-z0-9_.-]+)+")
+_CONSTRUCT_PATH = re.compile(r"[a-z][a-z0-9_-]{0,72}(/[A-Za-z0-9_.-]+)+")  # a stack: <env> or <env>-<group>
 
 
 def construct_path_problem(value: str) -> str | None:
     if not _CONSTRUCT_PATH.fullmatch(value):
-        return ("use the resource path the policy violation names: '<environment>/<construct>/.../<resource>' "
+        return ("use the resource path the policy violation names: '<stack>/<construct>/.../<resource>' "
                 "(e.g. 'prod/jobs/legacy_export/permissions')")
     return None
 

@@ -45,6 +45,7 @@ class ResolvedConnector:
     operator_groups: tuple[str, ...]  # may view, run and cancel the job (the team and the connector's owners)
     tags: tuple[tuple[str, str], ...]
     description: str | None
+    group: str | None = None  # its deploy group: it deploys in stack '<env>-<group>'; None: in the env's stack
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class ResolvedManagedConnector:
     operator_groups: tuple[str, ...]
     tags: tuple[tuple[str, str], ...]
     description: str | None
+    group: str | None = None  # as ResolvedConnector.group
 
     @property
     def destination_schemas(self) -> tuple[str, ...]:
@@ -107,6 +109,7 @@ class ResolvedJob:
     operator_groups: tuple[str, ...]  # may view, run and cancel it
     tags: tuple[tuple[str, str], ...]
     runs_jobs: tuple[str, ...]  # keys of the jobs and connectors it runs
+    group: str | None = None  # as ResolvedConnector.group
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,13 @@ class ResolvedEnvironment:
     # The policy pack's: this environment's suppressions (by resource path), and broad group names in lower case.
     suppressions: tuple[Suppression, ...] = ()
     broad_groups: frozenset[str] = BROAD_GROUPS
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The deploy groups, sorted: each a stack '<env>-<group>' beside this environment's shared stack. Empty:
+        one stack holds everything (the config's check makes groups all or none)."""
+        return tuple(sorted({w.group for w in (*self.connectors, *self.managed_connectors, *self.jobs)
+                             if w.group is not None}))
 
     @property
     def run_as_principals(self) -> tuple[str, ...]:
@@ -162,9 +172,17 @@ def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
         suppressions=tuple(sorted(
             Suppression(item.resource, item.rule, item.reason, f"policy.suppressions[{index}]")
             for index, item in enumerate(config.policy.suppressions)
-            if item.resource.split("/", 1)[0] == env_name)),
+            if _stack_of(item.resource) in {env_name, *(f"{env_name}-{g}" for g in _groups(config))})),
         broad_groups=BROAD_GROUPS | {group.strip().lower() for group in config.policy.broad_groups},
     )
+
+
+def _stack_of(resource: str) -> str:
+    return resource.split("/", 1)[0]
+
+
+def _groups(config: PlatformConfig) -> set[str]:
+    return {w.deploy_group for w in (*config.connectors, *config.jobs.values()) if w.deploy_group is not None}
 
 
 def _jobs(config: PlatformConfig, env_name: str, env: Environment) -> tuple[ResolvedJob, ...]:
@@ -186,7 +204,7 @@ def _jobs(config: PlatformConfig, env_name: str, env: Environment) -> tuple[Reso
             key=key, level=job.job_level, settings=settings, run_as=env.run_as, paused=env.schedules_paused,
             notify_on_failure=tuple(sorted(set(env.notifications.on_failure))), admin_group=env.admin_group,
             operator_groups=tuple(sorted({env.team_group} - {env.admin_group})), tags=tuple(sorted(tags.items())),
-            runs_jobs=runs,
+            runs_jobs=runs, group=job.deploy_group,
         )
     return tuple(_dependency_order(resolved))
 
@@ -233,6 +251,7 @@ def _operated(config: PlatformConfig, env_name: str, env: Environment,
         operator_groups=tuple(sorted({env.team_group, *connector.owners} - {env.admin_group})),
         tags=tuple(sorted(tags.items())),
         description=connector.description,
+        group=connector.deploy_group,
     )
 
 

@@ -83,10 +83,18 @@ class WorkspaceNotebooks(Construct):
                 self._paths[stem] = self.notebooks[stem].path
             else:
                 self.files[stem] = WorkspaceFile(self, stem, path=path, source=asset.path)
+                self._paths[stem] = self.files[stem].path
 
     def notebook_path(self, stem: str) -> str:
         """The workspace path of notebook `stem`, as a reference, so jobs depend on the upload."""
         if stem not in self.notebooks:
             raise KeyError(f"no notebook '{stem}' (a .py file starting with '{NOTEBOOK_HEADER}'); "
                            f"notebooks found: {', '.join(sorted(self.notebooks)) or 'none'}")
+        return self._paths[stem]
+
+    def file_path(self, stem: str) -> str:
+        """The workspace path of uploaded file `stem` (not a notebook), as a reference."""
+        if stem not in self.files:
+            raise KeyError(f"no file '{stem}' besides the notebooks; files found: "
+                           f"{', '.join(sorted(self.files)) or 'none'}")
         return self._paths[stem]

@@ -8,6 +8,8 @@ get a short description.
 
 from __future__ import annotations
 
+import copy
+
 import json
 import re
 from dataclasses import dataclass
@@ -244,7 +246,40 @@ def load_documents(directory: Path) -> dict[str, dict]:
                               "run `make synth` again") from None
         if not isinstance(documents[env], dict):
             raise ReviewError(f"the stack {env} in {directory} is not a Terraform JSON object: run `make synth` again")
-    return documents
+    return merge_deploy_groups(documents)
+
+
+_CROSS_STACK = re.compile(r"\$\{data\.terraform_remote_state\.cross-stack-reference-input-([A-Za-z0-9_-]+)\.outputs\."
+                          r"([A-Za-z0-9_-]+)\}")
+
+
+def merge_deploy_groups(documents: dict[str, dict]) -> dict[str, dict]:
+    """Stack -> document, with each deploy group's stack ('<env>-<group>') merged into its environment's, and
+    cdktf's cross-stack references (an output of one stack read through terraform_remote_state in another) put
+    back as the plain references they stand for: review sees an environment whole, however it is split."""
+    owner = {name: next((env for env in documents if name.startswith(f"{env}-")), name) for name in documents}
+    outputs = {(name, key): body.get("value") for name, document in documents.items()
+               for key, body in (document.get("output") or {}).items() if isinstance(body, dict)}
+
+    def plain(match: re.Match) -> str:
+        value = outputs.get((match.group(1), match.group(2)))
+        return value if isinstance(value, str) else match.group(0)
+
+    merged: dict[str, dict] = {}
+    for name in sorted(documents, key=lambda n: (owner[n] != n, n)):  # each environment's own stack first
+        document = documents[name]
+        if owner[name] == name:
+            merged[name] = document
+            continue
+        target = merged[owner[name]] = copy.deepcopy(merged[owner[name]])
+        if _CROSS_STACK.search(json.dumps(document)):
+            document = json.loads(_CROSS_STACK.sub(plain, json.dumps(document)))
+        for kind, blocks in (document.get("resource") or {}).items():
+            target.setdefault("resource", {}).setdefault(kind, {}).update(blocks)
+    for name, document in merged.items():
+        if _CROSS_STACK.search(json.dumps(document)):
+            merged[name] = json.loads(_CROSS_STACK.sub(plain, json.dumps(document)))
+    return merged
 
 
 def load_synth(directory: Path) -> dict[str, StackJobs]:

@@ -1,38 +1,55 @@
 #!/usr/bin/env python
-"""How synth time and memory grow with the number of connectors.
+"""How synth time, CPU and memory grow with the number of connectors, against a databricks-bundles baseline.
 
 Run from the project folder:  pipenv run python scripts/benchmark.py   (or `make bench`); options: --help
 
 For each N it writes a config with the sample connectors.yaml's `environments` and `defaults` plus N generated
-batch connectors into <scratch>/n<N>/connectors.yaml, then runs `python main.py` there (cwd = that folder, so
-the output lands in <scratch>/n<N>/cdktf.out) --repeat times. It reports the median wall time of the whole
-process, the peak memory of the whole process tree (python and the node jsii child; Pss from
-/proc/<pid>/smaps_rollup, VmRSS where that cannot be read), the resources in the synthesized stacks, and a
-least-squares fit of wall time against resources. One unmeasured warm-up synth first fills the caches
-(.pyc files, page cache) that would otherwise slow only the first measured run. Stdlib only; Linux (/proc).
+batch connectors into <scratch>/n<N>/connectors.yaml, then runs the synth, `python -O main.py` (the flags are
+--python-flags; -O as `make synth` runs it), there (cwd = that folder, so the output lands in
+<scratch>/n<N>/cdktf.out). Interleaved with each synth it runs the baseline, scripts/bundles_baseline.py: the
+same N x 2 connector jobs built and serialised with Databricks' own Python job model (databricks-bundles, in
+its own virtualenv <scratch>/bundles-venv, made on first use and never part of the Pipfile). Each runs --repeat
+times; per N the report gives the medians of wall time, CPU time (user + sys of the whole process tree) and
+peak memory of the whole process tree (python and the node jsii children; Pss from /proc/<pid>/smaps_rollup,
+VmRSS where that cannot be read), the synth's resources, the ratio of the two wall times, a least-squares fit
+of synth wall time against resources, the resources per stack for the largest N and the machine. After the
+measured runs of each N, one unmeasured baseline run checks that its jobs equal the synth's. One unmeasured
+warm-up of each first fills the caches (.pyc files, page cache) that would otherwise slow only the first
+measured run. --readme writes the report between `<!-- benchmark:begin -->` and `<!-- benchmark:end -->`.
+Stdlib only; Linux (/proc).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import re
+import resource
+import shlex
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAIN = PROJECT_DIR / "main.py"
+BASELINE = PROJECT_DIR / "scripts" / "bundles_baseline.py"
 SAMPLE = PROJECT_DIR / "connectors.yaml"
-SCHEDULES = ("0 */15 * * * ?", "0 0 */3 * * ?", "0 0 2 * * ?")
+SCHEDULES = ("0 */15 * * * ?", "0 0 */3 * * ?", "0 0 2 * * ?")  # bundles_baseline.py mirrors these
 KEPT_SECTIONS = ("environments", "defaults")
+BUNDLES_PACKAGE, BUNDLES_VERSION = "databricks-bundles", "1.22.1"
+PACKAGES = ("cdktf", "cdktf-cdktf-provider-databricks", "jsii")
+README_BEGIN, README_END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def config_text(n: int) -> str:
-    """The sample's top-level `environments` and `defaults` sections, verbatim, plus N generated connectors."""
+def config_text(n: int, groups: int | None = None) -> str:
+    """The sample's top-level `environments` and `defaults` sections, verbatim, plus N generated connectors,
+    spread round-robin over groups g01..g<groups> when `groups` is given."""
     sections: dict[str, list[str]] = {}
     current = None
     for line in SAMPLE.read_text(encoding="utf-8").splitlines():
@@ -54,20 +71,31 @@ def config_text(n: int) -> str:
             "    settings: {organisation: acme}",
             f"    secrets: [conn_{i:04d}-token]",
         ]
+        if groups:
+            lines.append(f"    deploy_group: g{(i - 1) % groups + 1:02d}")
     return "\n".join(lines) + "\n"
 
 
-def descendants(root: int) -> set[int]:
-    """root and every process below it, from the ppid field of /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
+def process_table() -> dict[int, tuple[int, int]]:
+    """{pid: (ppid, utime + stime in clock ticks)} of every process, from /proc/<pid>/stat."""
+    table = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 stat = Path(entry.path, "stat").read_text()
             except OSError:
                 continue  # exited meanwhile
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])  # fields after "(comm)": state, ppid, ...
-            children.setdefault(ppid, []).append(int(entry.name))
+            # After "(comm)": state, ppid, ...; utime and stime are fields 14 and 15 of the whole line.
+            fields = stat[stat.rindex(")") + 2:].split()
+            table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def descendants(root: int, table: dict[int, tuple[int, int]]) -> set[int]:
+    """root and every process below it in `table`."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
     tree, todo = set(), [root]
     while todo:
         pid = todo.pop()
@@ -89,18 +117,29 @@ def memory_kb(pid: int, used: set[str]) -> int:
     return 0  # gone, or a zombie
 
 
-def run_once(workdir: Path, config: Path, used: set[str]) -> tuple[float, float]:
-    """(wall seconds, peak MB of the process tree) of one `python main.py`; exits if the synth fails."""
-    env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}  # else main.py writes where that says
-    env["CONNECTORS_CONFIG"] = str(config)
-    out_log, err_log = workdir / "stdout.log", workdir / "stderr.log"
-    peak_kb = 0
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # s
+    cpu: float  # s, user + sys of the process tree
+    peak: float  # MB, peak Pss (or VmRSS) of the process tree
+
+
+def measure(command: list[str], workdir: Path, env: dict[str, str], label: str, used: set[str]) -> Sample:
+    """Runs `command` in workdir, sampling its process tree every ~10 ms; exits if it fails."""
+    out_log, err_log = workdir / f"{label}.stdout.log", workdir / f"{label}.stderr.log"
+    peak_kb, cpu_seen = 0, {}
+    # RUSAGE_CHILDREN covers descendants that were waited for (jsii waits for its node process); the /proc
+    # samples are the fallback for any that were not, so the larger of the two counts.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with out_log.open("wb") as out, err_log.open("wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(MAIN)], cwd=workdir, env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=err)
         try:
             while proc.poll() is None:
-                peak_kb = max(peak_kb, sum(memory_kb(pid, used) for pid in descendants(proc.pid)))
+                table = process_table()
+                tree = descendants(proc.pid, table)
+                cpu_seen.update((pid, table[pid][1]) for pid in tree if pid in table)
+                peak_kb = max(peak_kb, sum(memory_kb(pid, used) for pid in tree))
                 try:
                     proc.wait(timeout=0.01)
                 except subprocess.TimeoutExpired:
@@ -110,21 +149,119 @@ def run_once(workdir: Path, config: Path, used: set[str]) -> tuple[float, float]
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.stderr.write(err_log.read_text(errors="replace"))
-        sys.exit(f"benchmark: synth failed for {config} (exit code {proc.returncode}); its stderr is above")
-    return wall, peak_kb * 1024 / 1e6
+        sys.exit(f"benchmark: {label} failed in {workdir} (exit code {proc.returncode}); its stderr is above")
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(wall, max(waited, sum(cpu_seen.values()) / CLOCK_TICKS), peak_kb * 1024 / 1e6)
 
 
-def count_resources(outdir: Path) -> tuple[int, int]:
-    """(stacks, resources) in outdir/stacks/*/cdk.tf.json; data sources and outputs are not counted."""
-    stacks = sorted(outdir.glob("stacks/*/cdk.tf.json"))
-    resources = sum(
-        len(instances)
-        for stack in stacks
-        for instances in json.loads(stack.read_text(encoding="utf-8")).get("resource", {}).values()
-    )
-    return len(stacks), resources
+def bundles_python(scratch: Path) -> Path:
+    """The interpreter of <scratch>/bundles-venv with databricks-bundles==BUNDLES_VERSION, made if needed."""
+    venv = scratch / "bundles-venv"
+    python = venv / "bin" / "python"
+    if python.exists() and installed_version(python, BUNDLES_PACKAGE) == BUNDLES_VERSION:
+        return python
+    print(f"benchmark: creating {venv} with {BUNDLES_PACKAGE}=={BUNDLES_VERSION}", file=sys.stderr, flush=True)
+    for command in ([sys.executable, "-m", "venv", "--clear", str(venv)],
+                    [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                     f"{BUNDLES_PACKAGE}=={BUNDLES_VERSION}"]):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"benchmark: {shlex.join(command)} failed:\n{done.stdout}{done.stderr}"
+                     "(--no-baseline skips the baseline)")
+    return python
+
+
+def installed_version(python: Path, package: str) -> str | None:
+    done = subprocess.run([str(python), "-c", f"import importlib.metadata as m; print(m.version({package!r}))"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def count_resources(outdir: Path) -> dict[str, int]:
+    """{stack: resources} of outdir/stacks/*/cdk.tf.json; data sources and outputs are not counted."""
+    return {
+        stack.parent.name: sum(len(instances) for instances in
+                               json.loads(stack.read_text(encoding="utf-8")).get("resource", {}).values())
+        for stack in sorted(outdir.glob("stacks/*/cdk.tf.json"))
+    }
+
+
+def machine_line(bundles_version: str | None) -> str:
+    cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+    model = next(iter(re.findall(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)), "unknown CPU")
+    meminfo = Path("/proc/meminfo").read_text()
+    ram = int(re.search(r"^MemTotal:\s*(\d+)", meminfo, re.M).group(1)) / 1024 ** 2
+    try:
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        node = "not found"
+    versions = []
+    for package in PACKAGES:
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package} not installed")
+    if bundles_version:
+        versions.append(f"{BUNDLES_PACKAGE} {bundles_version}")
+    return (f"Machine: {model}, {os.cpu_count()} CPU(s), {ram:.1f} GiB RAM; Python {sys.version.split()[0]}, "
+            f"Node {node}; {', '.join(versions)}.")
+
+
+def median(samples: list[Sample]) -> Sample:
+    return Sample(*(statistics.median(getattr(s, f) for s in samples) for f in ("wall", "cpu", "peak")))
+
+
+def report(rows: list[tuple], per_stack: dict[str, int], args: argparse.Namespace, used: set[str],
+           bundles_version: str | None) -> str:
+    """The markdown report: results table, fit, notes, resources per stack, machine."""
+    baseline = bundles_version is not None
+    head = ["N", "stacks", "resources", "synth wall (s)", "synth CPU (s)", "synth peak (MB)", "ms/resource"]
+    if baseline:
+        head += ["bundles wall (s)", "bundles CPU (s)", "bundles peak (MB)", "ratio (synth wall / bundles wall)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for n, stacks, resources, synth, bundles in rows:
+        cells = [n, stacks, resources, f"{synth.wall:.2f}", f"{synth.cpu:.2f}", f"{synth.peak:.0f}",
+                 f"{synth.wall * 1000 / resources:.1f}" if resources else "–"]
+        if baseline:
+            cells += [f"{bundles.wall:.2f}", f"{bundles.cpu:.2f}", f"{bundles.peak:.0f}",
+                      f"{synth.wall / bundles.wall:.1f}"]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+
+    try:
+        slope, fixed = statistics.linear_regression([r[2] for r in rows], [r[3].wall for r in rows])
+        lines.append(f"\nFit (least squares, synth wall vs resources): {fixed:.2f} s fixed + {slope * 1000:.2f} ms "
+                     "per resource")
+    except statistics.StatisticsError:
+        lines.append("\nFit: needs at least two sizes with different resource counts")
+    synth_command = shlex.join(["python", *args.python_flags, "main.py"])
+    note = (f"Median of {args.repeat} run(s) per size; synth = `{synth_command}`"
+            + ("; baseline = scripts/bundles_baseline.py (the same connector jobs with databricks-bundles), "
+               "runs interleaved with the synth's" if baseline else "")
+            + f"; CPU = user + sys of the process tree; memory = {' and '.join(sorted(used))} of the process tree, "
+            "sampled every ~10 ms.")
+    if args.groups:
+        note += f" Connectors in {args.groups} group(s); the baseline still builds one job per connector, unchecked."
+    lines.append(note)
+    lines += ["", f"Resources per stack (N={rows[-1][0]}):", "", "| stack | resources |", "|---|---:|"]
+    lines += [f"| {stack} | {count} |" for stack, count in per_stack.items()]
+    lines += ["", machine_line(bundles_version)]
+    return "\n".join(lines)
+
+
+def readme_parts(path: Path) -> tuple[str, str]:
+    """The text of `path` up to and including the begin marker, and from the end marker on; exits if absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        sys.exit(f"benchmark: cannot read --readme {path}: {error}")
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        sys.exit(f"benchmark: {path} needs a line {README_BEGIN} and after it a line {README_END}; "
+                 "the report goes between them")
+    return text[:begin + len(README_BEGIN)], text[end:]
 
 
 def sizes(text: str) -> list[int]:
@@ -143,46 +280,66 @@ def main() -> int:
     parser.add_argument("--sizes", type=sizes, default="1,10,100,500",
                         help="comma-separated numbers of generated connectors, e.g. 1,10")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the median is reported")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured synths before the first size")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs of each before the first size")
     parser.add_argument("--scratch", type=Path, default=PROJECT_DIR / ".bench",
-                        help="folder for generated configs and synth output")
+                        help="folder for generated configs, synth output and the baseline's virtualenv")
+    parser.add_argument("--python-flags", type=shlex.split, default="-O",
+                        help="interpreter flags of the synth process; give them after `=`: --python-flags=-O, "
+                        "--python-flags= for none")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the databricks-bundles baseline")
+    parser.add_argument("--groups", type=int, metavar="K",
+                        help="put every generated connector in one of K groups g01..gK, round-robin")
+    parser.add_argument("--readme", type=Path, metavar="PATH",
+                        help=f"write the report between {README_BEGIN} and {README_END} in PATH, not to stdout")
     args = parser.parse_args()
-    if args.repeat < 1 or args.warmup < 0:
-        parser.error("--repeat must be at least 1 and --warmup at least 0")
+    if args.repeat < 1 or args.warmup < 0 or (args.groups is not None and args.groups < 1):
+        parser.error("--repeat and --groups must be at least 1, --warmup at least 0")
+    if args.readme:
+        readme_parts(args.readme)  # fail before the long part, not after it
+    args.scratch = args.scratch.resolve()
 
-    rows, used = [], set()
+    bundles = None if args.no_baseline else bundles_python(args.scratch)
+    synth_env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}  # else main.py writes where that says
+    synth_env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    synth_env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    rows, used, per_stack = [], set(), {}
     for i, n in enumerate(args.sizes):
-        workdir = (args.scratch / f"n{n:04d}").resolve()
+        workdir = args.scratch / f"n{n:04d}"
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "connectors.yaml"
-        config.write_text(config_text(n), encoding="utf-8")
-        for _ in range(args.warmup if i == 0 else 0):
-            run_once(workdir, config, set())
-        runs = [run_once(workdir, config, used) for _ in range(args.repeat)]
-        envs, resources = count_resources(workdir / "cdktf.out")
-        wall, peak = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-        rows.append((n, envs, resources, wall, peak))
-        print(f"  N={n}: {', '.join(f'{w:.2f}s' for w, _ in runs)}", file=sys.stderr, flush=True)
+        config.write_text(config_text(n, args.groups), encoding="utf-8")
+        synth_cmd = [sys.executable, *args.python_flags, str(MAIN)]
+        env = {**synth_env, "CONNECTORS_CONFIG": str(config)}
+        baseline_cmd = bundles and [str(bundles), str(BASELINE), "--connectors", str(n),
+                                    "--out", str(workdir / "bundles.out")]
+        synth_runs, baseline_runs = [], []
+        for run in range(-(args.warmup if i == 0 else 0), args.repeat):
+            # Interleaved, so a noisy moment on the machine hits both; negative runs are the warm-up.
+            sample = measure(synth_cmd, workdir, env, "synth", set() if run < 0 else used)
+            if run >= 0:
+                synth_runs.append(sample)
+            if baseline_cmd:
+                sample = measure(baseline_cmd, workdir, os.environ.copy(), "baseline", set() if run < 0 else used)
+                if run >= 0:
+                    baseline_runs.append(sample)
+        if baseline_cmd and not args.groups:
+            # Unmeasured: are the baseline's jobs still the synth's? (a grouped synth builds other jobs)
+            measure([*baseline_cmd, "--check", str(workdir / "cdktf.out")], workdir, os.environ.copy(),
+                    "baseline-check", set())
+        per_stack = count_resources(workdir / "cdktf.out")
+        rows.append((n, len(per_stack), sum(per_stack.values()), median(synth_runs),
+                     median(baseline_runs) if baseline_runs else None))
+        print(f"  N={n}: synth {', '.join(f'{s.wall:.2f}s' for s in synth_runs)}"
+              + (f"; bundles {', '.join(f'{s.wall:.2f}s' for s in baseline_runs)}" if baseline_runs else ""),
+              file=sys.stderr, flush=True)
 
-    print("| N | environments | resources | median wall (s) | peak memory (MB) | ms/resource "
-          "| marginal ms/resource |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    previous = None
-    for n, envs, resources, wall, peak in rows:
-        marginal = "–"
-        if previous and resources != previous[2]:
-            marginal = f"{(wall - previous[3]) * 1000 / (resources - previous[2]):.1f}"
-        per = f"{wall * 1000 / resources:.1f}" if resources else "–"
-        print(f"| {n} | {envs} | {resources} | {wall:.2f} | {peak:.0f} | {per} | {marginal} |")
-        previous = (n, envs, resources, wall, peak)
-
-    try:
-        slope, fixed = statistics.linear_regression([r[2] for r in rows], [r[3] for r in rows])
-        print(f"\nFit (least squares, wall vs resources): {fixed:.2f} s fixed + {slope * 1000:.2f} ms per resource")
-    except statistics.StatisticsError:
-        print("\nFit: needs at least two sizes with different resource counts")
-    print(f"Median of {args.repeat} run(s) per size; memory = {' and '.join(sorted(used))} of the process tree, "
-          f"sampled every ~10 ms; {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}.")
+    text = report(rows, per_stack, args, used, bundles and installed_version(bundles, BUNDLES_PACKAGE))
+    if args.readme:
+        head, tail = readme_parts(args.readme)  # read again: it may have been edited meanwhile
+        args.readme.write_text(f"{head}\n{text}\n{tail}", encoding="utf-8")
+        print(f"benchmark: report written to {args.readme}", file=sys.stderr)
+    else:
+        print(text)
     return 0
 
 

@@ -14,6 +14,7 @@ from constructs.databricks import DatabricksProvider
 from constructs import Construct
 
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector
+from connectors_config.resolved import ResolvedJob
 from connectors_config.jobs import JobRef, PipelineRef, UploadRef
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
 from constructs.connector_pipeline import ConnectorPipeline, ConnectorPipelineProps, IngestedObject
@@ -46,15 +47,17 @@ def environment_facts(env: ResolvedEnvironment) -> EnvironmentFacts:
 
 
 class EnvironmentStack(TerraformStack):
-    """One environment's stack; the policy pack (`self.policy`) checks it on every synth. `others`: the other
-    environments of the config, which this stack must never refer to."""
+    """One environment's stack: what the environment shares (the notebooks, the secret scope's ACLs, the catalog's
+    schemas and grants) and, unless the config has deploy groups, every workload (connector jobs, managed
+    connectors' pipelines, the `jobs` section). With deploy groups each group's workloads are a GroupStack of their
+    own, and this stack keeps only what they share. The policy pack (`self.policy`) checks it on every synth.
+    `others`: the other environments of the config, which this stack must never refer to."""
 
     def __init__(self, scope: Construct, id: str, *, environment: ResolvedEnvironment, notebooks_dir: Path,
                  others: tuple[ResolvedEnvironment, ...] = ()) -> None:
         super().__init__(scope, id)
         env = environment
-        DatabricksProvider(self, "databricks", host=env.workspace.host, profile=env.workspace.profile)
-        self._backend(env)
+        _provider_and_backend(self, env)
 
         admins = Principal.group(env.admin_group)
         runners = tuple(Principal.service_principal(p) for p in env.run_as_principals)
@@ -71,9 +74,6 @@ class EnvironmentStack(TerraformStack):
             managers=(env.admin_group,),
             prevent_destroy=env.protect_data,
         ))
-        access = {connector.name: ManagedIngestionAccess(
-            run_as=connector.run_as, connection=connector.connection, destination_schemas=connector.destination_schemas,
-        ) for connector in env.managed_connectors}
         self.catalog = MedallionCatalog(self, "catalog", props=MedallionCatalogProps(
             catalog=env.catalog,
             bronze_schema=env.bronze_schema,
@@ -81,24 +81,65 @@ class EnvironmentStack(TerraformStack):
             gold_schema=env.gold_schema if env.jobs else None,
             writers=env.run_as_principals,
             readers_group=env.readers_group,
-            managed_ingestion=tuple(access.values()),
+            managed_ingestion=tuple(_ingestion_access(c) for c in env.managed_connectors),
             prevent_destroy=env.protect_data,
         ))
+        # Each key of the `jobs` section and each connector name -> the construct that owns its job: what job
+        # settings refer to as ${resources.jobs.<key>.id}, in whichever of the environment's stacks it is.
+        self.registry: dict[str, Any] = {}
+        self.workloads = None if env.groups else Workloads(self, env, shared=self)
+        self.policy = _policy_pack(self, env, others, self.workloads)
+
+
+class GroupStack(TerraformStack):
+    """One deploy group of one environment, stack '<env>-<group>': its connectors' jobs and pipelines and its jobs
+    of the `jobs` section, with a state of its own, so `cdktf deploy <env>-<group>` plans and applies only them.
+    Notebook paths and other groups' job ids come through cdktf's cross-stack references (an output of the stack
+    that has the resource, read through terraform_remote_state here). Construct ids below the stack are those of
+    the ungrouped stack, so a resource keeps its Terraform address when a connector moves between stacks."""
+
+    def __init__(self, scope: Construct, id: str, *, environment: ResolvedEnvironment, group: str,
+                 shared: EnvironmentStack, others: tuple[ResolvedEnvironment, ...] = ()) -> None:
+        super().__init__(scope, id)
+        env = environment
+        _provider_and_backend(self, env, group=group)
+        # Deployed after the shared stack: its pipelines need the schemas and grants there, which no reference
+        # says (a depends_on cannot name a resource of another state).
+        self.add_dependency(shared)
+        self.workloads = Workloads(self, env, shared=shared, group=group)
+        self.policy = _policy_pack(self, env, others, self.workloads)
+
+
+class Workloads:
+    """Adds an environment's workloads (or one deploy group's) to a stack: each connector's job (construct id:
+    the connector's name), each managed connector's pipeline and job, and the `jobs` section (`jobs/<key>`),
+    each job after the jobs it runs. Job settings that refer to jobs, pipelines and uploads get those resources'
+    ids and paths, from this stack or through cross-stack references."""
+
+    def __init__(self, stack: TerraformStack, env: ResolvedEnvironment, *, shared: EnvironmentStack,
+                 group: str | None = None) -> None:
+        self.shared = shared
+        self.local = stack is shared
         # Construct ids are the connector names, whatever the kind: names are unique across kinds.
         self.connector_jobs = {
-            connector.name: ConnectorJob(self, connector.name, props=self._job_props(env, connector))
-            for connector in env.connectors
+            connector.name: ConnectorJob(stack, connector.name, props=self._job_props(env, connector))
+            for connector in env.connectors if connector.group == group
         }
         self.connector_pipelines = {
-            connector.name: ConnectorPipeline(self, connector.name, props=self._pipeline_props(
-                env, connector, waits_for=tuple(self.catalog.grants_for(access[connector.name]))))
-            for connector in env.managed_connectors
+            connector.name: ConnectorPipeline(stack, connector.name, props=self._pipeline_props(
+                env, connector,
+                # The first update must find its privileges (and, through them, its schemas) in place; from another
+                # stack, the stack dependency orders them instead.
+                waits_for=tuple(shared.catalog.grants_for(_ingestion_access(connector))) if self.local else ()))
+            for connector in env.managed_connectors if connector.group == group
         }
-        # The `jobs` section, each built after the jobs it runs: construct ids 'jobs/<key>/job|permissions'.
-        jobs_scope = Construct(self, "jobs")
+        shared.registry.update({**self.connector_jobs, **self.connector_pipelines})
+        jobs_scope = Construct(stack, "jobs") if any(job.group == group for job in env.jobs) or self.local else None
         self.jobs: dict[str, LakeflowJob] = {}
         for job in env.jobs:
-            self.jobs[job.key] = LakeflowJob(jobs_scope, job.key, props=LakeflowJobProps(
+            if job.group != group:
+                continue
+            self.jobs[job.key] = shared.registry[job.key] = LakeflowJob(jobs_scope, job.key, props=LakeflowJobProps(
                 settings=self._bind(job.settings),
                 run_as_service_principal=job.run_as,
                 access=(JobAccess(Principal.group(job.admin_group), "CAN_MANAGE"),
@@ -108,28 +149,20 @@ class EnvironmentStack(TerraformStack):
                 tags=job.tags,
             ))
         # An acknowledged data loss lifts a pipeline's prevent_destroy: a suppression the config already reviewed.
-        acknowledged = tuple(
+        self.acknowledged = tuple(
             Suppression(self.connector_pipelines[c.name].pipeline.node.path, "CP-PREVENT-DESTROY",
                         f"data loss acknowledged in connectors.yaml: {c.data_loss_acknowledged}")
-            for c in env.managed_connectors if c.data_loss_acknowledged is not None)
-        self.policy = PolicyPack(self, props=PolicyProps(
-            context=PolicyContext(environment=environment_facts(env),
-                                  others=tuple(environment_facts(o) for o in others if o.name != env.name),
-                                  protect_data=env.protect_data, broad_groups=env.broad_groups),
-            suppressions=(*env.suppressions, *acknowledged),
-        ))
+            for c in env.managed_connectors if c.name in self.connector_pipelines and c.data_loss_acknowledged)
 
     def _bind(self, value: Any) -> Any:
-        """The stack's own resources where a job's settings refer to them: job ids, pipeline ids, uploads."""
+        """The environment's own resources where a job's settings refer to them: job ids, pipeline ids, uploads."""
         if isinstance(value, JobRef):
-            owner = self.jobs.get(value.key) or self.connector_jobs.get(value.key) \
-                or self.connector_pipelines[value.key]
-            return owner.job.id
+            return self.shared.registry[value.key].job.id
         if isinstance(value, PipelineRef):
-            return self.connector_pipelines[value.connector].pipeline.id
+            return self.shared.registry[value.connector].pipeline.id
         if isinstance(value, UploadRef):
-            return (self.notebooks.notebook_path(value.stem) if value.notebook
-                    else self.notebooks.files[value.stem].path)
+            notebooks = self.shared.notebooks
+            return notebooks.notebook_path(value.stem) if value.notebook else notebooks.file_path(value.stem)
         if isinstance(value, dict):
             return {key: self._bind(item) for key, item in value.items()}
         if isinstance(value, list):
@@ -137,11 +170,12 @@ class EnvironmentStack(TerraformStack):
         return value
 
     def _job_props(self, env: ResolvedEnvironment, connector: ResolvedConnector) -> ConnectorJobProps:
+        notebooks = self.shared.notebooks
         return ConnectorJobProps(
             **_operations(env, connector),
             target_catalog=env.catalog,
-            ingest_notebook_path=self.notebooks.notebook_path(INGEST_NOTEBOOK),
-            transform_notebook_path=self.notebooks.notebook_path(TRANSFORM_NOTEBOOK),
+            ingest_notebook_path=notebooks.notebook_path(INGEST_NOTEBOOK),
+            transform_notebook_path=notebooks.notebook_path(TRANSFORM_NOTEBOOK),
             cluster=JobClusterSpec(**connector.compute.model_dump()),
             task_parameters=(
                 ("bronze_schema", env.bronze_schema),
@@ -168,21 +202,81 @@ class EnvironmentStack(TerraformStack):
             development=connector.development,
             channel=connector.channel,
             prevent_destroy=connector.prevent_destroy,
-            # The first update must find its privileges (and, through them, its schemas) in place.
             depends_on=waits_for,
         )
 
-    def _backend(self, env: ResolvedEnvironment) -> None:
-        backend = env.backend
-        if backend is None:
-            LocalBackend(self, path=local_state_path(env.name))
-        elif backend.azurerm is not None:
-            # Azure AD auth: no storage account key anywhere near the config.
-            AzurermBackend(self, **backend.azurerm.model_dump(), use_azuread_auth=True)
-        elif backend.s3 is not None:
-            S3Backend(self, **backend.s3.model_dump(exclude_none=True), encrypt=True)
-        else:
-            GcsBackend(self, **backend.gcs.model_dump())
+
+def environment_stacks(scope: Construct, env: ResolvedEnvironment, *, notebooks_dir: Path,
+                       others: tuple[ResolvedEnvironment, ...] = ()) -> list[TerraformStack]:
+    """The environment's stack and, with deploy groups, a GroupStack per group, each after the groups whose jobs
+    its jobs run (the config refuses groups that run each other's jobs)."""
+    shared = EnvironmentStack(scope, env.name, environment=env, notebooks_dir=notebooks_dir, others=others)
+    group_of = {w.key if isinstance(w, ResolvedJob) else w.name: w.group
+                for w in (*env.connectors, *env.managed_connectors, *env.jobs)}
+    needs = {group: set() for group in env.groups}
+    for job in env.jobs if env.groups else ():
+        needs[job.group].update(group_of[key] for key in job.runs_jobs if group_of.get(key) not in (None, job.group))
+    ordered: list[str] = []
+
+    def place(group: str) -> None:
+        if group not in ordered:
+            for needed in sorted(needs[group]):
+                place(needed)
+            ordered.append(group)
+
+    for group in env.groups:
+        place(group)
+    return [shared, *(GroupStack(scope, group_stack_id(env.name, group), environment=env, group=group, shared=shared,
+                                 others=others) for group in ordered)]
+
+
+def group_stack_id(env_name: str, group: str) -> str:
+    """The stack of one deploy group: what `cdktf deploy` and policy suppressions name."""
+    return f"{env_name}-{group}"
+
+
+def _ingestion_access(connector: ResolvedManagedConnector) -> ManagedIngestionAccess:
+    return ManagedIngestionAccess(run_as=connector.run_as, connection=connector.connection,
+                                  destination_schemas=connector.destination_schemas)
+
+
+def _policy_pack(stack: TerraformStack, env: ResolvedEnvironment, others: tuple[ResolvedEnvironment, ...],
+                 workloads: Workloads | None) -> PolicyPack:
+    """The stack's policy pack, with the config's suppressions of this stack's resources."""
+    own = tuple(s for s in env.suppressions if s.resource.split("/", 1)[0] == stack.node.id)
+    return PolicyPack(stack, props=PolicyProps(
+        context=PolicyContext(environment=environment_facts(env),
+                              others=tuple(environment_facts(o) for o in others if o.name != env.name),
+                              protect_data=env.protect_data, broad_groups=env.broad_groups),
+        suppressions=(*own, *(workloads.acknowledged if workloads else ())),
+    ))
+
+
+def _provider_and_backend(stack: TerraformStack, env: ResolvedEnvironment, group: str | None = None) -> None:
+    """The workspace's provider, and the stack's own state: the environment's, or for a deploy group, a state
+    named after the group beside it (local file terraform.<env>-<group>.tfstate; remote key or prefix + '-<group>')."""
+    DatabricksProvider(stack, "databricks", host=env.workspace.host, profile=env.workspace.profile)
+    backend = env.backend
+    if backend is None:
+        LocalBackend(stack, path=local_state_path(stack.node.id))
+    elif backend.azurerm is not None:
+        # Azure AD auth: no storage account key anywhere near the config.
+        settings = backend.azurerm.model_dump()
+        AzurermBackend(stack, **{**settings, "key": state_key(settings["key"], group)}, use_azuread_auth=True)
+    elif backend.s3 is not None:
+        settings = backend.s3.model_dump(exclude_none=True)
+        S3Backend(stack, **{**settings, "key": state_key(settings["key"], group)}, encrypt=True)
+    else:
+        settings = backend.gcs.model_dump()
+        GcsBackend(stack, **{**settings, "prefix": state_key(settings["prefix"], group)})
+
+
+def state_key(key: str, group: str | None) -> str:
+    """A deploy group's state key beside the environment's: 'appsec/dev.tfstate' -> 'appsec/dev-core.tfstate'."""
+    if group is None:
+        return key
+    stem, dot, extension = key.rpartition(".tfstate")
+    return f"{stem}-{group}{dot}{extension}" if dot else f"{key}-{group}"
 
 
 def _operations(env: ResolvedEnvironment, connector: ResolvedConnector | ResolvedManagedConnector) -> dict:

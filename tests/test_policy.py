@@ -910,7 +910,7 @@ def test_a_suppression_needs_a_reason_of_twenty_characters():
 def test_a_suppression_names_an_environment_then_a_construct_path():
     assert errors_of("policy:\n  suppressions:\n" + suppression(resource="jobs")) == [
         "connectors.yaml:36: policy.suppressions[0].resource: 'jobs' is not a valid resource path; use the resource "
-        "path the policy violation names: '<environment>/<construct>/.../<resource>' "
+        "path the policy violation names: '<stack>/<construct>/.../<resource>' "
         "(e.g. 'prod/jobs/legacy_export/permissions')"]
 
 
