@@ -32,6 +32,12 @@ def grouped(groups: dict[str, str] = GROUPS, text: str = SAMPLE) -> str:
     return "\n".join(lines) + "\n"
 
 
+def suppressing(resource: str) -> str:
+    """A policy section suppressing CP-JOB-OWNER on `resource`."""
+    return ("policy:\n  suppressions:\n    - rule: CP-JOB-OWNER\n"
+            f"      resource: {resource}\n      reason: reviewed by appsec, owned through the UI for a week\n")
+
+
 def errors_of(text: str) -> list[str]:
     with pytest.raises(ConfigError) as raised:
         parse_config(text, "connectors.yaml", base_dir=PROJECT)
@@ -136,13 +142,7 @@ def test_a_remote_state_key_gets_the_group_beside_the_environments():
 def test_every_group_stack_passes_the_policy_pack_and_a_suppression_names_its_stack(tmp_path):
     import main
 
-    text = grouped() + """\
-policy:
-  suppressions:
-    - rule: CP-JOB-OWNER
-      resource: dev-code/github/permissions
-      reason: reviewed by appsec, owned through the UI for a week
-"""
+    text = grouped() + suppressing("dev-code/github/permissions")
     with pytest.raises(main.PolicyError) as raised:
         main.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "out"))
     assert raised.value.problems == [
@@ -191,13 +191,7 @@ def test_groups_that_run_each_others_jobs_are_refused():
 
 
 def test_a_suppression_names_a_known_stack():
-    text = grouped() + """\
-policy:
-  suppressions:
-    - rule: CP-JOB-OWNER
-      resource: dev-nothing/github/permissions
-      reason: reviewed by appsec, owned through the UI for a week
-"""
+    text = grouped() + suppressing("dev-nothing/github/permissions")
     assert errors_of(text) == [
         f"connectors.yaml:{line_of(text, 'resource: dev-nothing')}: policy.suppressions[0].resource: 'dev-nothing' "
         "is not a stack; a resource path starts with one of: dev, dev-analytics, dev-code, dev-inventory, prod, "
