@@ -703,6 +703,7 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
     hierarchy = data.get("job_hierarchy") is True
     for key, job in sorted(jobs.items()):
         problems += _literal_job_ids(job, catalogue)
+    resolved: dict[str, Any] = {}
     for env in environments_of(data):
         resolved = {}
         for key, job in sorted(jobs.items()):
@@ -718,7 +719,7 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         problems += cycle_problems(jobs, resolved)
         if hierarchy:
             problems += hierarchy_problems(jobs, resolved, catalogue.connectors)
-    if environments_of(data):  # which job runs which is the same in every environment: checked once
+    if resolved:  # which job runs which is the same in every environment: checked once, on the last one
         problems += group_cycle_problems(jobs, resolved, _connector_groups(data))
     # Entries that are not mappings stay as they are, for the model to report.
     model_jobs = {key: entry for key, entry in (data.get("jobs") or {}).items() if not isinstance(entry, dict)}
