@@ -8,11 +8,12 @@ from connectors_config.resolved import (
     ResolvedEnvironment,
     ResolvedIngestedObject,
     ResolvedManagedConnector,
+    ResolvedMonitoring,
     resolve,
 )
 
 __all__ = [
     "CONFIG_ENV_VAR", "DEFAULT_CONFIG", "ConfigError", "ConfigProblem", "PlatformConfig", "ResolvedConnector",
-    "ResolvedEnvironment", "ResolvedIngestedObject", "ResolvedManagedConnector", "config_path_from_env",
-    "load_config", "parse_config", "resolve",
+    "ResolvedEnvironment", "ResolvedIngestedObject", "ResolvedManagedConnector", "ResolvedMonitoring",
+    "config_path_from_env", "load_config", "parse_config", "resolve",
 ]

@@ -29,6 +29,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_unique_connector_names(connectors),
         *_known_environments(connectors, environments),
         *_environments_stay_apart(environments),
+        *_monitoring_workspaces(environments),
         *_connections(connectors, environments),
         *_unique_destinations(connectors),
         *_sources(connectors),
@@ -180,6 +181,21 @@ def _suppressions(policy: Any, environments: dict[str, Any], groups: list[str]) 
 # Settings that belong to exactly one environment: sharing one, or naming another environment in it, lets a
 # dev deploy read or write prod.
 _OWN_SETTINGS = ("catalog", "workspace_dir", "secret_scope", "run_as")
+
+
+def _monitoring_workspaces(environments: dict[str, Any]) -> Iterator[Problem]:
+    """Monitoring filters the system table by workspace ID: it must be known at synth."""
+    for env_name, env in environments.items():
+        monitoring = env.get("monitoring") if isinstance(env, dict) else None
+        if not isinstance(monitoring, dict) or monitoring.get("workspace_id") is not None:
+            continue
+        workspace = env.get("workspace")
+        host = workspace.get("host") if isinstance(workspace, dict) else None
+        if names.workspace_id_of(host if isinstance(host, str) else None) is None:
+            yield (("environments", env_name, "monitoring"),
+                   "names no workspace_id, and the workspace host does not carry one (only Azure's "
+                   "adb-<id>.<n>.azuredatabricks.net does); set monitoring.workspace_id to the number after ?o= "
+                   "in the workspace's URL: job ids are unique only within a workspace")
 
 
 def _environments_stay_apart(environments: dict[str, Any]) -> Iterator[Problem]:

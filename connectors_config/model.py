@@ -103,6 +103,10 @@ SourceObjectName = Annotated[str, _rule("source name", names.source_object_probl
 JobKey = Annotated[str, _rule("job key", lambda v: names.identifier_problem(v, "daily_refresh"))]
 DeployGroup = Annotated[str, _rule("deploy group", lambda v: names.identifier_problem(v, "github_sources"))]
 VariableName = Annotated[str, _rule("variable name", lambda v: names.identifier_problem(v, "warehouse_id"))]
+WarehouseId = Annotated[str, _rule("SQL warehouse ID", names.warehouse_id_problem)]
+# YAML reads an unquoted ID as a number: taken as its digits.
+WorkspaceId = Annotated[str, BeforeValidator(lambda v: str(v) if type(v) is int else v),
+                        _rule("workspace ID", names.workspace_id_problem)]
 ConstructPath = Annotated[str, _rule("resource path", names.construct_path_problem)]
 QuartzCron = Annotated[str, AfterValidator(_quartz)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -205,6 +209,18 @@ class Backend(StrictModel):
         return self
 
 
+class Monitoring(StrictModel):
+    """The environment's own monitoring: an alert and a dashboard over system.lakeflow.job_run_timeline, run on
+    this SQL warehouse (see README, "Monitoring"). Without it, the stack deploys no monitoring."""
+
+    warehouse_id: WarehouseId
+    # Job ids are unique only within a workspace, and the system table holds every workspace of the region;
+    # default: the ID an Azure host carries (adb-<id>.<n>.azuredatabricks.net), else required.
+    workspace_id: WorkspaceId | None = None
+    # When the alert checks the jobs; default: at the top of every hour. Paused where schedules are paused.
+    schedule: QuartzCron = "0 0 * * * ?"
+
+
 class Environment(StrictModel):
     catalog: CatalogName
     workspace: Workspace
@@ -227,6 +243,10 @@ class Environment(StrictModel):
     tags: Tags = {}
     # Values the `jobs` section refers to as ${var.<name>} (cluster ids, warehouse ids, notebook roots...).
     variables: dict[VariableName, str | int | bool] = {}
+    # Default: no monitoring resources.
+    monitoring: Monitoring | None = None
+    # Safe by default: `python -m operations backfill` asks before it starts a backfill here (--yes skips it).
+    confirm_backfill: bool = True
 
 
 class Defaults(StrictModel):
@@ -238,6 +258,8 @@ class Defaults(StrictModel):
     timezone: TimeZone = "UTC"
     # Per-task limit; a hung task otherwise holds the job's only concurrent run slot forever.
     timeout_seconds: Annotated[int, Field(ge=0)] | None = None
+    # A run longer than this is reported (job health rule, e-mail, monitoring alert) but goes on; default: none.
+    duration_warning_seconds: Annotated[int, Field(ge=1)] | None = None
     bronze_schema: SchemaName = "bronze"
     silver_schema: SchemaName = "silver"
     # Where jobs of the `jobs` section build what they derive from silver; the run_as identities may write it.
@@ -252,6 +274,8 @@ class _ConnectorBase(StrictModel):
     description: Annotated[str, Field(max_length=1000)] | None = None
     # Per-task limit of the connector's job; default: defaults.timeout_seconds.
     timeout_seconds: Annotated[int, Field(ge=0)] | None = None
+    # Default: defaults.duration_warning_seconds.
+    duration_warning_seconds: Annotated[int, Field(ge=1)] | None = None
     # Added to the environment's recipients, not instead of them.
     notifications: Notifications | None = None
     # Extra groups that may view, run and cancel this connector's job.

@@ -134,6 +134,26 @@ def workspace_host_problem(value: str) -> str | None:
     return None
 
 
+def warehouse_id_problem(value: str) -> str | None:
+    if not re.fullmatch(r"[0-9a-f]{16}", value):
+        return ("use the SQL warehouse's ID, 16 hexadecimal digits (e.g. '4b9e2d7a1c3f5e80'): the end of its "
+                "HTTP path /sql/1.0/warehouses/<id>, or `databricks warehouses list`")
+    return None
+
+
+def workspace_id_problem(value: str) -> str | None:
+    if not re.fullmatch(r"[1-9][0-9]{0,18}", value):
+        return "use the workspace's numeric ID (e.g. '1111111111111111'): the number after ?o= in its URL"
+    return None
+
+
+def workspace_id_of(host: str | None) -> str | None:
+    """The workspace ID an Azure Databricks host carries ('https://adb-<id>.<n>.azuredatabricks.net'); None for
+    other hosts."""
+    match = re.fullmatch(r"https://adb-([1-9][0-9]{0,18})\.[0-9]+\.azuredatabricks\.net/?", host or "")
+    return match.group(1) if match else None
+
+
 def email_problem(value: str) -> str | None:
     if not _EMAIL.fullmatch(value):
         return "use an e-mail address (e.g. 'appsec-data-oncall@example.com')"

@@ -9,7 +9,8 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 _FIELDS_HINT = (
     "Quartz needs 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year])"
@@ -374,3 +375,19 @@ def fire_times(schedule: QuartzSchedule, after: datetime, zone: tzinfo, count: i
             continue
         break
     return [instant.astimezone(zone) for instant in found]
+
+
+# A fixed start, so a schedule's cadence is the same whenever and wherever it is computed (a Monday in January,
+# no daylight saving change in the zones most jobs use).
+_CADENCE_FROM = datetime(2030, 1, 7, tzinfo=timezone.utc)
+
+
+def cadence(expression: str, timezone_id: str) -> timedelta | None:
+    """The longest wait between two consecutive fires of the schedule, over eight of its periods (eight days for
+    a schedule that fires daily or more often, eight weeks for a weekly one...): how long a job on it may go
+    without running. None when it fires fewer than twice from 2030 on."""
+    schedule = parse_quartz(expression)
+    per_day = len(_local_times(schedule))
+    fires = fire_times(schedule, _CADENCE_FROM, ZoneInfo(timezone_id), count=min(8 * per_day + 1, 20_000))
+    gaps = [later - earlier for earlier, later in zip(fires, fires[1:])]
+    return max(gaps) if gaps else None

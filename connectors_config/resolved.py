@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors_config import jobs
+from connectors_config import jobs, names
 from connectors_config.names import BROAD_GROUPS
 from policy.suppressions import Suppression
 
@@ -46,6 +46,7 @@ class ResolvedConnector:
     tags: tuple[tuple[str, str], ...]
     description: str | None
     group: str | None = None  # its deploy group: it deploys in stack '<env>-<group>'; None: in the env's stack
+    duration_warning_seconds: int | None = None  # a longer run is reported, not stopped; None: never
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class ResolvedManagedConnector:
     tags: tuple[tuple[str, str], ...]
     description: str | None
     group: str | None = None  # as ResolvedConnector.group
+    duration_warning_seconds: int | None = None  # as ResolvedConnector.duration_warning_seconds
 
     @property
     def destination_schemas(self) -> tuple[str, ...]:
@@ -113,6 +115,18 @@ class ResolvedJob:
 
 
 @dataclass(frozen=True)
+class ResolvedMonitoring:
+    """Where and when the environment's monitoring runs, and whom its alert notifies."""
+
+    warehouse_id: str
+    workspace_id: str  # the system table's workspace_id of this environment's workspace
+    schedule: str  # Quartz
+    timezone: str
+    paused: bool
+    recipients: tuple[str, ...]  # the environment's on_failure recipients, sorted
+
+
+@dataclass(frozen=True)
 class ResolvedEnvironment:
     name: str
     catalog: str
@@ -134,6 +148,8 @@ class ResolvedEnvironment:
     # The policy pack's: this environment's suppressions (by resource path), and broad group names in lower case.
     suppressions: tuple[Suppression, ...] = ()
     broad_groups: frozenset[str] = BROAD_GROUPS
+    monitoring: ResolvedMonitoring | None = None  # None: the stack deploys no monitoring
+    confirm_backfill: bool = True  # `operations backfill` asks before it starts one
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -174,7 +190,21 @@ def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
             for index, item in enumerate(config.policy.suppressions)
             if _stack_of(item.resource) in {env_name, *(f"{env_name}-{g}" for g in _groups(config))})),
         broad_groups=BROAD_GROUPS | {group.strip().lower() for group in config.policy.broad_groups},
+        monitoring=_monitoring(config, env),
+        confirm_backfill=env.confirm_backfill,
     )
+
+
+def _monitoring(config: PlatformConfig, env: Environment) -> ResolvedMonitoring | None:
+    monitoring = env.monitoring
+    if monitoring is None:
+        return None
+    workspace_id = monitoring.workspace_id or names.workspace_id_of(env.workspace.host)
+    assert workspace_id is not None  # the loader's cross-field check requires one
+    return ResolvedMonitoring(
+        warehouse_id=monitoring.warehouse_id, workspace_id=workspace_id, schedule=monitoring.schedule,
+        timezone=config.defaults.timezone, paused=env.schedules_paused,
+        recipients=tuple(sorted(set(env.notifications.on_failure))))
 
 
 def _stack_of(resource: str) -> str:
@@ -252,6 +282,8 @@ def _operated(config: PlatformConfig, env_name: str, env: Environment,
         tags=tuple(sorted(tags.items())),
         description=connector.description,
         group=connector.deploy_group,
+        duration_warning_seconds=(connector.duration_warning_seconds if connector.duration_warning_seconds
+                                  is not None else config.defaults.duration_warning_seconds),
     )
 
 
