@@ -17,6 +17,10 @@ from constructs.lakeflow_job import JobAccess, LakeflowJobProps
 from constructs.principals import Principal
 
 
+# The Jobs API health metric of a run's duration: what a duration warning and the monitoring alert compare.
+DURATION_METRIC = "RUN_DURATION_SECONDS"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_retries: int
@@ -43,6 +47,9 @@ class ConnectorOperationsProps:
     timeout_seconds: int | None = None
     tags: tuple[tuple[str, str], ...] = ()
     description: str | None = None
+    # Default: no duration warning. Set: a run longer than this (seconds) breaks the job's health rule, which
+    # e-mails the failure recipients and shows in the monitoring alert; the run goes on, up to the timeout.
+    duration_warning_seconds: int | None = None
 
     @property
     def job_name(self) -> str:
@@ -59,6 +66,8 @@ class ConnectorOperationsProps:
         ]
         if not self.notify_on_failure:
             problems.append("notify_on_failure must name at least one recipient, or failures go unnoticed")
+        if self.duration_warning_seconds is not None and self.duration_warning_seconds < 1:
+            problems.append(f"duration_warning_seconds must be at least 1, not {self.duration_warning_seconds}")
         if self.admin_group in self.operator_groups:
             problems.append(f"operator_groups must not contain admin_group '{self.admin_group}'")
         problems += extra
@@ -79,6 +88,10 @@ def operated_job_props(props: ConnectorOperationsProps, tasks: Sequence[dict[str
                        **settings: Any) -> LakeflowJobProps:
     """The connector's job as a LakeflowJob: the connector's operating settings around `tasks` (Jobs API
     dicts) and any further job `settings` (job clusters, parameters)."""
+    if props.duration_warning_seconds is not None:
+        settings["health"] = {"rules": [{"metric": DURATION_METRIC, "op": "GREATER_THAN",
+                                         "value": props.duration_warning_seconds}]}
+        settings["email_notifications"] = {"on_duration_warning_threshold_exceeded": sorted(props.notify_on_failure)}
     return LakeflowJobProps(
         settings={
             "name": props.job_name,

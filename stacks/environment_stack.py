@@ -6,6 +6,8 @@ environment, so dev and prod differ only by the data in connectors.yaml.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,10 @@ from constructs import Construct
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector
 from connectors_config.resolved import ResolvedJob
 from connectors_config.jobs import JobRef, PipelineRef, UploadRef
+from connectors_config.quartz import cadence
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
+from constructs.connector_operations import DURATION_METRIC
+from constructs.job_monitoring import JobMonitoring, JobMonitoringProps, MonitoredJob
 from constructs.connector_pipeline import ConnectorPipeline, ConnectorPipelineProps, IngestedObject
 from constructs.lakeflow_job import JobAccess, LakeflowJob, LakeflowJobProps
 from constructs.medallion_catalog import ManagedIngestionAccess, MedallionCatalog, MedallionCatalogProps
@@ -148,11 +153,47 @@ class Workloads:
                 notify_on_failure=job.notify_on_failure,
                 tags=job.tags,
             ))
+        self.monitoring = self._monitoring(stack, env) if env.monitoring is not None else None
         # An acknowledged data loss lifts a pipeline's prevent_destroy: a suppression the config already reviewed.
         self.acknowledged = tuple(
             Suppression(self.connector_pipelines[c.name].pipeline.node.path, "CP-PREVENT-DESTROY",
                         f"data loss acknowledged in connectors.yaml: {c.data_loss_acknowledged}")
             for c in env.managed_connectors if c.name in self.connector_pipelines and c.data_loss_acknowledged)
+
+    def _monitoring(self, stack: TerraformStack, env: ResolvedEnvironment) -> JobMonitoring | None:
+        """The alert and dashboard over exactly the jobs this stack deploys; none in a stack without jobs."""
+        monitored = [
+            *(MonitoredJob(name=self.connector_jobs[c.name].job.name_input, job_id=self.connector_jobs[c.name].job.id,
+                           cadence_seconds=None if c.schedule_paused else _seconds(cadence(c.schedule, c.timezone)),
+                           duration_warning_seconds=c.duration_warning_seconds)
+              for c in env.connectors if c.name in self.connector_jobs),
+            *(MonitoredJob(name=self.connector_pipelines[c.name].job.name_input,
+                           job_id=self.connector_pipelines[c.name].job.id,
+                           cadence_seconds=None if c.schedule_paused else _seconds(cadence(c.schedule, c.timezone)),
+                           duration_warning_seconds=c.duration_warning_seconds)
+              for c in env.managed_connectors if c.name in self.connector_pipelines),
+            *(MonitoredJob(name=job.settings["name"], job_id=self.jobs[job.key].job.id,
+                           cadence_seconds=None if job.paused else job_cadence_seconds(job.settings),
+                           duration_warning_seconds=duration_warning_seconds(job.settings))
+              for job in env.jobs if job.key in self.jobs),
+        ]
+        if not monitored:
+            return None
+        monitoring = env.monitoring
+        return JobMonitoring(stack, "monitoring", props=JobMonitoringProps(
+            title=stack.node.id,
+            jobs=tuple(monitored),
+            warehouse_id=monitoring.warehouse_id,
+            workspace_id=monitoring.workspace_id,
+            parent_path=self.shared.notebooks.folder.path,
+            schedule=monitoring.schedule,
+            timezone_id=monitoring.timezone,
+            paused=monitoring.paused,
+            recipients=monitoring.recipients,
+            run_as_service_principal=env.run_as,
+            admin_group=env.admin_group,
+            viewer_groups=tuple(sorted({env.team_group} - {env.admin_group})),
+        ))
 
     def _bind(self, value: Any) -> Any:
         """The environment's own resources where a job's settings refer to them: job ids, pipeline ids, uploads."""
@@ -230,6 +271,32 @@ def environment_stacks(scope: Construct, env: ResolvedEnvironment, *, notebooks_
                                  others=others) for group in ordered)]
 
 
+def _seconds(span: timedelta | None) -> int | None:
+    return None if span is None else int(span.total_seconds())
+
+
+def job_cadence_seconds(settings: Mapping[str, Any]) -> int | None:
+    """How often a job of the `jobs` section runs by itself: its Quartz schedule's longest gap, or its periodic
+    trigger's interval; None for a job that runs only when started, by another job or by a file or table."""
+    schedule = settings.get("schedule")
+    if schedule and schedule.get("pause_status") != "PAUSED":
+        return _seconds(cadence(schedule["quartz_cron_expression"], schedule.get("timezone_id") or "UTC"))
+    periodic = (settings.get("trigger") or {}).get("periodic")
+    if periodic and settings["trigger"].get("pause_status") != "PAUSED":
+        return int(periodic["interval"]) * _PERIOD_SECONDS[periodic["unit"]]
+    return None
+
+
+_PERIOD_SECONDS = {"HOURS": 3_600, "DAYS": 86_400, "WEEKS": 604_800}
+
+
+def duration_warning_seconds(settings: Mapping[str, Any]) -> int | None:
+    """The job's health rule on run duration (the lowest, if it has several), in seconds."""
+    values = [int(rule["value"]) for rule in (settings.get("health") or {}).get("rules") or ()
+              if rule.get("metric") == DURATION_METRIC and rule.get("op") == "GREATER_THAN"]
+    return min(values, default=None)
+
+
 def group_stack_id(env_name: str, group: str) -> str:
     """The stack of one deploy group: what `cdktf deploy` and policy suppressions name."""
     return f"{env_name}-{group}"
@@ -294,4 +361,5 @@ def _operations(env: ResolvedEnvironment, connector: ResolvedConnector | Resolve
         timeout_seconds=connector.timeout_seconds,
         tags=connector.tags,
         description=connector.description,
+        duration_warning_seconds=connector.duration_warning_seconds,
     )
