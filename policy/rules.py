@@ -129,8 +129,9 @@ def _first(block: Any) -> dict:
 
 
 def _run_as(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
-    for item in stack.of("databricks_job", "databricks_pipeline"):
-        run_as = _first(item.body.get("run_as"))
+    for item in stack.of("databricks_job", "databricks_pipeline", "databricks_alert_v2"):
+        run_as = _first(item.body.get("run_as")) or (
+            {"user_name": item.body["run_as_user_name"]} if item.body.get("run_as_user_name") else {})
         if run_as.get("service_principal_name"):
             continue
         kind, name = _principal(run_as)
@@ -418,7 +419,7 @@ def _secret_literal(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("CP-RUN-AS", "every job and pipeline runs as a service principal, never as whoever deploys it",
+    Rule("CP-RUN-AS", "every job, pipeline and SQL alert runs as a service principal, never as whoever deploys it",
          "set run_as.service_principal_name (connectors.yaml: the environment's or connector's run_as)", _run_as),
     Rule("CP-SECRET-READ", "identities that jobs and pipelines run as get at most READ on secret scopes",
          "give run-as identities READ; secrets are written by an admin group, outside the jobs", _secret_read),

@@ -30,7 +30,12 @@ KIND_WORDS = {
     "databricks_workspace_file": "workspace file",
     "databricks_directory": "directory",
     "databricks_secret_scope": "secret scope",
+    "databricks_alert_v2": "alert",
+    "databricks_dashboard": "dashboard",
 }
+# Kinds whose id is a number or uuid nobody knows, named by this attribute instead.
+_NAME_ATTRIBUTE = {"databricks_job": "name", "databricks_pipeline": "name", "databricks_alert_v2": "display_name",
+                   "databricks_dashboard": "display_name"}
 _ID_ATTRIBUTE = {  # the attribute that is also the resource's id, where its id is a name people know
     "databricks_catalog": "name",
     "databricks_secret_scope": "name",
@@ -99,10 +104,11 @@ class References:
     def object_name(self, value: Any) -> str:
         """What a permission's object reference names: a job's or pipeline's name, a path, else the value."""
         match = _TOKEN.fullmatch(value) if isinstance(value, str) else None
-        if match and match.group(1) in ("databricks_job", "databricks_pipeline") and match.group(3) == "id":
+        if match and match.group(1) in _NAME_ATTRIBUTE and match.group(3) == "id":
             body = self.body(match.group(1), match.group(2))
-            if body is not None and isinstance(body.get("name"), str):
-                return str(self.resolve(body["name"]))
+            named = _NAME_ATTRIBUTE[match.group(1)]
+            if body is not None and isinstance(body.get(named), str):
+                return str(self.resolve(body[named]))
         return str(self.resolve(value))
 
     def _text(self, match: re.Match, depth: int) -> str:
@@ -114,8 +120,8 @@ class References:
         if body is None:
             return None
         if attribute == "id":
-            if kind in ("databricks_job", "databricks_pipeline"):
-                return f"<{KIND_WORDS[kind]} {self.resolve(body.get('name', name), depth + 1)}>"
+            if kind in _NAME_ATTRIBUTE:
+                return f"<{KIND_WORDS[kind]} {self.resolve(body.get(_NAME_ATTRIBUTE[kind], name), depth + 1)}>"
             identity = self.identity(Resource(kind, name, body), depth + 1)
             return identity
         if attribute in body:
@@ -136,8 +142,8 @@ class References:
             return f"{part('catalog_name')}.{part('schema_name')}.{part('name')}"
         if resource.kind in _ID_ATTRIBUTE:
             return part(_ID_ATTRIBUTE[resource.kind])
-        if resource.kind in ("databricks_job", "databricks_pipeline"):
-            return part("name") if "name" in body else None
+        if resource.kind in _NAME_ATTRIBUTE:
+            return part(_NAME_ATTRIBUTE[resource.kind]) if _NAME_ATTRIBUTE[resource.kind] in body else None
         return None
 
     def label(self, resource: Resource) -> str:

@@ -77,7 +77,8 @@ def test_unknown_key_suggests_the_closest_field():
     assert errors_of(replace('schedule: "0 0 2 * * ?"', 'schedul: "0 0 2 * * ?"')) == [
         "connectors.yaml:28: connectors[1].schedule: is required but missing; add it",
         "connectors.yaml:30: connectors[1].schedul: unknown key 'schedul'; did you mean 'schedule'? allowed here: "
-        "compute, deploy_group, description, initial_mark, kind, name, notifications, owners, retries, run_as, "
+        "compute, deploy_group, description, duration_warning_seconds, initial_mark, kind, name, notifications, "
+        "owners, retries, run_as, "
         "schedule, secrets, "
         "settings, source, tags, timeout_seconds",
     ]

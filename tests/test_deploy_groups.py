@@ -98,8 +98,21 @@ def test_a_group_stack_holds_its_workloads_with_the_addresses_they_have_without_
     assert addresses(inventory, "databricks_pipeline") == addresses(stacks["prod"], "databricks_pipeline")
     assert addresses(documents["prod-analytics"], "databricks_job") == [a for a in ungrouped if a.startswith("jobs_")]
     assert sorted(a for name in ("prod-analytics", "prod-code", "prod-inventory")
-                  for a in addresses(documents[name], "databricks_permissions")) == sorted(
-        a for a in addresses(stacks["prod"], "databricks_permissions") if not a.startswith("notebooks_"))
+                  for a in addresses(documents[name], "databricks_permissions") if not a.startswith("monitoring_")) == sorted(
+        a for a in addresses(stacks["prod"], "databricks_permissions") if not a.startswith(("notebooks_", "monitoring_")))
+
+
+def test_each_group_stack_monitors_exactly_its_own_jobs_and_the_shared_stack_none(documents):
+    for env in ("dev", "prod"):
+        assert "databricks_alert_v2" not in documents[env]["resource"]
+        for group in ("analytics", "code", "inventory"):
+            stack = documents[f"{env}-{group}"]
+            [alert] = stack["resource"]["databricks_alert_v2"].values()
+            assert alert["display_name"] == f"Connector platform {env}-{group}: jobs needing attention"
+            assert sorted(re.findall(r"'\$\{databricks_job\.(\w+)\.id\}'", alert["query_text"])) == addresses(
+                stack, "databricks_job")
+            assert alert["parent_path"].startswith(f"${{data.terraform_remote_state.cross-stack-reference-input-{env}.")
+            assert len(stack["resource"]["databricks_dashboard"]) == 1
 
 
 def test_a_group_stack_reads_notebook_paths_from_the_shared_stack_through_remote_state(documents):

@@ -35,10 +35,11 @@ def test_every_resource_type_each_stack_holds(stacks):
         counts = {kind: len(items) for kind, items in stacks[env]["resource"].items()}
         assert counts == {
             "databricks_directory": 1, "databricks_notebook": 4, "databricks_workspace_file": 9,
-            "databricks_permissions": 10,  # folder + one per job (4 connectors', 4 of `jobs`) + the pipeline
+            # folder + one per job (4 connectors', 4 of `jobs`) + the pipeline + the alert and the dashboard
+            "databricks_permissions": 12,
             "databricks_secret_scope": 1, "databricks_secret_acl": 2,
             "databricks_schema": 4, "databricks_grant": 6 if env == "dev" else 10,
-            "databricks_job": 8, "databricks_pipeline": 1,
+            "databricks_job": 8, "databricks_pipeline": 1, "databricks_alert_v2": 1, "databricks_dashboard": 1,
         }
 
 

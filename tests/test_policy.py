@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cdktf import App, TerraformResourceLifecycle, TerraformStack
+from cdktf_cdktf_provider_databricks.alert_v2 import AlertV2
 from cdktf_cdktf_provider_databricks.directory import Directory
 from cdktf_cdktf_provider_databricks.grant import Grant
 from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
@@ -216,6 +217,25 @@ def test_a_pipeline_running_as_a_user_is_a_finding(tmp_path):
     build = with_pipeline(run_as=PipelineRunAs(user_name=ALICE))
     assert problems(tmp_path, build) == [
         line("databricks_pipeline", "pipeline", "CP-RUN-AS", f"runs as user '{ALICE}'")]
+
+
+def alert(scope: Construct, **settings) -> AlertV2:
+    return AlertV2(scope, "alert", display_name="jobs needing attention", query_text="SELECT 1 AS job_name",
+                   warehouse_id="4b9e2d7a1c3f5e80", parent_path=NOTEBOOK_DIR,
+                   evaluation={"source": {"name": "job_name", "aggregation": "COUNT"},
+                               "comparison_operator": "GREATER_THAN", "threshold": {"value": {"double_value": 0}}},
+                   schedule={"quartz_cron_schedule": "0 0 * * * ?", "timezone_id": "UTC"}, **settings)
+
+
+def test_a_sql_alert_running_as_a_service_principal_passes(tmp_path):
+    assert synth(tmp_path, lambda stack: alert(stack, run_as={"service_principal_name": SP_DEV})) == []
+
+
+def test_a_sql_alert_without_run_as_runs_as_whoever_deploys_it(tmp_path):
+    assert problems(tmp_path, lambda stack: alert(stack)) == [
+        line("databricks_alert_v2", "alert", "CP-RUN-AS", "runs as whoever deploys it (no run_as)")]
+    assert problems(tmp_path / "user", lambda stack: alert(stack, run_as_user_name=ALICE)) == [
+        line("databricks_alert_v2", "alert", "CP-RUN-AS", f"runs as user '{ALICE}'")]
 
 
 def test_a_nested_resource_is_named_by_its_construct_path_and_its_hashed_address(tmp_path):

@@ -477,15 +477,18 @@ def test_config_pair(capsys, synthesized, head_synth):
     assert str(synthesized) not in out and str(head_synth) not in out
     assert out.startswith(
         "# Synthesized stacks: what this change deploys\n\n"
-        "- **dev**: ⚠ 30 access changes, ⚠ 2 data-bearing resources deleted or replaced, 6 resource changes, "
+        "- **dev**: ⚠ 34 access changes, ⚠ 2 data-bearing resources deleted or replaced, 8 resource changes, "
         "3 schedule or trigger changes\n"
-        "- **prod**: ⚠ 13 access changes, ⚠ 2 data-bearing resources deleted or replaced, 6 resource changes, "
+        "- **prod**: ⚠ 13 access changes, ⚠ 2 data-bearing resources deleted or replaced, 8 resource changes, "
         "3 schedule or trigger changes\n\n"
         "**⚠ Needs an extra approval**: access changes and data-bearing resources deleted or replaced "
         "(exit status 5).\n\n## Stack dev\n\n### ⚠ Access changes (needs an extra approval)\n\n")
     for env, sp in (("dev", "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"), ("prod", SP)):
         access = _section(out, env, "⚠ Access changes (needs an extra approval)")
         assert "- appsec-data-engineers on job appsec-daily-refresh: widened (CAN_MANAGE_RUN → CAN_MANAGE)\n" in access
+        if env == "dev":  # the head config's dev admin group manages the monitoring too, by name in the review
+            assert ("- appsec-dev-admins on alert Connector platform dev: jobs needing attention: granted "
+                    "(CAN_MANAGE)\n") in access
         assert ("- appsec-data-engineers on job github_oss-connector: granted (CAN_MANAGE_RUN), the job is "
                 "new\n") in access
         assert (f"- {sp} on schema appsec_{env}.servicenow: revoked (had CREATE_TABLE, USE_SCHEMA), the schema "
