@@ -6,6 +6,7 @@ fires, in a time zone, from them alone. ``QuartzError.reason`` names the first p
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -382,6 +383,7 @@ def fire_times(schedule: QuartzSchedule, after: datetime, zone: tzinfo, count: i
 _CADENCE_FROM = datetime(2030, 1, 7, tzinfo=timezone.utc)
 
 
+@functools.lru_cache(maxsize=1024)  # connectors share a few schedules; a stack asks once per job
 def cadence(expression: str, timezone_id: str) -> timedelta | None:
     """The longest wait between two consecutive fires of the schedule, over eight of its periods (eight days for
     a schedule that fires daily or more often, eight weeks for a weekly one...): how long a job on it may go

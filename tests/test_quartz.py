@@ -1,10 +1,11 @@
 import dataclasses
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from connectors_config.quartz import (
+    cadence,
     DaysOfMonth,
     DaysOfWeek,
     LastDayOfMonth,
@@ -324,3 +325,16 @@ def test_fire_times_are_strictly_after_and_need_an_aware_time():
     assert _fires("0 0 12 * * ?", after=NOW, count=1) == ["2026-11-22T12:00:00+00:00"]
     with pytest.raises(ValueError, match="after must be an aware datetime"):
         fire_times(parse_quartz("0 0 12 * * ?"), datetime(2026, 11, 21), UTC)
+
+
+@pytest.mark.parametrize("expression,expected", [
+    ("0 */15 * * * ?", timedelta(minutes=15)),
+    ("0 0 */3 * * ?", timedelta(hours=3)),
+    ("0 0 2 * * ?", timedelta(days=1)),
+    ("0 0,30 9-17 ? * MON-FRI", timedelta(days=2, hours=15, minutes=30)),  # Friday 17:30 to Monday 09:00
+    ("0 0 3 ? * SUN", timedelta(weeks=1)),
+    ("0 0 0 1 * ?", timedelta(days=31)),
+    ("0 0 0 1 1 ? 2030", None),  # fires once from 2030 on: no cadence
+])
+def test_cadence_is_the_longest_wait_between_two_fires(expression, expected):
+    assert cadence(expression, "Europe/Berlin") == expected
