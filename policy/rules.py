@@ -278,6 +278,11 @@ def _workspace_path(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item
         root = _shared_root(path)
         if root is not None:
             yield item, f"'{path}' is under /{root}: {_SHARED_ROOTS[root]}"
+    for item in stack.of("databricks_alert_v2", "databricks_dashboard"):
+        path = str(stack.resolve(item.body.get("parent_path", "")))
+        root = _shared_root(path)
+        if root is not None:
+            yield item, f"parent_path '{path}' is under /{root}: {_SHARED_ROOTS[root]}"
     for item in stack.of("databricks_job", "databricks_pipeline"):
         for at, value in _code_paths(item.body, from_git=bool(item.body.get("git_source"))):
             path = str(stack.resolve(value))
@@ -435,7 +440,8 @@ RULES: tuple[Rule, ...] = (
     Rule("CP-JOB-OWNER", "every job has one databricks_permissions with exactly one owner, a user or service "
          "principal", "give the job's permissions exactly one IS_OWNER, the service principal it runs as",
          _job_owner),
-    Rule("CP-WORKSPACE-PATH", "notebooks, files and the code jobs run are never under /Shared, /Users or /Repos",
+    Rule("CP-WORKSPACE-PATH", "notebooks, files, the code jobs run, alerts and dashboards are never under /Shared, "
+         "/Users or /Repos",
          "keep code in a dedicated folder (connectors.yaml: workspace_dir, e.g. /Applications/<team>/<env>)",
          _workspace_path),
     Rule("CP-PREVENT-DESTROY", "where protect_data is on, catalogs, schemas, volumes, tables, pipelines and secret "

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cdktf import App, TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_databricks.alert_v2 import AlertV2
+from cdktf_cdktf_provider_databricks.dashboard import Dashboard
 from cdktf_cdktf_provider_databricks.directory import Directory
 from cdktf_cdktf_provider_databricks.grant import Grant
 from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
@@ -219,9 +220,9 @@ def test_a_pipeline_running_as_a_user_is_a_finding(tmp_path):
         line("databricks_pipeline", "pipeline", "CP-RUN-AS", f"runs as user '{ALICE}'")]
 
 
-def alert(scope: Construct, **settings) -> AlertV2:
+def alert(scope: Construct, parent_path: str = NOTEBOOK_DIR, **settings) -> AlertV2:
     return AlertV2(scope, "alert", display_name="jobs needing attention", query_text="SELECT 1 AS job_name",
-                   warehouse_id="4b9e2d7a1c3f5e80", parent_path=NOTEBOOK_DIR,
+                   warehouse_id="4b9e2d7a1c3f5e80", parent_path=parent_path,
                    evaluation={"source": {"name": "job_name", "aggregation": "COUNT"},
                                "comparison_operator": "GREATER_THAN", "threshold": {"value": {"double_value": 0}}},
                    schedule={"quartz_cron_schedule": "0 0 * * * ?", "timezone_id": "UTC"}, **settings)
@@ -525,6 +526,28 @@ def test_workspace_objects_under_shared_or_user_folders_are_findings(tmp_path, k
 
     assert problems(tmp_path, build) == [
         line(f"databricks_{kind}", "object", "CP-WORKSPACE-PATH", f"'{path}' is under /{root}: {why}")]
+
+
+def test_an_alert_and_a_dashboard_in_the_environments_folder_pass(tmp_path):
+    def build(stack):
+        alert(stack, run_as={"service_principal_name": SP_DEV})
+        Dashboard(stack, "dashboard", display_name="job health", warehouse_id="4b9e2d7a1c3f5e80",
+                  parent_path=NOTEBOOK_DIR, serialized_dashboard="{}")
+
+    assert synth(tmp_path, build) == []
+
+
+def test_an_alert_and_a_dashboard_under_shared_are_findings(tmp_path):
+    def build(stack):
+        alert(stack, run_as={"service_principal_name": SP_DEV}, parent_path="/Shared/alerts")
+        Dashboard(stack, "dashboard", display_name="job health", warehouse_id="4b9e2d7a1c3f5e80",
+                  parent_path="/Users/alice@example.com", serialized_dashboard="{}")
+
+    assert problems(tmp_path, build) == [
+        line("databricks_alert_v2", "alert", "CP-WORKSPACE-PATH",
+             "parent_path '/Shared/alerts' is under /Shared: every workspace user can edit it"),
+        line("databricks_dashboard", "dashboard", "CP-WORKSPACE-PATH",
+             "parent_path '/Users/alice@example.com' is under /Users: it is a user's home folder")]
 
 
 def test_a_job_running_a_notebook_from_a_home_folder_is_a_finding(tmp_path):
