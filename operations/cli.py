@@ -1,5 +1,5 @@
-"""The command line: one argparse parser with a subcommand per operation (`load-secrets`; `run`, `backfill`,
-`repair` and `status` register here the same way).
+"""The command line: one argparse parser with a subcommand per operation (`load-secrets`, `run`, `backfill`,
+`repair`, `status`, `freshness`), each registered by its module.
 
 `main(argv)` never raises and never exits: it returns the exit code (0 done, 1 failed, 2 usage error,
 130 interrupted), so tests call it in process.
@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from operations import OperationError, load_secrets
+from operations import OperationError, freshness, load_secrets, runs, status
 
 PROG = "python -m operations"
 
@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Operate the connector platform's deployed environments (see README).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     load_secrets.register(commands)
+    runs.register_run(commands)
+    runs.register_backfill(commands)
+    runs.register_repair(commands)
+    status.register(commands)
+    freshness.register(commands)
     return parser
 
 

@@ -138,7 +138,8 @@ def test_the_dashboard_shows_the_alerts_query_and_the_recent_runs_with_columns_t
     for widget in widgets:
         query = widget["queries"][0]["query"]
         for field in query["fields"]:
-            assert re.sub(r"^COUNT\(`(\w+)`\)$|^`(\w+)`$", r"\1\2", field["expression"]) in columns[query["datasetName"]]
+            column = re.sub(r"^COUNT\(`(\w+)`\)$|^`(\w+)`$", r"\1\2", field["expression"])
+            assert column in columns[query["datasetName"]]
 
 
 # ---------------------------------------------------------------------------------------------- on real Spark
