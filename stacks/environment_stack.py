@@ -162,16 +162,12 @@ class Workloads:
 
     def _monitoring(self, stack: TerraformStack, env: ResolvedEnvironment) -> JobMonitoring | None:
         """The alert and dashboard over exactly the jobs this stack deploys; none in a stack without jobs."""
+        connectors = {**self.connector_jobs, **self.connector_pipelines}
         monitored = [
-            *(MonitoredJob(name=self.connector_jobs[c.name].job.name_input, job_id=self.connector_jobs[c.name].job.id,
+            *(MonitoredJob(name=connectors[c.name].job.name_input, job_id=connectors[c.name].job.id,
                            cadence_seconds=None if c.schedule_paused else _seconds(cadence(c.schedule, c.timezone)),
                            duration_warning_seconds=c.duration_warning_seconds)
-              for c in env.connectors if c.name in self.connector_jobs),
-            *(MonitoredJob(name=self.connector_pipelines[c.name].job.name_input,
-                           job_id=self.connector_pipelines[c.name].job.id,
-                           cadence_seconds=None if c.schedule_paused else _seconds(cadence(c.schedule, c.timezone)),
-                           duration_warning_seconds=c.duration_warning_seconds)
-              for c in env.managed_connectors if c.name in self.connector_pipelines),
+              for c in (*env.connectors, *env.managed_connectors) if c.name in connectors),
             *(MonitoredJob(name=job.settings["name"], job_id=self.jobs[job.key].job.id,
                            cadence_seconds=None if job.paused else job_cadence_seconds(job.settings),
                            duration_warning_seconds=duration_warning_seconds(job.settings))

@@ -63,3 +63,12 @@ def spark(tmp_path_factory):
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def server():
+    """A LoopbackServer (tests/loopback.py) on 127.0.0.1 for one test: a source's API or the workspace edge."""
+    from tests.loopback import LoopbackServer
+
+    with LoopbackServer() as running:
+        yield running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 
@@ -37,3 +38,17 @@ def logical_ids(synth: dict, resource_type: str) -> list[str]:
 
 def _body(body: dict) -> dict:
     return {key: value for key, value in body.items() if key != "//"}
+
+
+class NoTerminal(io.StringIO):
+    """A stand-in for stdin when it is not a terminal (CI, a pipe): no prompt can be answered."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+class Terminal(io.StringIO):
+    """A stand-in for an operator's terminal: prompts read the given text."""
+
+    def isatty(self) -> bool:
+        return True

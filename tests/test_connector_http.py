@@ -19,12 +19,6 @@ TOKEN = "ghp_loopbackTestToken0123456789abcdef"
 NOW = 1_800_000_000.0
 
 
-@pytest.fixture
-def server():
-    with LoopbackServer() as running:
-        yield running
-
-
 def client(server: LoopbackServer, **policy) -> tuple[SourceHttp, list[float]]:
     slept: list[float] = []
     http = SourceHttp(server.url, {"Authorization": f"Bearer {TOKEN}"},

@@ -7,7 +7,6 @@ workspace edge: the real Databricks SDK talks HTTP to it, through a temporary Da
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import secrets
@@ -22,6 +21,7 @@ import pytest
 from operations import workspace
 from operations.cli import main
 from tests.conftest import PROJECT_DIR
+from tests.helpers import NoTerminal, Terminal
 from tests.loopback import LoopbackServer, Reply
 
 PUT = "/api/2.0/secrets/put"
@@ -74,22 +74,6 @@ connectors:
 def a_value() -> str:
     """A fresh credential-shaped value: unique, so finding it anywhere means it leaked."""
     return f"ghp_{secrets.token_hex(18)}"
-
-
-class NoTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return False
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.fixture
-def server():
-    with LoopbackServer() as loopback:
-        yield loopback
 
 
 @pytest.fixture

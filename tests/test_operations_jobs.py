@@ -22,6 +22,7 @@ import pytest
 from operations import jobs, runs, workspace
 from operations.cli import main
 from tests.conftest import PROJECT_DIR
+from tests.helpers import NoTerminal, Terminal
 from tests.jobs_workspace import (
     JOBS_LIST,
     REPAIR,
@@ -33,7 +34,6 @@ from tests.jobs_workspace import (
     Outcome,
     SimulatedWorkspace,
 )
-from tests.loopback import LoopbackServer
 
 TOKEN = "loopback-dummy-token"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -103,22 +103,6 @@ jobs:
         notebook_task: {notebook_path: /Workspace/Shared/findings/notify}
 """
 GOLD_TASKS = (("ingest", ()), ("transform", ("ingest",)), ("report", ("transform",)), ("notify", ("transform",)))
-
-
-class NoTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return False
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.fixture
-def server():
-    with LoopbackServer() as loopback:
-        yield loopback
 
 
 @pytest.fixture

@@ -33,12 +33,6 @@ def app(sys_id: str, updated: str, **extra) -> dict:
             "sys_updated_on": updated, **extra}
 
 
-@pytest.fixture
-def server():
-    with LoopbackServer() as running:
-        yield running
-
-
 def open_source(server: LoopbackServer, slept: list[float] | None = None, **settings):
     settings = {"url": f"{server.url}{TABLE}?sysparm_limit=2", "records_path": "result", "fields": FIELDS,
                 **settings}

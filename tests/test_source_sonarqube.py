@@ -57,12 +57,6 @@ def routed(server: LoopbackServer, path: str) -> list[dict[str, str]]:
     return [query(r) for r in server.requests if r.path.split("?")[0] == path]
 
 
-@pytest.fixture
-def server():
-    with LoopbackServer() as running:
-        yield running
-
-
 def open_source(server: LoopbackServer, **settings) -> SonarQubeSource:
     return SPEC.open({"base_url": server.url, **settings}, {"token": TOKEN},
                      policy=HttpPolicy(timeout_seconds=5.0), sleep=lambda seconds: None)
