@@ -378,6 +378,10 @@ def fire_times(schedule: QuartzSchedule, after: datetime, zone: tzinfo, count: i
     return [instant.astimezone(zone) for instant in found]
 
 
+# A job is stale when it has not succeeded within this many cadences: the monitoring alert's rule and
+# `operations freshness`'s verdict alike.
+STALE_AFTER_CADENCES = 2
+
 # A fixed start, so a schedule's cadence is the same whenever and wherever it is computed (a Monday in January,
 # no daylight saving change in the zones most jobs use).
 _CADENCE_FROM = datetime(2030, 1, 7, tzinfo=timezone.utc)

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from connectors_config.quartz import STALE_AFTER_CADENCES
 from constructs import Construct
 from constructs.databricks import AlertV2, AlertV2EvaluationNotificationSubscriptions, Dashboard, Permissions
 from constructs.principals import Principal
@@ -217,7 +218,8 @@ LEFT JOIN last_success s ON s.job_id = d.job_id
 LEFT JOIN first_deployed p ON p.job_id = d.job_id
 WHERE d.cadence_seconds IS NOT NULL
   AND unix_timestamp(current_timestamp())
-      - unix_timestamp(COALESCE(s.succeeded_at, p.deployed_at, current_timestamp())) > 2 * d.cadence_seconds
+      - unix_timestamp(COALESCE(s.succeeded_at, p.deployed_at, current_timestamp()))
+        > {STALE_AFTER_CADENCES} * d.cadence_seconds
 UNION ALL
 SELECT d.job_name, 'slow' AS problem,
        concat(CASE WHEN l.result_state IS NULL THEN 'running for ' ELSE 'latest run took ' END,

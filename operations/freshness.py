@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from connectors_config import ResolvedEnvironment
-from connectors_config.quartz import cadence
+from connectors_config.quartz import STALE_AFTER_CADENCES, cadence
 from operations import OperationError
 from operations import jobs
 from operations.jobs import BATCH, JOB, Target
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 HEADER = ("CONNECTOR", "KIND", "CADENCE", "LAST SUCCESS (UTC)", "SILVER LAG", "HWM LAG", "VERDICT", "NOTES")
 MAX_RUNS_SEARCHED = 500  # completed runs searched for the latest success
 STATEMENT_WAIT_SECONDS = 300  # a warehouse that starts takes minutes; beyond this the statement is cancelled
-STALE_AFTER_CADENCES = 2
 
 
 def register(commands: argparse._SubParsersAction) -> None:
