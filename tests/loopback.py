@@ -5,11 +5,14 @@ request is recorded with its headers so tests can check what a client sent."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -102,3 +105,33 @@ class LoopbackServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+
+
+# The token every loopback profile carries: a dummy, so finding it in output means headers leaked, nothing more.
+LOOPBACK_TOKEN = "loopback-dummy-token"
+
+
+def loopback_workspace(tmp_path: Path, monkeypatch: Any, server: LoopbackServer, config_text: str,
+                       profiles: tuple[str, ...] = ("loopback",), clear: tuple[str, ...] = ()) -> Path:
+    """The operator's machine for a command against the workspace edge on loopback: connectors.yaml with
+    `config_text` (its workspaces name `profiles`), a Databricks CLI config where each profile points at `server`,
+    a scratch HOME, no DATABRICKS_* / CONNECTORS_CONFIG variables (nor any starting with `clear`), SDK retries
+    cut to a second, and stdin not a terminal. Returns the config's path."""
+    from operations import workspace
+    from tests.helpers import NoTerminal
+
+    for name in list(os.environ):
+        if name.startswith(("DATABRICKS_", "CONNECTORS_CONFIG", *clear)):
+            monkeypatch.delenv(name)
+    config = tmp_path / "config" / "connectors.yaml"
+    config.parent.mkdir()
+    config.write_text(config_text)
+    databrickscfg = tmp_path / ".databrickscfg"
+    databrickscfg.write_text("\n".join(f"[{profile}]\nhost = {server.url}\ntoken = {LOOPBACK_TOKEN}\n"
+                                       for profile in profiles))
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(databrickscfg))
+    monkeypatch.setattr(workspace, "RETRY_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(sys, "stdin", NoTerminal())
+    return config

@@ -18,14 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from operations import workspace
 from operations.cli import main
 from tests.conftest import PROJECT_DIR
-from tests.helpers import NoTerminal, Terminal
-from tests.loopback import LoopbackServer, Reply
+from tests.helpers import Terminal
+from tests.loopback import LOOPBACK_TOKEN, LoopbackServer, Reply, loopback_workspace
 
 PUT = "/api/2.0/secrets/put"
-TOKEN = "loopback-dummy-token"
+TOKEN = LOOPBACK_TOKEN
 # Two batch connectors (one and two secrets) and a lakeflow_connect one; dev's workspace is the loopback profile.
 CONFIG = """\
 environments:
@@ -78,24 +77,9 @@ def a_value() -> str:
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch, server):
-    """A connectors.yaml whose dev workspace is profile 'loopback', the profile pointing at the server, a
-    scratch HOME, and an environment without any DATABRICKS_* or CONNECTOR_SECRET_* variables."""
-    for name in list(os.environ):
-        if name.startswith(("DATABRICKS_", "CONNECTOR_SECRET_", "CONNECTORS_CONFIG")):
-            monkeypatch.delenv(name)
-    config_dir = tmp_path / "config"
-    config_dir.mkdir()
-    config = config_dir / "connectors.yaml"
-    config.write_text(CONFIG)
-    databrickscfg = tmp_path / ".databrickscfg"
-    databrickscfg.write_text(f"[loopback]\nhost = {server.url}\ntoken = {TOKEN}\n")
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(databrickscfg))
-    monkeypatch.setattr(workspace, "RETRY_TIMEOUT_SECONDS", 1)
-    monkeypatch.setattr(sys, "stdin", NoTerminal())
-    return config
+    """A connectors.yaml whose dev workspace is profile 'loopback', the profile pointing at the server (see
+    `loopback_workspace`), and an environment without any CONNECTOR_SECRET_* variables."""
+    return loopback_workspace(tmp_path, monkeypatch, server, CONFIG, clear=("CONNECTOR_SECRET_",))
 
 
 def load(config: Path, *args: str) -> list[str]:

@@ -19,10 +19,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from operations import jobs, runs, workspace
+from operations import jobs, runs
 from operations.cli import main
 from tests.conftest import PROJECT_DIR
-from tests.helpers import NoTerminal, Terminal
+from tests.helpers import Terminal
+from tests.loopback import LOOPBACK_TOKEN, loopback_workspace
 from tests.jobs_workspace import (
     JOBS_LIST,
     REPAIR,
@@ -35,7 +36,7 @@ from tests.jobs_workspace import (
     SimulatedWorkspace,
 )
 
-TOKEN = "loopback-dummy-token"
+TOKEN = LOOPBACK_TOKEN
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 STATE = "appsec_dev.bronze.connector_state"
 # Two batch connectors (one with an initial_mark), a lakeflow_connect one and a job of four tasks. dev: monitoring,
@@ -115,23 +116,10 @@ def sleeps(monkeypatch) -> list[float]:
 @pytest.fixture
 def setup(tmp_path, monkeypatch, server, sleeps):
     """A connectors.yaml whose workspaces are profiles 'loopback' (dev) and 'loopback-prod' (prod), both pointing
-    at the server; a scratch HOME; no DATABRICKS_* variables; a fixed clock; stdin not a terminal."""
-    for name in list(os.environ):
-        if name.startswith(("DATABRICKS_", "CONNECTORS_CONFIG")) or name == "COLUMNS":
-            monkeypatch.delenv(name)
-    config = tmp_path / "config" / "connectors.yaml"
-    config.parent.mkdir()
-    config.write_text(CONFIG)
-    databrickscfg = tmp_path / ".databrickscfg"
-    databrickscfg.write_text(f"[loopback]\nhost = {server.url}\ntoken = {TOKEN}\n\n"
-                             f"[loopback-prod]\nhost = {server.url}\ntoken = {TOKEN}\n")
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(databrickscfg))
-    monkeypatch.setattr(workspace, "RETRY_TIMEOUT_SECONDS", 1)
+    at the server (see `loopback_workspace`); no COLUMNS; a fixed clock."""
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setattr(jobs, "now", lambda: NOW)
-    monkeypatch.setattr(sys, "stdin", NoTerminal())
-    return config
+    return loopback_workspace(tmp_path, monkeypatch, server, CONFIG, profiles=("loopback", "loopback-prod"))
 
 
 @pytest.fixture
