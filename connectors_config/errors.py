@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-Path = tuple[str | int, ...]
+from core.field_paths import FieldPath as Path, format_path
 
-
-def format_path(path: Path) -> str:
-    """('connectors', 0, 'name') -> 'connectors[0].name'."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+__all__ = ["ConfigError", "ConfigProblem", "Path", "format_path", "line_of"]
 
 
 def line_of(path: Path, lines: dict[Path, int]) -> int:

@@ -19,12 +19,13 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from connectors_config import checks, names
+from connectors_config import checks
 from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
 from connectors_config.jobs import check_jobs
 from connectors_config.yaml_lines import ambiguous_numbers, read, version_problem
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
+from core.credentials import redact
 
 DEFAULT_CONFIG = "connectors.yaml"
 CONFIG_ENV_VAR = "CONNECTORS_CONFIG"
@@ -115,17 +116,17 @@ def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
     if kind == "missing":
         message = "is required but missing; add it" + (f" (one of: {_kinds()})" if connector_kind else _hint(loc))
     elif kind == "literal_error" and connector_kind:  # each kind's model knows only its own literal
-        message = f"{names.redact(value)} is not one of: {_kinds()}"
+        message = f"{redact(value)} is not one of: {_kinds()}"
     elif kind == "extra_forbidden":
         message = _unknown_key(loc)
     elif kind in _EXPECTED:
-        message = f"{names.redact(value)} is not {_EXPECTED[kind]}"
+        message = f"{redact(value)} is not {_EXPECTED[kind]}"
     elif kind == "literal_error":
-        message = f"{names.redact(value)} is not one of: {error['ctx']['expected']}"
+        message = f"{redact(value)} is not one of: {error['ctx']['expected']}"
     elif kind == "greater_than_equal":
-        message = f"{names.redact(value)} is below the minimum {error['ctx']['ge']}"
+        message = f"{redact(value)} is below the minimum {error['ctx']['ge']}"
     elif kind == "less_than_equal":
-        message = f"{names.redact(value)} is above the maximum {error['ctx']['le']}"
+        message = f"{redact(value)} is above the maximum {error['ctx']['le']}"
     elif kind == "too_short":
         message = f"is empty; it needs at least {error['ctx']['min_length']} entry" + _hint(loc)
     elif kind == "string_too_short":

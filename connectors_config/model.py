@@ -25,8 +25,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from connectors_config import names
-from connectors_config.job_checks import time_zones
-from connectors_config.quartz import QuartzError, parse_quartz
+from core.credentials import redact
+from core.job_settings import time_zones
+from core.quartz import QuartzError, parse_quartz
 from policy.suppressions import RULE_IDS
 
 
@@ -38,7 +39,7 @@ def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:
         if reason is not None:
             raise PydanticCustomError(
                 "invalid_name", "{value} is not a valid {what}; {reason}",
-                {"value": names.redact(value), "what": what, "reason": reason},
+                {"value": redact(value), "what": what, "reason": reason},
             )
         return value
 
@@ -51,7 +52,7 @@ def _quartz(value: str) -> str:
     except QuartzError as error:
         raise PydanticCustomError(
             "quartz", "{value} is not a valid Quartz cron expression: {reason}",
-            {"value": names.redact(value), "reason": error.reason},
+            {"value": redact(value), "reason": error.reason},
         ) from None
     return value
 
@@ -60,7 +61,7 @@ def _timezone(value: str) -> str:
     if value not in time_zones():
         raise PydanticCustomError(
             "timezone", "{value} is not a time zone; use an IANA/Java time zone id (e.g. 'UTC', 'Europe/Berlin')",
-            {"value": names.redact(value)},
+            {"value": redact(value)},
         )
     return value
 
@@ -343,7 +344,7 @@ class IngestedObject(TableOptions):
             raise PydanticCustomError(
                 "destination_catalog", "sets destination_catalog {value}, but ingested tables always land in each "
                 "environment's own catalog (environments.<env>.catalog); remove it and set destination_schema if "
-                "the table belongs in another schema", {"value": names.redact(data["destination_catalog"])},
+                "the table belongs in another schema", {"value": redact(data["destination_catalog"])},
             )
         return data
 

@@ -1,4 +1,4 @@
-"""Name rules and secret-value heuristics shared by the config model and its error messages.
+"""Name rules of connectors.yaml, shared by the config model and its error messages.
 
 Each checker returns None for a good value, or the reason it is bad (what is expected, how to fix it),
 so the model and the cross-field checks report names the same way.
@@ -6,10 +6,11 @@ so the model and the cross-field checks report names the same way.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
-from collections import Counter
+
+from core.credentials import looks_like_secret_value
+from core.principals import BROAD_GROUPS
 
 # Unity Catalog accepts more, but lowercase snake_case names need no quoting in SQL, are the same on every
 # cloud, and cannot clash by case: the safe subset for catalogs, schemas and connector (source) names.
@@ -23,20 +24,6 @@ _SOURCE_OBJECT = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]{0,254}")
 _ENV_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.@:+=/ -]{1,127}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# Groups every workspace user belongs to: granting them anything beyond read is granting it to everyone.
-BROAD_GROUPS = frozenset({"users", "account users", "all users"})
-
-# Credential formats with a fixed, recognisable shape (GitHub, Databricks, AWS, GitLab, Slack, SonarQube,
-# OpenAI-style keys, JWTs, PEM blocks). Matching any of them means a value was pasted where a name belongs.
-_TOKEN_SHAPES = re.compile(
-    r"^(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|dapi[0-9a-f]{16,}|dkea[0-9a-f]{16,}"
-    r"|(AKIA|ASIA)[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{16,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-    r"|sq[pua]_[0-9a-f]{20,}|sk-[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}.*)"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY"
-)
-_ASSIGNMENT = re.compile(r"(?i)(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S")
-
-
 def identifier_problem(value: str, example: str) -> str | None:
     if not _IDENTIFIER.fullmatch(value) or len(value) > _MAX_IDENTIFIER:
         return (
@@ -176,39 +163,3 @@ def workspace_dir_problem(value: str) -> str | None:
             "use a dedicated folder such as '/Applications/appsec-connectors/dev'"
         )
     return None
-
-
-def looks_like_secret_value(value: str) -> bool:
-    """True for strings shaped like credentials rather than names.
-
-    Names are short words joined by '-', '_' or '.'; credentials are known token formats, 'key=value'
-    assignments, or long random-looking runs of letters and digits.
-    """
-    text = value.strip()
-    if _TOKEN_SHAPES.match(text) or _ASSIGNMENT.search(text):
-        return True
-    for segment in re.split(r"[-_.]", text):
-        has_digit = any(c.isdigit() for c in segment)
-        has_alpha = any(c.isalpha() for c in segment)
-        if len(segment) >= 20 and has_digit and has_alpha and entropy(segment) >= 3.0:
-            return True
-    return False
-
-
-def redact(value: object) -> str:
-    """How a value appears in an error message: quoted, and never in full when it looks like a credential."""
-    if isinstance(value, str):
-        if looks_like_secret_value(value):
-            return f"'{value[:4]}…' (redacted: looks like a credential)"
-        return repr(value)
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return repr(value)
-
-
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character: random tokens score high, words and names low."""
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())

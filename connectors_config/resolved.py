@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors_config import jobs, names
-from connectors_config.names import BROAD_GROUPS
-from policy.suppressions import Suppression
-
+from connectors_config import names
+from connectors_config.environment import environment_values
+from connectors_config.jobs_substitute import references, substitute
+from connectors_config.jobs_types import DROPPED_SETTINGS, Catalogue, EnvironmentValues, Origin
 from connectors_config.model import (
     Backend,
     BatchConnector,
@@ -23,6 +23,8 @@ from connectors_config.model import (
     TableOptions,
     Workspace,
 )
+from core.principals import BROAD_GROUPS
+from policy.suppressions import Suppression
 
 
 @dataclass(frozen=True)
@@ -168,18 +170,8 @@ class ResolvedEnvironment:
 def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
     env = config.environments[env_name]
     return ResolvedEnvironment(
-        name=env_name,
-        catalog=env.catalog,
+        **_values(config, env_name),
         workspace=env.workspace,
-        workspace_dir=env.workspace_dir,
-        run_as=env.run_as,
-        admin_group=env.admin_group,
-        team_group=env.team_group,
-        readers_group=env.readers_group,
-        secret_scope=env.secret_scope or config.defaults.secret_scope,
-        bronze_schema=config.defaults.bronze_schema,
-        silver_schema=config.defaults.silver_schema,
-        gold_schema=config.defaults.gold_schema,
         protect_data=env.protect_data,
         backend=env.backend,
         connectors=tuple(_connector(config, env_name, env, c) for c in _sorted(config, BatchConnector)),
@@ -207,6 +199,11 @@ def _monitoring(config: PlatformConfig, env: Environment) -> ResolvedMonitoring 
         recipients=tuple(sorted(set(env.notifications.on_failure))))
 
 
+def _values(config: PlatformConfig, env_name: str) -> dict[str, Any]:
+    """The environment's `${env.*}` values: the same resolver the jobs section's substitution reads."""
+    return environment_values(env_name, config.environments[env_name].model_dump(), config.defaults.model_dump())
+
+
 def _stack_of(resource: str) -> str:
     return resource.split("/", 1)[0]
 
@@ -216,18 +213,18 @@ def _groups(config: PlatformConfig) -> set[str]:
 
 
 def _jobs(config: PlatformConfig, env_name: str, env: Environment) -> tuple[ResolvedJob, ...]:
-    environment = next(e for e in jobs.environments_of(config.model_dump(by_alias=True)) if e.name == env_name)
-    catalogue = jobs.Catalogue(jobs=frozenset(config.jobs), connectors=frozenset(c.name for c in config.connectors),
+    environment = EnvironmentValues(env_name, _values(config, env_name), dict(env.variables))
+    catalogue = Catalogue(jobs=frozenset(config.jobs), connectors=frozenset(c.name for c in config.connectors),
                                pipelines=frozenset(c.name for c in config.connectors
                                                    if isinstance(c, LakeflowConnectConnector)))
     resolved = {}
     for key, job in sorted(config.jobs.items()):
-        origin = jobs.Origin(job.origin, {}, (), Path(job.directory))
-        settings, problems = jobs.substitute(copy.deepcopy(job.settings), environment, catalogue, origin)
+        origin = Origin(job.origin, {}, (), Path(job.directory))
+        settings, problems = substitute(copy.deepcopy(job.settings), environment, catalogue, origin)
         assert not problems, problems  # the loader reported them; a config with problems never gets here
-        settings = {field: value for field, value in settings.items() if field not in jobs.DROPPED_SETTINGS}
+        settings = {field: value for field, value in settings.items() if field not in DROPPED_SETTINGS}
         settings.setdefault("name", key)
-        runs = tuple(sorted(jobs.references(settings)))
+        runs = tuple(sorted(references(settings)))
         tags = {**env.tags, "environment": env_name, "managed_by": "connector-platform",
                 **({"job_level": job.job_level} if job.job_level else {})}
         resolved[key] = ResolvedJob(

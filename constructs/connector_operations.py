@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs.lakeflow_job import JobAccess, LakeflowJobProps
-from constructs.principals import Principal
+from core.principals import Principal
 
 
 # The Jobs API health metric of a run's duration: what a duration warning and the monitoring alert compare.

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
-from constructs.databricks import Permissions
-from constructs.databricks import (
+from core.provider import Permissions
+from core.provider import (
     Pipeline,
     PipelineIngestionDefinition,
     PipelineIngestionDefinitionObjects,
@@ -34,7 +34,8 @@ from constructs import Construct
 
 from constructs.connector_operations import ConnectorOperationsProps, operated_job_props
 from constructs.lakeflow_job import add_job
-from constructs.principals import Principal
+from constructs.access_control import access_control
+from core.principals import Principal
 
 INGEST_TASK = "ingest"
 # A fatal update failure, or one table failing: worth an e-mail. Retryable update failures are retried by the
@@ -130,8 +131,8 @@ class ConnectorPipeline(Construct):
         # The job runs as the service principal and starts the pipeline's updates: it needs CAN_RUN.
         runners = {Principal.service_principal(props.run_as_service_principal),
                    *(Principal.group(g) for g in props.operator_groups)}
-        return [Principal.group(props.admin_group).access_control("CAN_MANAGE"),
-                *(principal.access_control("CAN_RUN") for principal in sorted(runners))]
+        return [access_control(Principal.group(props.admin_group), "CAN_MANAGE"),
+                *(access_control(principal, "CAN_RUN") for principal in sorted(runners))]
 
     def _object(self, item: IngestedObject) -> PipelineIngestionDefinitionObjects:
         options = item.table_configuration()

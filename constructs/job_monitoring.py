@@ -22,10 +22,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from connectors_config.quartz import STALE_AFTER_CADENCES
+from core.quartz import STALE_AFTER_CADENCES
 from constructs import Construct
-from constructs.databricks import AlertV2, AlertV2EvaluationNotificationSubscriptions, Dashboard, Permissions
-from constructs.principals import Principal
+from core.provider import AlertV2, AlertV2EvaluationNotificationSubscriptions, Dashboard, Permissions
+from constructs.access_control import access_control
+from core.principals import Principal
 
 # The run states the alert counts as a failed last run (system.lakeflow.job_run_timeline.result_state).
 FAILED_STATES = ("ERROR", "FAILED", "TIMED_OUT")
@@ -133,8 +134,8 @@ class JobMonitoring(Construct):
 
 
 def _access(props: JobMonitoringProps, viewer_level: str) -> list:
-    return [Principal.group(props.admin_group).access_control("CAN_MANAGE"),
-            *(Principal.group(group).access_control(viewer_level) for group in sorted(props.viewer_groups))]
+    return [access_control(Principal.group(props.admin_group), "CAN_MANAGE"),
+            *(access_control(Principal.group(group), viewer_level) for group in sorted(props.viewer_groups))]
 
 
 # ---------------------------------------------------------------------------------------------- the SQL

@@ -29,20 +29,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cdktf import TerraformResourceLifecycle
-from constructs.databricks import Job
-from constructs.databricks import Permissions
+from core.provider import Job
+from core.provider import Permissions
 from constructs import Construct
 
-from connectors_config.job_checks import settings_problems
-from constructs.jobs_api import format_path, provider_arguments
-from constructs.principals import Principal
+from constructs.access_control import access_control
+from core.job_settings import settings_problems
+from core.jobs_api import format_path, provider_arguments
+from core.principals import JOB_PERMISSION_LEVELS, PERMISSION_RANK, PRINCIPAL_KEYS, Principal
 
 JobPermissionLevel = Literal["CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER"]
-LEVEL_RANK: dict[str, int] = {"CAN_VIEW": 0, "CAN_MANAGE_RUN": 1, "CAN_MANAGE": 2, "IS_OWNER": 3}
 TRIGGERS = ("schedule", "trigger", "continuous")
 _UNRESOLVED = re.compile(r"\$\{(?!TfToken\[)")
-# A bundle permission names its principal by one of these keys.
-PRINCIPAL_KEYS = {"group_name": "group", "service_principal_name": "service_principal", "user_name": "user"}
 
 
 @dataclass(frozen=True, order=True)
@@ -101,13 +99,13 @@ class LakeflowJobProps:
         """Every principal with its highest level, from `access` and the settings' own permissions."""
         granted = [(a.principal, a.level) for a in self.access]
         for entry in self.settings.get("permissions") or ():
-            kind = next(PRINCIPAL_KEYS[key] for key in PRINCIPAL_KEYS if key in entry)
-            granted.append((Principal(kind, entry[_key_of(kind)]), entry["level"]))
+            key = next(key for key in PRINCIPAL_KEYS if key in entry)
+            granted.append((Principal(PRINCIPAL_KEYS[key], entry[key]), entry["level"]))
         if not any(level == "IS_OWNER" for _, level in granted) and self.run_as_service_principal:
             granted.append((Principal.service_principal(self.run_as_service_principal), "IS_OWNER"))
         levels: dict[Principal, str] = {}
         for principal, level in granted:
-            if LEVEL_RANK[level] >= LEVEL_RANK.get(levels.get(principal, ""), -1):
+            if PERMISSION_RANK[level] >= PERMISSION_RANK.get(levels.get(principal, ""), -1):
                 levels[principal] = level
         return levels
 
@@ -137,10 +135,6 @@ def _names(principals: list[Principal]) -> str:
     return ", ".join(f"'{p.name}'" for p in principals)
 
 
-def _key_of(kind: str) -> str:
-    return next(key for key, value in PRINCIPAL_KEYS.items() if value == kind)
-
-
 def _permission_problems(permissions: Any) -> list[str]:
     if permissions is None:
         return []
@@ -152,9 +146,9 @@ def _permission_problems(permissions: Any) -> list[str]:
         if len(keys) != 1:
             problems.append(f"settings.permissions[{index}] must name exactly one of group_name, user_name, "
                             "service_principal_name")
-        elif entry.get("level") not in LEVEL_RANK:
+        elif entry.get("level") not in JOB_PERMISSION_LEVELS:
             problems.append(f"settings.permissions[{index}].level {entry.get('level')!r} is not one of: "
-                            f"{', '.join(LEVEL_RANK)}")
+                            f"{', '.join(JOB_PERMISSION_LEVELS)}")
     return problems
 
 
@@ -180,9 +174,9 @@ def add_job(scope: Construct, props: LakeflowJobProps) -> tuple[Job, Permissions
         lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.protected else None,
     )
     levels = props.permission_levels()
-    ordered = sorted(levels, key=lambda principal: (-LEVEL_RANK[levels[principal]], principal))
+    ordered = sorted(levels, key=lambda principal: (-PERMISSION_RANK[levels[principal]], principal))
     permissions = Permissions(scope, "permissions", job_id=job.id,
-                              access_control=[principal.access_control(levels[principal]) for principal in ordered])
+                              access_control=[access_control(principal, levels[principal]) for principal in ordered])
     return job, permissions
 
 

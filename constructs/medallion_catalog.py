@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
-from constructs.databricks import Grant
-from constructs.databricks import Schema
+from core.provider import Grant
+from core.provider import Schema
 from constructs import Construct
 
-from constructs.principals import slug, unique_slugs
+from core.principals import slug, unique_slugs
 
 # What a connector's run-as identity needs: ingest appends to bronze, transform reads bronze and merges
 # into silver; each creates its tables on first run.

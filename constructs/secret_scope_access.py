@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
-from constructs.databricks import SecretAcl
-from constructs.databricks import SecretScope
+from core.provider import SecretAcl
+from core.provider import SecretScope
 from constructs import Construct
 
-from constructs.principals import unique_slugs
+from core.principals import unique_slugs
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
-from constructs.databricks import Directory
-from constructs.databricks import Notebook
-from constructs.databricks import Permissions
-from constructs.databricks import WorkspaceFile
+from core.provider import Directory
+from core.provider import Notebook
+from core.provider import Permissions
+from core.provider import WorkspaceFile
 from constructs import Construct
 
-from constructs.principals import Principal
+from constructs.access_control import access_control
+from core.principals import Principal
 
 NOTEBOOK_HEADER = "# Databricks notebook source"
 
@@ -69,7 +70,7 @@ class WorkspaceNotebooks(Construct):
                   **{p: "CAN_MANAGE" for p in props.managers}}
         self.permissions = Permissions(
             self, "folder_permissions", directory_path=self.folder.path,
-            access_control=[principal.access_control(levels[principal]) for principal in sorted(levels)],
+            access_control=[access_control(principal, levels[principal]) for principal in sorted(levels)],
         )
         self.notebooks: dict[str, Notebook] = {}
         self.files: dict[str, WorkspaceFile] = {}

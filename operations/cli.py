@@ -11,24 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from core.cli import CommandParser, ParserExit
 from operations import OperationError, freshness, load_secrets, runs, status
 
 PROG = "python -m operations"
-
-
-class CommandParser(argparse.ArgumentParser):
-    """argparse, with usage errors returned instead of exiting (see `main`); `python -m review` uses it too."""
-
-    def exit(self, status: int = 0, message: str | None = None):  # noqa: A003 (argparse's name)
-        if message:
-            print(message, end="" if message.endswith("\n") else "\n", file=sys.stderr)
-        raise ParserExit(status)
-
-
-class ParserExit(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 def build_parser() -> argparse.ArgumentParser:

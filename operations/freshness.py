@@ -3,7 +3,7 @@
     python -m operations freshness --env prod
 
 Per connector (batch and lakeflow_connect), against its cadence (the longest gap between two fires of its
-schedule, `connectors_config.quartz.cadence`):
+schedule, `core.quartz.cadence`):
 
 - silver lag: now - the end of the latest successful run of its job (Jobs API). The verdict is `ok` while that
   is at most twice the cadence (one late or failed run is tolerated), `STALE` beyond.
@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from connectors_config import ResolvedEnvironment
-from connectors_config.quartz import STALE_AFTER_CADENCES, cadence
+from core.quartz import STALE_AFTER_CADENCES, cadence
 from operations import OperationError
 from operations import jobs
 from operations.jobs import BATCH, JOB, Target

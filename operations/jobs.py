@@ -27,7 +27,7 @@ from connectors_config import (
     load_config,
     resolve,
 )
-from connectors_config.names import redact
+from core.credentials import redact
 from operations import OperationError
 from operations.workspace import detail, explain, server_said, where
 

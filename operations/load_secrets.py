@@ -28,7 +28,7 @@ from connectors_config import (
     load_config,
     resolve,
 )
-from connectors_config.names import redact
+from core.credentials import redact
 from operations import OperationError
 from operations.workspace import connect, explain, mask, quiet_sdk_logging, server_said, where
 

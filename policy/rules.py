@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors_config.names import BROAD_GROUPS, entropy, redact
+from core.credentials import entropy, masked, redact, shape_in
+from core.principals import BROAD_GROUPS, PRINCIPAL_KEYS
 from policy.privileges import misapplied, securable_of
 from policy.suppressions import RULE_IDS
-from review.references import References, strip_metadata
+from core.stack_references import References, strip_metadata
 
 # ------------------------------------------------------------------------------------------- what rules see
 
@@ -114,10 +115,9 @@ def evaluate(document: Mapping[str, Any], context: PolicyContext) -> list[Findin
 
 
 def _principal(entry: Mapping[str, Any]) -> tuple[str, str]:
-    for key, kind in (("group_name", "group"), ("service_principal_name", "service principal"),
-                      ("user_name", "user")):
+    for key, kind in PRINCIPAL_KEYS.items():
         if entry.get(key):
-            return kind, str(entry[key])
+            return kind.replace("_", " "), str(entry[key])
     return "nobody", "?"
 
 
@@ -360,20 +360,6 @@ def _cross_environment(stack: Stack, context: PolicyContext) -> Iterator[tuple[I
                     yield item, f"{at or 'value'} names {what}"
 
 
-# Credential formats with a fixed shape; a lookbehind keeps them from matching inside longer words.
-_TOKEN_SHAPES = (
-    ("a GitHub token", r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"),
-    ("a Databricks token", r"dapi[0-9a-f]{32}(-\d+)?|dkea[0-9a-f]{32}"),
-    ("an AWS access key", r"(AKIA|ASIA)[0-9A-Z]{16}"),
-    ("a GitLab token", r"glpat-[A-Za-z0-9_-]{20,}"),
-    ("a Slack token", r"xox[abprs]-[A-Za-z0-9-]{10,}"),
-    ("a SonarQube token", r"sq[pua]_[0-9a-f]{40}"),
-    ("an API key", r"sk-[A-Za-z0-9_-]{32,}"),
-    ("a JSON web token", r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-)
-_SHAPES = [(what, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})")) for what, pattern in _TOKEN_SHAPES]
-_ANY_SHAPE = re.compile("|".join(pattern.pattern for _, pattern in _SHAPES))  # one pass where none is (most)
 # `password=x`, `token:x` (no space: prose such as "the token: see..." is not one) and JSON's `"password": "x"`.
 _ASSIGNMENT = re.compile(r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api[_-]?key)"
                          r"(?:\s*=\s*|:(?=\S)|[\"']\s*:\s*[\"']?)(?!\{\{secrets/|\$\{)([^\s&;'\",]+)")
@@ -392,20 +378,12 @@ def _random_looking(value: str) -> bool:
     return False
 
 
-def _masked(text: str) -> str:
-    """`text` (an attribute path: map keys can hold anything) with every credential-shaped part cut to 4 chars."""
-    for _, pattern in _SHAPES:
-        text = pattern.sub(lambda match: f"{match.group(0)[:4]}…", text)
-    return text
-
-
 def _secret_literal(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
     seen: dict[str, tuple[str | None, re.Match | None]] = {}  # text -> (shape, assignment): strings repeat
 
     def credential_in(text: str) -> tuple[str | None, re.Match | None]:
         if text not in seen:
-            shape = (next((what for what, pattern in _SHAPES if pattern.search(text)), None)
-                     if _ANY_SHAPE.search(text) else None)
+            shape = shape_in(text)
             seen[text] = (shape, None if shape else _ASSIGNMENT.search(text))
         return seen[text]
 
@@ -414,12 +392,12 @@ def _secret_literal(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item
             shape, assignment = credential_in(text)
             field = at.rsplit(".", 1)[-1]
             if shape is not None:
-                yield item, f"{_masked(at) or 'a key'} holds {shape} ({redact(text)})"
+                yield item, f"{masked(at) or 'a key'} holds {shape} ({redact(text)})"
             elif assignment is not None:
-                yield item, (f"{_masked(at) or 'a key'} assigns a credential in text ('{assignment.group(1)}=…', "
+                yield item, (f"{masked(at) or 'a key'} assigns a credential in text ('{assignment.group(1)}=…', "
                              "redacted)")
             elif _CREDENTIAL_FIELD.search(field) and not _NAMES_A_CREDENTIAL.search(field) and _random_looking(text):
-                yield item, (f"{_masked(at) or 'a key'}, named like a credential, holds a random-looking value "
+                yield item, (f"{masked(at) or 'a key'}, named like a credential, holds a random-looking value "
                              f"('{text[:4]}…', redacted)")
 
 

@@ -9,10 +9,10 @@ Three kinds of access resource are read:
 - Workspace object permissions: `databricks_permissions` (`access_control` blocks) and `databricks_permission`
   on a job, pipeline, notebook, directory, workspace file, cluster, ... Levels rank, per kind of object,
   jobs CAN_VIEW < CAN_MANAGE_RUN < CAN_MANAGE < IS_OWNER; pipelines CAN_VIEW < CAN_RUN < CAN_MANAGE < IS_OWNER;
-  notebooks, directories, files and repos CAN_READ < CAN_RUN < CAN_EDIT < CAN_MANAGE (one table, `LEVEL_RANK`,
-  agrees with all of them).
+  notebooks, directories, files and repos CAN_READ < CAN_RUN < CAN_EDIT < CAN_MANAGE (one table,
+  `core.principals.PERMISSION_RANK`, agrees with all of them).
 
-An entry is identified by its securable and principal, with references resolved to names (`review.references`),
+An entry is identified by its securable and principal, with references resolved to names (`core.stack_references`),
 never by its Terraform logical id alone: a renamed construct id neither hides nor fakes a change. That the same
 access moves to another logical id is reported too, since Terraform then destroys the old resource and creates
 the new one, and the access is briefly gone during the apply.
@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from review.references import KIND_WORDS, References, Resource
+from core.principals import PERMISSION_RANK, PRINCIPAL_KEYS, SECRET_ACL_RANK
+from core.stack_references import KIND_WORDS, References, Resource
 
 GRANT_SECURABLES = {  # databricks_grant(s) attribute -> the securable's kind in words
     "metastore": "metastore", "catalog": "catalog", "schema": "schema", "table": "table", "volume": "volume",
@@ -41,10 +42,6 @@ PERMISSION_OBJECTS = {  # databricks_permissions attribute -> the object's kind 
     "serving_endpoint_id": "serving endpoint", "vector_search_endpoint_id": "vector search endpoint",
     "authorization": "authorization", "app_name": "app",
 }
-PRINCIPAL_KEYS = ("group_name", "user_name", "service_principal_name")
-LEVEL_RANK = {"CAN_VIEW": 1, "CAN_READ": 1, "CAN_ATTACH_TO": 2, "CAN_USE": 2, "CAN_RUN": 2, "CAN_MANAGE_RUN": 2,
-              "CAN_RESTART": 3, "CAN_EDIT": 3, "CAN_MONITOR": 3, "CAN_QUERY": 2, "CAN_MANAGE": 4, "IS_OWNER": 5}
-ACL_RANK = {"READ": 1, "WRITE": 2, "MANAGE": 3}
 # Resources that change who may do what but are not read entry by entry: any change to one is an access change.
 OTHER_ACCESS_KINDS = frozenset({
     "databricks_access_control_rule_set", "databricks_entitlements", "databricks_group",
@@ -182,7 +179,7 @@ def defined_securables(refs: References) -> set[Securable]:
 
 
 def _rank(system: str, level: str) -> int | None:
-    return (ACL_RANK if system == "acl" else LEVEL_RANK).get(level)
+    return (SECRET_ACL_RANK if system == "acl" else PERMISSION_RANK).get(level)
 
 
 def _one(levels: frozenset[str]) -> str:

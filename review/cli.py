@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from connectors_config import ConfigError, config_path_from_env, load_config
-from operations.cli import CommandParser, ParserExit
+from core.cli import CommandParser, ParserExit
 from review.describe import describe
 from review.diff import EXIT_CODES_HELP, diff_synth
 from review.mermaid import BEGIN, END, readme_block, replace_block
@@ -115,13 +115,13 @@ def _stacks(source: Path | None, wanted: Sequence[str]) -> dict[str, StackJobs]:
         return stacks
     config = load_config(config_path_from_env())
     _check_envs(wanted, list(config.environments))
-    if os.environ.get("CDKTF_OUTDIR"):  # main.synth would write there, for the cdktf CLI, not where we read
+    if os.environ.get("CDKTF_OUTDIR"):  # the synth would write there, for the cdktf CLI, not where we read
         raise ReviewError("CDKTF_OUTDIR is set (as under the cdktf CLI): pass --from the synthesized folder")
-    import main as app  # late: loading jsii is slow, and --from never needs it
+    from stacks.app import synth  # late: loading jsii is slow, and --from never needs it
 
     with tempfile.TemporaryDirectory(prefix="review-synth-") as folder:
         outdir = Path(folder) / "cdktf.out"
-        app.synth(config, str(outdir))
+        synth(config, str(outdir))
         return load_synth(outdir)
 
 

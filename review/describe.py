@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors_config.quartz import QuartzError, fire_times, parse_quartz
+from core.quartz import QuartzError, fire_times, parse_quartz
 from review.stack_jobs import (
     FileArrivalTrigger,
     JobView,

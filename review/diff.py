@@ -14,7 +14,7 @@ e.g. of the target branch and of the pull request. Per stack (environment, sorte
    only while the resource block is in the configuration: it stops a replacement, never a deletion.
 3. Every other added, removed, replaced or changed resource, grouped (jobs, pipelines, schemas..., notebooks and
    files, other), with the changed fields as dotted paths (`task[1].notebook_task.base_parameters.settings`)
-   and their values, briefly. References are compared resolved (`review.references`); cdktf's `//` metadata
+   and their values, briefly. References are compared resolved (`core.stack_references`); cdktf's `//` metadata
    and `depends_on` are left out.
 4. Schedule, trigger and continuous changes of jobs in words, with the next fire times before and after.
 
@@ -39,7 +39,7 @@ from typing import Any
 
 from review.access import ACCESS_KINDS, IDENTITY_FIELDS, OTHER_ACCESS_KINDS, access_changes
 from review.describe import NOTHING, format_time, trigger_words, upcoming
-from review.references import References, Resource
+from core.stack_references import References, Resource
 from review.stack_jobs import JobView, ReviewError, ScheduleView, parse_stack
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ACCESS, EXIT_DATA, EXIT_BOTH = 0, 1, 2, 3, 4, 5

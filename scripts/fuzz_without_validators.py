@@ -55,7 +55,7 @@ def returns(module: str, function: str, value: str) -> dict:
 
 
 def _no_source_settings_check() -> None:
-    from connectors_config.sources import _connector_source
+    from connectors_config.sources import _connector_source  # late: patched in the child process only
 
     _connector_source().SourceSpec.problems = lambda self, settings: {}
 
@@ -63,8 +63,8 @@ def _no_source_settings_check() -> None:
 NONE = "None"
 EMPTY = "[]"
 NO_PROBLEMS = "iter(())"
-M, Q, C, J, K, N = ("connectors_config.model", "connectors_config.quartz", "connectors_config.checks",
-                    "connectors_config.jobs", "connectors_config.job_checks", "connectors_config.names")
+M, Q, C, J, K, N = ("connectors_config.model", "core.quartz", "connectors_config.checks",
+                    "connectors_config.jobs", "core.job_settings", "connectors_config.names")
 
 SCENARIOS = [
     # --- reading YAML

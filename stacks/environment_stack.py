@@ -12,20 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
-from constructs.databricks import DatabricksProvider
+from core.provider import DatabricksProvider
 from constructs import Construct
 
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector
 from connectors_config.resolved import ResolvedJob
-from connectors_config.jobs import JobRef, PipelineRef, UploadRef
-from connectors_config.quartz import cadence
+from connectors_config.jobs_types import JobRef, PipelineRef, UploadRef
+from core.quartz import cadence
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
 from constructs.connector_operations import DURATION_METRIC
 from constructs.job_monitoring import JobMonitoring, JobMonitoringProps, MonitoredJob
 from constructs.connector_pipeline import ConnectorPipeline, ConnectorPipelineProps, IngestedObject
 from constructs.lakeflow_job import JobAccess, LakeflowJob, LakeflowJobProps
 from constructs.medallion_catalog import ManagedIngestionAccess, MedallionCatalog, MedallionCatalogProps
-from constructs.principals import Principal
+from core.principals import Principal
 from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessProps
 from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps
 from policy import EnvironmentFacts, PolicyContext, Suppression

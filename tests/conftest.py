@@ -27,9 +27,10 @@ def sample_config() -> PlatformConfig:
 def synthesized(tmp_path_factory, sample_config) -> Path:
     """The sample config synthesized once, in process, exactly as main.py does it."""
     import main
+    import stacks.app
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    main.synth(sample_config, str(outdir))
+    stacks.app.synth(sample_config, str(outdir))
     return outdir
 
 

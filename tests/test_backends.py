@@ -7,7 +7,7 @@ import json
 import pytest
 
 from connectors_config import parse_config, resolve
-from main import NOTEBOOKS_DIR
+from connectors_config.sources import NOTEBOOKS_DIR
 from tests.test_config_errors import errors_of, replace
 
 PROD_SETTINGS = "      on_failure: [oncall@example.com]\n"

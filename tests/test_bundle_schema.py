@@ -175,8 +175,8 @@ def test_an_unknown_privilege_is_caught(stacks, validator_for):
 
 
 def test_the_vendored_schema_is_databricks_reference_copy():
-    """connectors_config/schema/ ships the schema with the code (synth runs without ../shared); it must stay the
+    """core/schema/ ships the schema with the code (synth runs without ../shared); it must stay the
     reference's copy: replace it when the reference is updated."""
-    from connectors_config.jobs import SCHEMA_FILE as VENDORED
+    from core.bundle_schema import SCHEMA_FILE as VENDORED
 
     assert VENDORED.read_bytes() == SCHEMA_FILE.read_bytes()

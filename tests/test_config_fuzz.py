@@ -39,8 +39,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 import main
+import stacks.app
 from connectors_config import ConfigError, parse_config
-from connectors_config.jobs import BUNDLE_JOB, DROPPED_SETTINGS, JOBS_GET_FIELDS, LEVELS, PLATFORM_KEYS, SCHEMA_FILE
+from connectors_config.jobs_types import DROPPED_SETTINGS, JOBS_GET_FIELDS, LEVELS, PLATFORM_KEYS
+from core.bundle_schema import BUNDLE_JOB, SCHEMA_FILE
 from connectors_config.lockfile import lock_path, read_lock
 from connectors_config.model import PlatformConfig
 from connectors_config.sources import available_sources, source_spec

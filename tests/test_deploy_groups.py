@@ -52,9 +52,10 @@ def line_of(text: str, needle: str, after: str = "") -> int:
 @pytest.fixture(scope="module")
 def grouped_out(tmp_path_factory) -> Path:
     import main
+    import stacks.app
 
     outdir = tmp_path_factory.mktemp("grouped") / "cdktf.out"
-    main.synth(parse_config(grouped(), "connectors.yaml", base_dir=PROJECT), str(outdir))
+    stacks.app.synth(parse_config(grouped(), "connectors.yaml", base_dir=PROJECT), str(outdir))
     return outdir
 
 
@@ -154,10 +155,11 @@ def test_a_remote_state_key_gets_the_group_beside_the_environments():
 
 def test_every_group_stack_passes_the_policy_pack_and_a_suppression_names_its_stack(tmp_path):
     import main
+    import stacks.app
 
     text = grouped() + suppressing("dev-code/github/permissions")
     with pytest.raises(main.PolicyError) as raised:
-        main.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "out"))
+        stacks.app.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "out"))
     assert raised.value.problems == [
         "policy.suppressions[0]: CP-JOB-OWNER on dev-code/github/permissions matches no violation of this synth; "
         "remove it (if the resource was renamed, the suppression names its new path)"]

@@ -1,4 +1,4 @@
-"""The offline checks no other tool makes (connectors_config.job_checks), through connectors.yaml: each check
+"""The offline checks no other tool makes (core.job_settings), through connectors.yaml: each check
 with a config that fails it (its exact message, file, line and field) and one that passes it; and the same
 checks guarding every LakeflowJob, connectors' jobs included."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors_config.job_checks import settings_problems, task_types
+from core.job_settings import settings_problems, task_types
 from constructs.lakeflow_job import JobAccess, LakeflowJobProps
-from constructs.principals import Principal
+from core.principals import Principal
 from tests.test_jobs_config import config, errors_of, line_of, parsed
 
 NB = "notebook_task: {notebook_path: /Workspace/etl/nb}"

@@ -239,11 +239,11 @@ def without_monitoring(text: str) -> str:
 
 
 def test_without_a_warehouse_the_stacks_deploy_no_monitoring(tmp_path):
-    import main
+    import stacks.app
 
     text = without_monitoring(SAMPLE)
     assert "monitoring:" not in text.replace("(README, Monitoring)", "")
-    main.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "cdktf.out"))
+    stacks.app.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "cdktf.out"))
     for env in ("dev", "prod"):
         stack = json.loads((tmp_path / "cdktf.out" / "stacks" / env / "cdk.tf.json").read_text())
         assert not {"databricks_alert_v2", "databricks_dashboard"} & set(stack["resource"])

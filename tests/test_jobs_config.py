@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
-from connectors_config.jobs import JobRef, PipelineRef, UploadRef
+from connectors_config.jobs_types import JobRef, PipelineRef, UploadRef
 from tests.test_config_errors import VALID
 
 PROJECT = Path(__file__).resolve().parents[1]

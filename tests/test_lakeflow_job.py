@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from constructs.jobs_api import JobSettingsError, unsupported_fields
+from core.jobs_api import JobSettingsError, unsupported_fields
 from constructs.lakeflow_job import JobAccess, LakeflowJob, LakeflowJobProps
-from constructs.principals import Principal
+from core.principals import Principal
 from tests.helpers import logical_ids, synth_construct
 
 SP = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"

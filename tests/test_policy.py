@@ -1,4 +1,4 @@
-"""The policy pack end to end: each rule on real cdktf constructs, synthesized through `main.synth_checked` as
+"""The policy pack end to end: each rule on real cdktf constructs, synthesized through `stacks.app.synth_checked` as
 `python main.py` does it, with every problem asserted as the exact line a user reads; suppressions; the config's
 `policy` section."""
 
@@ -30,8 +30,9 @@ from cdktf_cdktf_provider_databricks.workspace_file import WorkspaceFile
 from constructs import Construct
 
 import main
+import stacks.app
 from connectors_config import ConfigError, load_config, parse_config, resolve
-from connectors_config.names import BROAD_GROUPS
+from core.principals import BROAD_GROUPS
 from policy import RULE_IDS, EnvironmentFacts, PolicyContext, PolicyError, Suppression
 from policy.aspect import PolicyGate, PolicyPack, PolicyProps
 from tests.conftest import SAMPLE_CONFIG
@@ -81,7 +82,7 @@ Build = Callable[[Construct], object]
 
 
 class PolicyStack(TerraformStack):
-    """A bare TerraformStack with a provider and a PolicyPack (`policy`, where `main.synth_checked` finds it), and
+    """A bare TerraformStack with a provider and a PolicyPack (`policy`, where `stacks.app.synth_checked` finds it), and
     nothing else."""
 
     def __init__(self, scope: Construct, id: str, *, context: PolicyContext,
@@ -107,7 +108,7 @@ def app_of(outdir: Path, *stacks: tuple[Build, PolicyContext, tuple[Suppression,
 def synth(outdir: Path, build: Build, *, context: PolicyContext = CONTEXT,
           suppressions: tuple[Suppression, ...] = ()) -> list[str]:
     """Synthesizes one stack holding what `build` adds: the suppression lines, or PolicyError."""
-    return main.synth_checked(app_of(outdir, (build, context, suppressions)))
+    return stacks.app.synth_checked(app_of(outdir, (build, context, suppressions)))
 
 
 def problems(outdir: Path, build: Build, **kwargs) -> list[str]:
@@ -898,7 +899,7 @@ def test_every_stacks_violations_are_reported_at_once_and_no_manifest_is_written
     leaked = adding(SecretAcl, "acl", scope=DEV.secret_scope, principal="users", permission="READ")
     app = app_of(tmp_path, (unowned, CONTEXT, ()), (leaked, PROD_CONTEXT, ()))
     with pytest.raises(PolicyError) as raised:
-        main.synth_checked(app)
+        stacks.app.synth_checked(app)
     assert raised.value.problems == [
         line("databricks_job", "job", "CP-JOB-OWNER",
              "job 'github' has no databricks_permissions, so Databricks makes whoever deploys it its owner"),
@@ -911,7 +912,7 @@ def test_every_stacks_violations_are_reported_at_once_and_no_manifest_is_written
 
 
 def test_the_sample_config_passes_every_rule(tmp_path):
-    assert main.synth_checked(main.build_app(load_config(SAMPLE_CONFIG), str(tmp_path))) == []
+    assert stacks.app.synth_checked(stacks.app.build_app(load_config(SAMPLE_CONFIG), str(tmp_path))) == []
     assert (tmp_path / "manifest.json").exists()
 
 

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors_config.quartz import (
+from core.quartz import (
     cadence,
     DaysOfMonth,
     DaysOfWeek,

@@ -140,7 +140,7 @@ def test_without_from_a_config_error_is_printed_as_synth_prints_it(capsys, monke
 
 def test_without_from_an_unknown_environment_fails_before_synthesizing(capsys, monkeypatch):
     monkeypatch.setenv(CONFIG_ENV_VAR, str(SAMPLE_CONFIG))
-    monkeypatch.setattr("main.synth", lambda *args: pytest.fail("synthesized"))
+    monkeypatch.setattr("stacks.app.synth", lambda *args: pytest.fail("synthesized"))
     assert _run(capsys, "describe", "--env", "staging") == (
         1, "", "error: no environment 'staging' in the stacks (environments: dev, prod)\n")
 

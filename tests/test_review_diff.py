@@ -456,11 +456,11 @@ def head_config_text() -> str:
 @pytest.fixture(scope="module")
 def head_synth(tmp_path_factory) -> Path:
     """The edited config, synthesized once, in process (imports resolve against the project folder)."""
-    import main
+    import stacks.app
 
     config = parse_config(head_config_text(), str(SAMPLE_CONFIG), lock=None, base_dir=PROJECT_DIR)
     outdir = tmp_path_factory.mktemp("head") / "cdktf.out"
-    main.synth(config, str(outdir))
+    stacks.app.synth(config, str(outdir))
     return outdir
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs.principals import Principal
+from core.principals import Principal
 from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps, discover
 from tests.helpers import resource, resources, synth_construct
 

@@ -26,10 +26,10 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from connectors_config.errors import format_path
-from connectors_config.quartz import QuartzError, parse_quartz
+from core.bundle_schema import schema_defs
+from core.field_paths import FieldPath, format_path
+from core.quartz import QuartzError, parse_quartz
 
-FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]
 
 TRIGGERS = ("schedule", "continuous", "trigger")
@@ -55,10 +55,7 @@ _EXAMPLES = "{{job.run_id}}, {{job.parameters.<name>}}, {{tasks.<task>.values.<n
 @cache
 def task_types() -> tuple[str, ...]:
     """Every task type the Jobs API knows (`notebook_task`, `run_job_task`, ...), from Databricks' schema."""
-    from connectors_config.jobs import SCHEMA_FILE
-
-    schema = json.loads(SCHEMA_FILE.read_text())
-    task = schema["$defs"]["github.com"]["databricks"]["databricks-sdk-go"]["service"]["jobs.Task"]
+    task = schema_defs()["github.com"]["databricks"]["databricks-sdk-go"]["service"]["jobs.Task"]
     task = task.get("oneOf", [task])[0]
     return tuple(sorted(key for key in task["properties"] if key.endswith("_task")))
 

@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf import Token
-from constructs.databricks import job as provider_job
+from core import field_paths
+from core.provider import job as provider_job
 
-Path = tuple[str | int, ...]
+Path = field_paths.FieldPath
 
 # API field -> provider argument, per provider struct; every other field keeps its name.
 RENAMED: dict[str, dict[str, str]] = {
@@ -52,10 +53,7 @@ class JobSettingsError(ValueError):
 
 
 def format_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(job)"
+    return field_paths.format_path(path, empty="(job)")
 
 
 def provider_arguments(settings: Mapping[str, Any]) -> dict[str, Any]:

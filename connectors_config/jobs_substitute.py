@@ -1,0 +1,152 @@
+"""Substitution: a job's settings for one environment, `${...}` values replaced (SUBSTITUTIONS), references to
+the stack's own jobs and pipelines made JobRef / PipelineRef, relative notebook and python file paths made
+UploadRef. `{{...}}` dynamic value references are left to the Jobs service."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from connectors_config.environment import ENV_VALUES
+from connectors_config.errors import Path as FieldPath
+from connectors_config.jobs_types import (
+    TOKEN,
+    Catalogue,
+    EnvironmentValues,
+    JobRef,
+    Origin,
+    PipelineRef,
+    UploadRef,
+    job_references,
+    task_entries,
+)
+from connectors_config.sources import NOTEBOOKS_DIR
+
+SUBSTITUTIONS = ("${env.<name>} (" + ", ".join(ENV_VALUES) + "), ${var.<name>} (environments.<env>.variables), "
+                 "${bundle.target} (the environment's name), ${resources.jobs.<job or connector>.id}, "
+                 "${resources.pipelines.<lakeflow_connect connector>.id}")
+_JOB_REF = re.compile(r"resources\.jobs\.([A-Za-z0-9_-]+)\.id")
+_PIPELINE_REF = re.compile(r"resources\.pipelines\.([A-Za-z0-9_-]+)\.id")
+
+
+def substitute(settings: dict[str, Any], env: EnvironmentValues, catalogue: Catalogue,
+               origin: Origin) -> tuple[dict[str, Any], list[tuple[FieldPath, str]]]:
+    """The settings for `env`: `${...}` substituted, references made JobRef/PipelineRef, relative notebook
+    and python file paths made UploadRef; with every problem found on the way."""
+    problems: list[tuple[FieldPath, str]] = []
+    result = _substitute(settings, (), env, catalogue, problems)
+    if isinstance(result, dict):
+        _resolve_uploads(result, origin, problems)
+    return result, problems
+
+
+def _substitute(value: Any, path: FieldPath, env: EnvironmentValues, catalogue: Catalogue, problems: list) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, path + (k,), env, catalogue, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, path + (i,), env, catalogue, problems) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    whole = TOKEN.fullmatch(value)
+    if whole:
+        name = whole.group(1)
+        reference = _reference(name, catalogue, path, problems)
+        if reference is not None:
+            return reference
+        if _is_reference(name):
+            return value
+        return _lookup(name, env, path, problems, whole_value=True)
+
+    def replace(match: re.Match) -> str:
+        if _is_reference(match.group(1)):
+            problems.append((path, f"{match.group(0)} must be the whole value, not part of '{value}'"))
+            return match.group(0)
+        return str(_lookup(match.group(1), env, path, problems, whole_value=False))
+
+    return TOKEN.sub(replace, value)
+
+
+def _is_reference(name: str) -> bool:
+    return name.startswith("resources.")
+
+
+def _reference(name: str, catalogue: Catalogue, path: FieldPath, problems: list) -> Any:
+    job = _JOB_REF.fullmatch(name)
+    if job:
+        key = job.group(1)
+        if key in catalogue.jobs or key in catalogue.connectors:
+            return JobRef(key)
+        problems.append((path, f"${{{name}}} names no job of this config; jobs: "
+                               f"{', '.join(sorted(catalogue.jobs)) or 'none'}; connectors: "
+                               f"{', '.join(sorted(catalogue.connectors)) or 'none'}"))
+        return None
+    pipeline = _PIPELINE_REF.fullmatch(name)
+    if pipeline:
+        key = pipeline.group(1)
+        if key in catalogue.pipelines:
+            return PipelineRef(key)
+        problems.append((path, f"${{{name}}} names no pipeline of this config; lakeflow_connect connectors: "
+                               f"{', '.join(sorted(catalogue.pipelines)) or 'none'}"))
+        return None
+    if _is_reference(name):
+        problems.append((path, f"unknown reference ${{{name}}}; use {SUBSTITUTIONS}"))
+    return None
+
+
+def _lookup(name: str, env: EnvironmentValues, path: FieldPath, problems: list, *, whole_value: bool) -> Any:
+    namespace, _, field = name.partition(".")
+    if namespace == "env" and field in ENV_VALUES:
+        value = env.values.get(field)
+        if value is not None:
+            return value
+        problems.append((path, f"${{{name}}}: environment {env.name} has no {field}; set "
+                               f"environments.{env.name}.{field} or do not use it"))
+        return ""
+    if namespace == "bundle" and field == "target":
+        return env.name
+    if namespace == "var" and field:
+        if field in env.variables:
+            value = env.variables[field]
+            return value if whole_value else str(value).lower() if isinstance(value, bool) else str(value)
+        problems.append((path, f"${{{name}}} is not defined for environment {env.name}; add "
+                               f"environments.{env.name}.variables.{field}"))
+        return ""
+    problems.append((path, f"unknown substitution ${{{name}}}; use {SUBSTITUTIONS}"))
+    return ""
+
+
+def _resolve_uploads(settings: dict[str, Any], origin: Origin, problems: list) -> None:
+    """Relative notebook_path / python_file -> UploadRef, where the job does not run from a git source."""
+    if settings.get("git_source"):
+        return
+    for path, task in task_entries(settings):
+        for block, field in (("notebook_task", "notebook_path"), ("spark_python_task", "python_file")):
+            spec = task.get(block)
+            if not isinstance(spec, dict) or spec.get("source") == "GIT":
+                continue
+            value = spec.get(field)
+            if not isinstance(value, str) or value.startswith("/") or "{{" in value or not value:
+                continue
+            spec[field] = _upload(value, block == "notebook_task", origin, path + (block, field), problems)
+
+
+def _upload(value: str, notebook: bool, origin: Origin, path: FieldPath, problems: list) -> Any:
+    target = (origin.directory / value).resolve()
+    candidates = [target] if target.suffix else [target.with_suffix(".py"), target]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None or found.parent != NOTEBOOKS_DIR or found.suffix != ".py":
+        problems.append((path, f"{value} is not a .py file of notebooks/, the folder this platform uploads; move "
+                               "the file there (and refer to it relative to this file) or give an absolute "
+                               "workspace path"))
+        return value
+    is_notebook = found.read_text(encoding="utf-8").startswith("# Databricks notebook source")
+    if notebook and not is_notebook:
+        problems.append((path, f"{value} is a plain Python file, not a notebook; start it with "
+                               "'# Databricks notebook source' or run it with a spark_python_task"))
+        return value
+    return UploadRef(found.stem, is_notebook)
+
+
+def references(settings: Any) -> set[str]:
+    """The keys of the jobs `settings` runs (JobRef anywhere in it)."""
+    return {key for _, key in job_references(settings)}

@@ -1,0 +1,81 @@
+"""What a credential looks like, in one place: the config refuses a value shaped like one where a name belongs,
+the policy pack refuses one anywhere in a synthesized stack, and every message shows such a value redacted.
+
+Credential formats with a fixed, recognisable shape (GitHub, Databricks, AWS, GitLab, Slack, SonarQube,
+OpenAI-style keys, JWTs, PEM blocks); the lengths are the shortest a real token of each kind has, or a
+pasted one cut short still has."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
+    ("a GitHub token", r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"),
+    ("a Databricks token", r"dapi[0-9a-f]{16,}(-\d+)?|dkea[0-9a-f]{16,}"),
+    ("an AWS access key", r"(AKIA|ASIA)[0-9A-Z]{16}"),
+    ("a GitLab token", r"glpat-[A-Za-z0-9_-]{16,}"),
+    ("a Slack token", r"xox[abprs]-[A-Za-z0-9-]{10,}"),
+    ("a SonarQube token", r"sq[pua]_[0-9a-f]{20,}"),
+    ("an API key", r"sk-[A-Za-z0-9_-]{20,}"),
+    ("a JSON web token", r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    ("a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY"),
+)
+# Each shape found anywhere in a text; the lookbehind keeps one from matching inside a longer word.
+SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (what, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})")) for what, pattern in TOKEN_SHAPES)
+_ANY_SHAPE = re.compile("|".join(pattern.pattern for _, pattern in SHAPES))  # one pass where none is (most)
+_STARTS_WITH_SHAPE = re.compile("|".join(f"(?:{pattern})" for _, pattern in TOKEN_SHAPES))
+# 'password=x', 'token: x' inside a value that should be a name.
+_ASSIGNMENT = re.compile(r"(?i)(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S")
+
+
+def shape_in(text: str) -> str | None:
+    """What kind of credential `text` holds somewhere ('a GitHub token'...), or None."""
+    if not _ANY_SHAPE.search(text):
+        return None
+    return next(what for what, pattern in SHAPES if pattern.search(text))
+
+
+def masked(text: str) -> str:
+    """`text` with every credential-shaped part cut to its first 4 characters."""
+    for _, pattern in SHAPES:
+        text = pattern.sub(lambda match: f"{match.group(0)[:4]}…", text)
+    return text
+
+
+def looks_like_secret_value(value: str) -> bool:
+    """True for strings shaped like credentials rather than names.
+
+    Names are short words joined by '-', '_' or '.'; credentials are known token formats, 'key=value'
+    assignments, or long random-looking runs of letters and digits.
+    """
+    text = value.strip()
+    if _STARTS_WITH_SHAPE.match(text) or _ASSIGNMENT.search(text):
+        return True
+    for segment in re.split(r"[-_.]", text):
+        has_digit = any(c.isdigit() for c in segment)
+        has_alpha = any(c.isalpha() for c in segment)
+        if len(segment) >= 20 and has_digit and has_alpha and entropy(segment) >= 3.0:
+            return True
+    return False
+
+
+def redact(value: object) -> str:
+    """How a value appears in an error message: quoted, and never in full when it looks like a credential."""
+    if isinstance(value, str):
+        if looks_like_secret_value(value):
+            return f"'{value[:4]}…' (redacted: looks like a credential)"
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return repr(value)
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character: random tokens score high, words and names low."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())

@@ -1,0 +1,93 @@
+"""The whole synth of a checked config: the cdktf App with every environment's stacks, the policy gate, the output
+folder written whole or not at all, and what a synth tells its user (suppressions applied, data-loss notices,
+the lock of the managed pipelines). `main.py` and `python -m review` run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from connectors_config import PlatformConfig, resolve
+from connectors_config.lockfile import lock_of, lock_path, write_lock
+from connectors_config.sources import NOTEBOOKS_DIR
+from policy import PolicyError
+
+
+def build_app(config: PlatformConfig, outdir: str):
+    """The cdktf App with one EnvironmentStack per environment, sorted by name, each followed by its deploy groups'
+    stacks, if the config has deploy groups."""
+    # late: loading jsii is the slow part of a synth, and a config with mistakes never needs it
+    from cdktf import App
+
+    from policy.aspect import PolicyGate
+    from stacks.environment_stack import environment_stacks
+
+    app = App(outdir=outdir)
+    environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
+    stacks = [stack for env in environments
+              for stack in environment_stacks(app, env, others=environments, notebooks_dir=NOTEBOOKS_DIR)]
+    app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
+    return app
+
+
+def synth_checked(app) -> list[str]:
+    """Synthesizes `app`; raises PolicyError if the policy pack stopped it. Returns the suppressions it applied,
+    each as a line to show (a reviewed exception is said on every synth, like a data-loss notice). The packs are
+    those of the app's stacks, each stack's `policy`."""
+    from policy.aspect import PolicyPack  # late: it loads jsii (see build_app)
+
+    packs = [child.policy for child in app.node.children if isinstance(getattr(child, "policy", None), PolicyPack)]
+    try:
+        app.synth()
+    except Exception:
+        violations = [violation for pack in packs for violation in pack.violations]
+        if violations:
+            raise PolicyError(violations) from None
+        raise
+    return [f"policy: {finding.rule} suppressed on {finding.path}: {suppression.reason}"
+            for pack in packs for finding, suppression in pack.suppressed]
+
+
+def synth(config: PlatformConfig, outdir: str) -> list[str]:
+    """Synthesizes every stack into `outdir`, whole or not at all; returns the policy suppressions applied."""
+    if os.environ.get("CDKTF_OUTDIR"):  # run by the cdktf CLI, which prepares and reads its own folder
+        return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"]))
+    target = Path(outdir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        suppressed = synth_checked(build_app(config, str(staging)))
+        previous = target.with_name(f".{target.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if target.exists():
+            target.rename(previous)
+        staging.rename(target)
+        shutil.rmtree(previous, ignore_errors=True)
+        return suppressed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def record_lock(config: PlatformConfig, config_path: str) -> Path | None:
+    """Records what this synth gave the managed ingestion pipelines (see connectors_config.lockfile); returns
+    the lock file's path when it changed."""
+    path = lock_path(config_path)
+    lock = lock_of(config)
+    if not lock.pipelines and not path.exists():
+        return None  # no managed connectors, and never were: no file to commit
+    return path if write_lock(path, lock) else None
+
+
+def data_loss_notices(config: PlatformConfig) -> list[str]:
+    """Where an acknowledgement lifts prevent_destroy: said on every synth until it is removed."""
+    return [
+        f"warning: {connector.name} in {env}: prevent_destroy lifted, data loss acknowledged "
+        f"({connector.data_loss_acknowledged!r}); the next deploy may replace its pipeline and delete its tables. "
+        "Remove the acknowledgement once that deploy is done."
+        for connector, env in sorted(((c, env) for env in config.environments
+                                      for c in resolve(config, env).managed_connectors
+                                      if c.data_loss_acknowledged is not None),
+                                     key=lambda pair: (pair[0].name, pair[1]))
+    ]
