@@ -1,4 +1,4 @@
-# The two commands (see README):  make synth   |   make test
+# The two commands (see README.md):  make synth   |   make test
 # Both install whatever is missing first: pipenv itself, the locked Python packages (.venv/ in the project)
 # and the pinned cdktf CLI (node_modules/), from the package registries only.
 
@@ -41,9 +41,9 @@ snapshot-update: install ## Rewrite the stack snapshots after a reviewed change
 describe: install ## Every job in words, with its next 3 fire times (synthesizes the config first)
 	$(PIPENV) run python -m review describe
 
-graphs: install ## Redraw the README's pictures of the jobs and its describe example from a fresh synth
-	$(PIPENV) run python -m review graph --env prod --readme README.md
-	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --readme README.md
+graphs: install ## Redraw the pictures of the jobs and the describe example in docs/review.md from a fresh synth
+	$(PIPENV) run python -m review graph --env prod --doc docs/review.md
+	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --doc docs/review.md
 
 install: .venv/.synced node_modules/.installed
 

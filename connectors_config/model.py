@@ -212,7 +212,7 @@ class Backend(StrictModel):
 
 class Monitoring(StrictModel):
     """The environment's own monitoring: an alert and a dashboard over system.lakeflow.job_run_timeline, run on
-    this SQL warehouse (see README, "Monitoring"). Without it, the stack deploys no monitoring."""
+    this SQL warehouse (see docs/architecture.md, "Monitoring"). Without it, the stack deploys no monitoring."""
 
     warehouse_id: WarehouseId
     # Job ids are unique only within a workspace, and the system table holds every workspace of the region;
@@ -285,7 +285,7 @@ class _ConnectorBase(StrictModel):
     # Per environment, a service principal other than the environment's run_as.
     run_as: dict[EnvironmentName, ServicePrincipal] = {}
     # The stack the connector deploys in, '<environment>-<deploy_group>', beside the environment's shared stack
-    # (README, "Stacks that stay small"); default: no groups, one stack per environment. All or none.
+    # (docs/architecture.md, "deploy groups"); default: no groups, one stack per environment. All or none.
     deploy_group: DeployGroup | None = None
 
 
@@ -434,7 +434,7 @@ class PolicySuppression(StrictModel):
 
 
 class Policy(StrictModel):
-    """The policy pack's settings (README, "Policy pack"); every rule always runs."""
+    """The policy pack's settings (docs/policy.md); every rule always runs."""
 
     # Your own groups that hold (nearly) every user, besides the built-in users / account users / all users:
     # they get no write, manage or owner rights (CP-BROAD-WRITE).

@@ -79,7 +79,7 @@ def secret_name_problem(value: str) -> str | None:
     if looks_like_secret_value(value):
         return (
             "it looks like a secret value; credentials never go in connectors.yaml: store the value with "
-            "`python -m operations load-secrets` (see README, Secrets) and list only its name here (e.g. 'github-token')"
+            "`python -m operations load-secrets` (see docs/operations.md, Loading secrets) and list only its name here (e.g. 'github-token')"
         )
     if not _SECRET_KEY.fullmatch(value):
         return "use letters, digits, '-', '_' and '.', at most 128 characters (e.g. 'github-token')"

@@ -19,7 +19,7 @@ PROG = "python -m operations"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog=PROG, allow_abbrev=False,
-                     description="Operate the connector platform's deployed environments (see README).")
+                     description="Operate the connector platform's deployed environments (see docs/operations.md).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     load_secrets.register(commands)
     runs.register_run(commands)

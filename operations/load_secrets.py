@@ -115,7 +115,7 @@ def _batch_connector(environment: ResolvedEnvironment, name: str, config_path: s
         raise OperationError(
             f"{name} is a lakeflow_connect connector: it has no secrets to load. Its credentials live in the "
             f"Unity Catalog connection '{managed[name].connection}' ({environment.name}), which an admin creates "
-            "with the source's OAuth flow (see README, Deploying).")
+            "with the source's OAuth flow (see docs/deploying.md).")
     raise OperationError(f"no connector {redact(name)} in {config_path}; "
                          f"its batch connectors: {', '.join(sorted(batch)) or '(none)'}")
 
@@ -207,7 +207,7 @@ def _put_failed(error: Exception, client: WorkspaceClient, environment: Resolved
         return mask(common, hide)
     if isinstance(error, NotFound) and error.error_code == "RESOURCE_DOES_NOT_EXIST":
         return (f"secret scope {scope} does not exist in {workspace}. The {env} stack creates it, with its ACLs: "
-                f"deploy the stack first (`npx cdktf deploy {env}`, see README, Deploying), or check the "
+                f"deploy the stack first (`npx cdktf deploy {env}`, see docs/deploying.md), or check the "
                 "environment's secret_scope and workspace in connectors.yaml.")
     if isinstance(error, NotFound):
         return (f"{workspace} answered 404 Not Found to put {name} into secret scope {scope}: {said}. Check "

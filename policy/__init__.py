@@ -1,4 +1,4 @@
-"""The policy pack: rules every synthesized stack must pass (see README, "Policy pack").
+"""The policy pack: rules every synthesized stack must pass (see docs/policy.md).
 
 `rules` holds the rules and their checks over Terraform JSON; `aspect` runs them on every synth as a cdktf Aspect;
 `privileges` is Unity Catalog's privilege matrix; `suppressions` what connectors.yaml may name (rule ids,

@@ -1,5 +1,5 @@
 """The reviewer's command line: `describe` (every job in words, with its next fire times) and `graph` (Mermaid
-pictures for the README), from a synth output folder or from the config, synthesized on the spot; and `diff`
+pictures for the docs), from a synth output folder or from the config, synthesized on the spot; and `diff`
 (what a pull request changes between two synth output folders, as Markdown; see `review.diff`).
 
 `main(argv)` never raises and never exits: it returns the exit code (0 done, 1 failed, 2 usage error,
@@ -21,7 +21,7 @@ from connectors_config import ConfigError, config_path_from_env, load_config
 from core.cli import CommandParser, ParserExit
 from review.describe import describe
 from review.diff import EXIT_CODES_HELP, diff_synth
-from review.mermaid import BEGIN, END, readme_block, replace_block
+from review.mermaid import BEGIN, END, doc_block, replace_block
 from review.stack_jobs import ReviewError, StackJobs, load_documents, load_synth
 
 PROG = "python -m review"
@@ -54,7 +54,7 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog=PROG, allow_abbrev=False,
                      description="Review the jobs of the synthesized stacks: what starts them, when, and in what "
-                                 "order their tasks run (see README).")
+                                 "order their tasks run (see docs/review.md).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     words = commands.add_parser(
         "describe", allow_abbrev=False, help="every job in words: what starts it and when it fires next",
@@ -67,17 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="count fire times from this ISO-8601 time with its offset (default: now)")
     words.add_argument("--count", type=_positive, default=3, metavar="N",
                        help="fire times per schedule (default: 3)")
-    words.add_argument("--readme", metavar="FILE",
+    words.add_argument("--doc", metavar="FILE",
                        help=f"write the output, fenced, between {DESCRIBE_MARKERS[0]} and {DESCRIBE_MARKERS[1]} in "
                             "FILE (only when it changed) instead of printing it")
     words.set_defaults(run=_describe)
     graph = commands.add_parser(
-        "graph", allow_abbrev=False, help="Mermaid pictures of one environment's jobs, for the README",
+        "graph", allow_abbrev=False, help="Mermaid pictures of one environment's jobs, for the docs",
         description="Mermaid pictures of one environment's jobs: what starts each, and each job's tasks. "
-                    "Printed, or written between the README's job-pictures markers.")
+                    "Printed, or written between a doc's job-pictures markers.")
     graph.add_argument("--from", dest="source", type=Path, metavar="DIR", help=_FROM_HELP)
     graph.add_argument("--env", metavar="ENV", help="the environment (default: prod if present, else the first)")
-    graph.add_argument("--readme", metavar="FILE",
+    graph.add_argument("--doc", metavar="FILE",
                        help="rewrite the block between <!-- job-pictures:begin --> and <!-- job-pictures:end --> "
                             "in FILE (only when it changed) instead of printing it")
     graph.set_defaults(run=_graph)
@@ -130,8 +130,8 @@ def _describe(args: argparse.Namespace) -> int:
     stacks = _stacks(args.source, wanted)
     chosen = {env: stacks[env] for env in wanted} if wanted else stacks
     text = describe(chosen, args.now or datetime.now(timezone.utc), args.count)
-    if args.readme:
-        return _rewrite(args.readme, f"```\n{text}```\n", DESCRIBE_MARKERS)
+    if args.doc:
+        return _rewrite(args.doc, f"```\n{text}```\n", DESCRIBE_MARKERS)
     print(text, end="")
     return 0
 
@@ -139,11 +139,19 @@ def _describe(args: argparse.Namespace) -> int:
 def _graph(args: argparse.Namespace) -> int:
     stacks = _stacks(args.source, [args.env] if args.env else [])
     env = args.env or ("prod" if "prod" in stacks else sorted(stacks)[0])
-    block = readme_block(stacks[env], readme=Path(args.readme).name if args.readme else "README.md")
-    if not args.readme:
-        print(block, end="")
+    if not args.doc:
+        print(doc_block(stacks[env]), end="")
         return 0
-    return _rewrite(args.readme, block, (BEGIN, END))
+    return _rewrite(args.doc, doc_block(stacks[env], doc=_as_named(args.doc)), (BEGIN, END))
+
+
+def _as_named(doc: str) -> str:
+    """How the regenerate line names `doc`: relative to the working folder (the repository's root under
+    `make graphs`), else its file name alone, so no machine's folder gets into the block."""
+    try:
+        return Path(doc).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(doc).name
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -155,25 +163,25 @@ def _diff(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _rewrite(readme: str, block: str, markers: tuple[str, str]) -> int:
-    """Puts `block` between the `markers` of the file `readme`, writing it only when that changes it."""
+def _rewrite(doc: str, block: str, markers: tuple[str, str]) -> int:
+    """Puts `block` between the `markers` of the file `doc`, writing it only when that changes it."""
     try:
-        with open(readme, encoding="utf-8", newline="") as file:  # newline="": keep its line endings
+        with open(doc, encoding="utf-8", newline="") as file:  # newline="": keep its line endings
             text = file.read()
     except FileNotFoundError:
-        raise ReviewError(f"{readme}: no such file") from None
+        raise ReviewError(f"{doc}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ReviewError(f"{readme}: cannot be read ({error})") from None
+        raise ReviewError(f"{doc}: cannot be read ({error})") from None
     try:
         updated = replace_block(text, block, markers)
     except ReviewError as error:
-        raise ReviewError(f"{readme}: {error}") from None
+        raise ReviewError(f"{doc}: {error}") from None
     if updated == text:
-        print(f"{readme} is up to date")
+        print(f"{doc} is up to date")
         return 0
-    with open(readme, "w", encoding="utf-8", newline="") as file:
+    with open(doc, "w", encoding="utf-8", newline="") as file:
         file.write(updated)
-    print(f"updated {readme}")
+    print(f"updated {doc}")
     return 0
 
 

@@ -1,6 +1,6 @@
-"""Mermaid pictures of a stack's jobs for a README on GitHub: which jobs exist and what starts each (schedules,
-triggers, other jobs), and each job's tasks with their dependencies. Generated from the synthesized stack, so
-the pictures in the README cannot drift from what is deployed once regenerated in the same pull request.
+"""Mermaid pictures of a stack's jobs for Markdown docs on GitHub: which jobs exist and what starts each
+(schedules, triggers, other jobs), and each job's tasks with their dependencies. Generated from the synthesized
+stack, so the pictures in the docs cannot drift from what is deployed once regenerated in the same pull request.
 
 Node ids are positions in sorted order (`j0`, `t0`, ...) so any name is safe; labels are double-quoted with
 Mermaid's entity codes for the characters that would end or confuse them.
@@ -23,6 +23,7 @@ from review.stack_jobs import (
 
 BEGIN = "<!-- job-pictures:begin -->"
 END = "<!-- job-pictures:end -->"
+DOC = "docs/review.md"  # where this repository's pictures live: the file `doc_block`'s regenerate command names
 _SHORT_KIND = {"run_job_task": "run_job"}
 
 
@@ -134,11 +135,11 @@ def task_graph(job: JobView) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_block(stack: StackJobs, readme: str = "README.md") -> str:
-    """The markdown between the README's markers: the stack's relations, then each job's tasks. `readme` is the
-    file name the regenerating command names."""
+def doc_block(stack: StackJobs, doc: str = DOC) -> str:
+    """The markdown between a doc's job-pictures markers: the stack's relations, then each job's tasks. `doc` is
+    the file the regenerating command names."""
     parts = [f"Jobs of the `{stack.env}` stack as synthesized; regenerate with "
-             f"`python -m review graph --env {stack.env} --readme {readme}`.\n",
+             f"`python -m review graph --env {stack.env} --doc {doc}`.\n",
              "#### Jobs and what starts them\n", f"```mermaid\n{relations(stack)}```\n"]
     # Jobs with the same tasks (every batch connector's) share one picture under one heading.
     graphs: dict[str, list[str]] = {}
@@ -149,10 +150,10 @@ def readme_block(stack: StackJobs, readme: str = "README.md") -> str:
     return "\n".join(parts)
 
 
-def replace_block(readme_text: str, block: str, markers: tuple[str, str] = (BEGIN, END)) -> str:
-    """`readme_text` with everything between the marker lines replaced by `block`; the markers stay."""
+def replace_block(text: str, block: str, markers: tuple[str, str] = (BEGIN, END)) -> str:
+    """`text` with everything between the marker lines replaced by `block`; the markers stay."""
     begin, end = markers
-    lines = readme_text.splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
     found = {}
     for marker in (begin, end):
         at = [index for index, line in enumerate(lines) if line.strip() == marker]

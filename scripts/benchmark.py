@@ -15,7 +15,8 @@ VmRSS where that cannot be read), the synth's resources, the ratio of the two wa
 of synth wall time against resources, the resources per stack for the largest N and the machine. After the
 measured runs of each N, one unmeasured baseline run checks that its jobs equal the synth's. One unmeasured
 warm-up of each first fills the caches (.pyc files, page cache) that would otherwise slow only the first
-measured run. --readme writes the report between `<!-- benchmark:begin -->` and `<!-- benchmark:end -->`.
+measured run. --doc writes the report between `<!-- benchmark:begin -->` and `<!-- benchmark:end -->` in a doc
+(docs/performance.md).
 Stdlib only; Linux (/proc).
 """
 
@@ -43,7 +44,7 @@ SCHEDULES = ("0 */15 * * * ?", "0 0 */3 * * ?", "0 0 2 * * ?")  # bundles_baseli
 KEPT_SECTIONS = ("environments", "defaults")
 BUNDLES_PACKAGE, BUNDLES_VERSION = "databricks-bundles", "1.22.1"
 PACKAGES = ("cdktf", "cdktf-cdktf-provider-databricks", "jsii")
-README_BEGIN, README_END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+DOC_BEGIN, DOC_END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -251,17 +252,17 @@ def report(rows: list[tuple], per_stack: dict[str, int], args: argparse.Namespac
     return "\n".join(lines)
 
 
-def readme_parts(path: Path) -> tuple[str, str]:
+def doc_parts(path: Path) -> tuple[str, str]:
     """The text of `path` up to and including the begin marker, and from the end marker on; exits if absent."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        sys.exit(f"benchmark: cannot read --readme {path}: {error}")
-    begin, end = text.find(README_BEGIN), text.find(README_END)
+        sys.exit(f"benchmark: cannot read --doc {path}: {error}")
+    begin, end = text.find(DOC_BEGIN), text.find(DOC_END)
     if begin < 0 or end < begin:
-        sys.exit(f"benchmark: {path} needs a line {README_BEGIN} and after it a line {README_END}; "
+        sys.exit(f"benchmark: {path} needs a line {DOC_BEGIN} and after it a line {DOC_END}; "
                  "the report goes between them")
-    return text[:begin + len(README_BEGIN)], text[end:]
+    return text[:begin + len(DOC_BEGIN)], text[end:]
 
 
 def sizes(text: str) -> list[int]:
@@ -289,13 +290,13 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the databricks-bundles baseline")
     parser.add_argument("--groups", type=int, metavar="K",
                         help="put every generated connector in one of K groups g01..gK, round-robin")
-    parser.add_argument("--readme", type=Path, metavar="PATH",
-                        help=f"write the report between {README_BEGIN} and {README_END} in PATH, not to stdout")
+    parser.add_argument("--doc", type=Path, metavar="PATH",
+                        help=f"write the report between {DOC_BEGIN} and {DOC_END} in PATH, not to stdout")
     args = parser.parse_args()
     if args.repeat < 1 or args.warmup < 0 or (args.groups is not None and args.groups < 1):
         parser.error("--repeat and --groups must be at least 1, --warmup at least 0")
-    if args.readme:
-        readme_parts(args.readme)  # fail before the long part, not after it
+    if args.doc:
+        doc_parts(args.doc)  # fail before the long part, not after it
     args.scratch = args.scratch.resolve()
 
     bundles = None if args.no_baseline else bundles_python(args.scratch)
@@ -334,10 +335,10 @@ def main() -> int:
               file=sys.stderr, flush=True)
 
     text = report(rows, per_stack, args, used, bundles and installed_version(bundles, BUNDLES_PACKAGE))
-    if args.readme:
-        head, tail = readme_parts(args.readme)  # read again: it may have been edited meanwhile
-        args.readme.write_text(f"{head}\n{text}\n{tail}", encoding="utf-8")
-        print(f"benchmark: report written to {args.readme}", file=sys.stderr)
+    if args.doc:
+        head, tail = doc_parts(args.doc)  # read again: it may have been edited meanwhile
+        args.doc.write_text(f"{head}\n{text}\n{tail}", encoding="utf-8")
+        print(f"benchmark: report written to {args.doc}", file=sys.stderr)
     else:
         print(text)
     return 0

@@ -160,7 +160,7 @@ def test_secret_value_where_a_name_belongs_is_refused_and_redacted(value):
     assert errors == [
         f"connectors.yaml:26: connectors[0].secrets[0]: '{value[:4]}…' (redacted: looks like a credential) is not "
         "a valid secret name; it looks like a secret value; credentials never go in connectors.yaml: store the "
-        "value with `python -m operations load-secrets` (see README, Secrets) and list only its name here (e.g. 'github-token')"
+        "value with `python -m operations load-secrets` (see docs/operations.md, Loading secrets) and list only its name here (e.g. 'github-token')"
     ]
     assert value not in "\n".join(errors)
 

@@ -538,7 +538,7 @@ def test_connectors_that_are_not_a_list_are_a_type_error_beside_the_jobs_section
     from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
 
     text = SAMPLE_CONFIG.read_text()
-    start, end = text.index("connectors:\n  # High change"), text.index("# Seed 004's job hierarchy")
+    start, end = text.index("connectors:\n  # High change"), text.index("# The job hierarchy: ")
     with pytest.raises(ConfigError) as raised:
         parse_config(text[:start] + "connectors: 42\n\n" + text[end:], "connectors.yaml", base_dir=PROJECT_DIR)
     assert "connectors: 42 is not a list" in [f"{p.path}: {p.message}" for p in raised.value.problems]

@@ -223,7 +223,7 @@ def test_a_lakeflow_connect_connector_has_no_secrets_to_load(setup, server, caps
     assert capsys.readouterr().err == (
         "error: servicenow is a lakeflow_connect connector: it has no secrets to load. Its credentials live in "
         "the Unity Catalog connection 'servicenow_dev' (dev), which an admin creates with the source's OAuth "
-        "flow (see README, Deploying).\n")
+        "flow (see docs/deploying.md).\n")
 
 
 def test_a_broken_config_is_reported_in_full_and_nothing_is_put(setup, server, capsys):
@@ -248,7 +248,7 @@ def test_a_missing_scope_says_to_deploy_the_stack_against_a_loopback_workspace(s
     assert capsys.readouterr() == ("", (
         f"error: secret scope mvp-connectors does not exist in the dev workspace ({server.url}, profile "
         "loopback). The dev stack creates it, with its ACLs: deploy the stack first (`npx cdktf deploy dev`, "
-        "see README, Deploying), or check the environment's secret_scope and workspace in connectors.yaml. "
+        "see docs/deploying.md), or check the environment's secret_scope and workspace in connectors.yaml. "
         "Nothing was put.\n"))
 
 

@@ -1,4 +1,4 @@
-"""`python -m review`: describe and graph from a synth folder (the session's synthesized sample), the README
+"""`python -m review`: describe and graph from a synth folder (the session's synthesized sample), the doc
 rewrite, and the exact errors and exit codes; one run synthesizes the config itself."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import pytest
 from connectors_config import CONFIG_ENV_VAR
 from review.cli import main
 from review.describe import describe
-from review.mermaid import readme_block
+from review.mermaid import doc_block
 from review.stack_jobs import load_synth
 from tests.conftest import SAMPLE_CONFIG
 
 NOW = "2026-11-21T12:00:00+00:00"
 USAGE_DESCRIBE = ("usage: python -m review describe [-h] [--from DIR] [--env ENV [ENV ...]]\n"
-                  "                                 [--now TIME] [--count N] [--readme FILE]\n")
+                  "                                 [--now TIME] [--count N] [--doc FILE]\n")
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -47,9 +47,9 @@ def test_describe_one_environment_in_another_offset(capsys, synthesized):
 def test_graph_prints_the_prod_block(capsys, synthesized):
     code, out, err = _run(capsys, "graph", "--from", str(synthesized))
     assert (code, err) == (0, "")
-    assert out == readme_block(load_synth(synthesized)["prod"])
+    assert out == doc_block(load_synth(synthesized)["prod"])
     assert out.startswith("Jobs of the `prod` stack as synthesized; regenerate with "
-                          "`python -m review graph --env prod --readme README.md`.\n\n"
+                          "`python -m review graph --env prod --doc docs/review.md`.\n\n"
                           "#### Jobs and what starts them\n\n```mermaid\nflowchart LR\n")
     assert '  j1 -->|"refresh_connectors"| j0\n' in out
 
@@ -60,39 +60,50 @@ def test_graph_of_dev(capsys, synthesized):
     assert '  j1s(["schedule 0 0 5 * * ? UTC<br/>PAUSED"]) --> j1\n' in out
 
 
-def test_graph_rewrites_the_readme_block_once(capsys, synthesized, tmp_path):
-    readme = tmp_path / "JOBS.md"
-    readme.write_text("# Jobs\n\n<!-- job-pictures:begin -->\nstale\n<!-- job-pictures:end -->\n\nMore.\n")
-    block = readme_block(load_synth(synthesized)["prod"], readme="JOBS.md")
-    assert _run(capsys, "graph", "--from", str(synthesized), "--readme", str(readme)) == (
-        0, f"updated {readme}\n", "")
-    assert readme.read_text() == (f"# Jobs\n\n<!-- job-pictures:begin -->\n{block}<!-- job-pictures:end -->\n\n"
-                                  "More.\n")
-    assert "--readme JOBS.md`" in block
-    assert _run(capsys, "graph", "--from", str(synthesized), "--readme", str(readme)) == (
-        0, f"{readme} is up to date\n", "")
+def test_graph_rewrites_the_doc_block_once(capsys, synthesized, tmp_path):
+    doc = tmp_path / "JOBS.md"
+    doc.write_text("# Jobs\n\n<!-- job-pictures:begin -->\nstale\n<!-- job-pictures:end -->\n\nMore.\n")
+    block = doc_block(load_synth(synthesized)["prod"], doc="JOBS.md")
+    assert _run(capsys, "graph", "--from", str(synthesized), "--doc", str(doc)) == (
+        0, f"updated {doc}\n", "")
+    assert doc.read_text() == (f"# Jobs\n\n<!-- job-pictures:begin -->\n{block}<!-- job-pictures:end -->\n\n"
+                               "More.\n")
+    assert "--doc JOBS.md`" in block  # outside the working folder: the file's name, not the machine's path
+    assert _run(capsys, "graph", "--from", str(synthesized), "--doc", str(doc)) == (
+        0, f"{doc} is up to date\n", "")
 
 
-def test_describe_rewrites_its_readme_block_fenced(capsys, synthesized, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("Intro\n<!-- describe:begin -->\nold\n<!-- describe:end -->\n")
+def test_graph_names_a_doc_in_the_working_folder_by_its_relative_path(capsys, synthesized, tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    doc = tmp_path / "docs" / "jobs.md"
+    monkeypatch.chdir(tmp_path)
+    for given in (str(doc), "docs/jobs.md"):
+        doc.write_text("<!-- job-pictures:begin -->\n<!-- job-pictures:end -->\n")
+        assert _run(capsys, "graph", "--from", str(synthesized), "--doc", given) == (0, f"updated {given}\n", "")
+        block = doc_block(load_synth(synthesized)["prod"], doc="docs/jobs.md")
+        assert doc.read_text() == f"<!-- job-pictures:begin -->\n{block}<!-- job-pictures:end -->\n"
+
+
+def test_describe_rewrites_its_doc_block_fenced(capsys, synthesized, tmp_path):
+    doc = tmp_path / "review.md"
+    doc.write_text("Intro\n<!-- describe:begin -->\nold\n<!-- describe:end -->\n")
     now = "2026-11-21T12:00:00+00:00"
-    args = ("describe", "--from", str(synthesized), "--env", "prod", "--now", now, "--readme", str(readme))
-    assert _run(capsys, *args) == (0, f"updated {readme}\n", "")
+    args = ("describe", "--from", str(synthesized), "--env", "prod", "--now", now, "--doc", str(doc))
+    assert _run(capsys, *args) == (0, f"updated {doc}\n", "")
     text = describe({"prod": load_synth(synthesized)["prod"]}, datetime.fromisoformat(now))
-    assert readme.read_text() == f"Intro\n<!-- describe:begin -->\n```\n{text}```\n<!-- describe:end -->\n"
-    assert _run(capsys, *args) == (0, f"{readme} is up to date\n", "")
+    assert doc.read_text() == f"Intro\n<!-- describe:begin -->\n```\n{text}```\n<!-- describe:end -->\n"
+    assert _run(capsys, *args) == (0, f"{doc} is up to date\n", "")
 
 
-def test_graph_readme_without_markers_or_file(capsys, synthesized, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("# Jobs\n<!-- job-pictures:begin -->\n")
-    assert _run(capsys, "graph", "--from", str(synthesized), "--readme", str(readme)) == (
-        1, "", f"error: {readme}: no line <!-- job-pictures:end --> to mark where the block goes "
+def test_graph_doc_without_markers_or_file(capsys, synthesized, tmp_path):
+    doc = tmp_path / "review.md"
+    doc.write_text("# Jobs\n<!-- job-pictures:begin -->\n")
+    assert _run(capsys, "graph", "--from", str(synthesized), "--doc", str(doc)) == (
+        1, "", f"error: {doc}: no line <!-- job-pictures:end --> to mark where the block goes "
                "(add <!-- job-pictures:begin --> and <!-- job-pictures:end --> on lines of their own)\n")
-    assert readme.read_text() == "# Jobs\n<!-- job-pictures:begin -->\n"
+    assert doc.read_text() == "# Jobs\n<!-- job-pictures:begin -->\n"
     missing = tmp_path / "NOPE.md"
-    assert _run(capsys, "graph", "--from", str(synthesized), "--readme", str(missing)) == (
+    assert _run(capsys, "graph", "--from", str(synthesized), "--doc", str(missing)) == (
         1, "", f"error: {missing}: no such file\n")
 
 
@@ -149,4 +160,4 @@ def test_without_from_it_synthesizes_the_config(capsys, monkeypatch, synthesized
     """The only test here that synthesizes: the same picture as from the session's synth of the sample."""
     monkeypatch.setenv(CONFIG_ENV_VAR, str(SAMPLE_CONFIG))
     monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
-    assert _run(capsys, "graph") == (0, readme_block(load_synth(synthesized)["prod"]), "")
+    assert _run(capsys, "graph") == (0, doc_block(load_synth(synthesized)["prod"]), "")

@@ -447,7 +447,7 @@ def head_config_text() -> str:
     text = _edit(text, 'schedule: "0 0 */3 * * ?"', 'schedule: "0 0 */2 * * ?"')
     # A deleted pipeline: the lakeflow_connect connector servicenow goes (no lock is passed: no guard), and the
     # composite job's task that ran it.
-    start, end = text.index("  # Lakeflow Connect: Databricks' managed"), text.index("# Seed 004's job hierarchy")
+    start, end = text.index("  # Lakeflow Connect: Databricks' managed"), text.index("# The job hierarchy: ")
     text = text[:start] + text[end:]
     return _edit(text, "      - task_key: servicenow\n        run_job_task:\n          job_id: "
                        "${resources.jobs.servicenow.id}\n", "")

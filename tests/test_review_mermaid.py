@@ -1,11 +1,11 @@
 """review.mermaid: exact Mermaid for hand-written stacks (dependencies, outcomes, run_if, for_each, what starts
-each job, label escaping) and the README block replacement."""
+each job, label escaping) and the docs block replacement."""
 
 from __future__ import annotations
 
 import pytest
 
-from review.mermaid import readme_block, relations, replace_block, task_graph
+from review.mermaid import doc_block, relations, replace_block, task_graph
 from review.stack_jobs import ReviewError, parse_stack
 
 
@@ -131,13 +131,13 @@ flowchart LR
 """
 
 
-def test_readme_block_pictures_relations_then_each_job():
+def test_doc_block_pictures_relations_then_each_job():
     stack = _stack({"b": {"name": "b-job", "task": [_notebook("x")]},
                     "a": {"name": "a-job", "schedule": {"quartz_cron_expression": "0 0 1 * * ?",
                                                         "timezone_id": "UTC", "pause_status": "PAUSED"},
                           "task": [{"task_key": "run_b", "run_job_task": {"job_id": "${databricks_job.b.id}"}}]}})
-    assert readme_block(stack) == """\
-Jobs of the `test` stack as synthesized; regenerate with `python -m review graph --env test --readme README.md`.
+    assert doc_block(stack) == """\
+Jobs of the `test` stack as synthesized; regenerate with `python -m review graph --env test --doc docs/review.md`.
 
 #### Jobs and what starts them
 
@@ -163,19 +163,19 @@ flowchart LR
   t0["x<br/>notebook x_nb"]
 ```
 """
-    assert "--readme docs/jobs.md`" not in readme_block(stack, readme="jobs.md")
-    assert "--env test --readme jobs.md`." in readme_block(stack, readme="jobs.md")
+    assert "--doc docs/review.md`" not in doc_block(stack, doc="docs/jobs.md")
+    assert "--env test --doc docs/jobs.md`." in doc_block(stack, doc="docs/jobs.md")
 
 
 def test_jobs_with_the_same_tasks_share_one_picture():
     stack = _stack({"a": {"name": "a-job", "task": [_notebook("x")]}, "c": {"name": "c-job", "task": [_notebook("y")]},
                     "b": {"name": "b-job", "task": [_notebook("x")]}})
-    block = readme_block(stack)
+    block = doc_block(stack)
     assert [line for line in block.splitlines() if line.startswith("####")] == [
         "#### Jobs and what starts them", "#### a-job, b-job", "#### c-job"]
 
 
-README = """\
+DOC = """\
 # Title
 
 <!-- job-pictures:begin -->
@@ -187,11 +187,11 @@ After.
 
 
 def test_replace_block_keeps_the_markers_and_everything_around():
-    updated = replace_block(README, "new\npicture\n")
-    assert updated == README.replace("old picture\n", "new\npicture\n")
+    updated = replace_block(DOC, "new\npicture\n")
+    assert updated == DOC.replace("old picture\n", "new\npicture\n")
     assert replace_block(updated, "new\npicture\n") == updated
-    assert replace_block(README, "no newline") == README.replace("old picture\n", "no newline\n")
-    assert replace_block(README, "") == README.replace("old picture\n", "")
+    assert replace_block(DOC, "no newline") == DOC.replace("old picture\n", "no newline\n")
+    assert replace_block(DOC, "") == DOC.replace("old picture\n", "")
 
 
 @pytest.mark.parametrize("text, message", [
