@@ -16,7 +16,7 @@ import main
 from tests.conftest import PROJECT_DIR
 
 APP_FILES = ["main.py", "connectors.yaml", "connectors.lock.json", "cdktf.json", "connectors_config", "constructs",
-             "stacks", "notebooks", "jobs", "policy", "review"]
+             "core", "stacks", "notebooks", "jobs", "policy", "review"]
 
 
 def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
