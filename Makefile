@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
-.PHONY: synth test install cdktf-synth bench snapshot-update describe graphs clean
+.PHONY: synth test lint install cdktf-synth bench snapshot-update describe graphs clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
@@ -26,8 +26,14 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
 	$(PIPENV) run python -O main.py
 
-test: install ## Unit, validation, snapshot, determinism and CLI tests
+test: lint ## The linter and the type checker, then the unit, validation, snapshot, determinism and CLI tests
 	$(PIPENV) run pytest
+
+# Settings in pyproject.toml: ruff (pyflakes, bugbear, pyupgrade, simplify, syntax errors) and mypy (basic: the
+# annotated functions), each over every Python file of the repository.
+# Both always run, so one pass shows every finding; either failing fails the target.
+lint: install ## ruff check and mypy
+	$(PIPENV) run ruff check; ruff=$$?; $(PIPENV) run mypy && exit $$ruff
 
 cdktf-synth: install ## The same synth through the pinned cdktf CLI
 	cdktf synth
@@ -62,4 +68,4 @@ node_modules/.installed: package-lock.json
 	@touch $@
 
 clean:
-	rm -rf cdktf.out .cdktf.out.* .bench .pytest_cache
+	rm -rf cdktf.out .cdktf.out.* .bench .pytest_cache .ruff_cache .mypy_cache
