@@ -85,7 +85,7 @@ def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
                 isinstance(item, str) and names.secret_name_problem(item) is None for item in declared):
             continue  # the model reports malformed names; matching them to the source would only add noise
         expected = spec.secret_names(name)
-        for role, secret in zip(spec.secrets, expected):
+        for role, secret in zip(spec.secrets, expected, strict=True):
             if secret not in declared:
                 yield (("connectors", index, "secrets"),
                        f"source '{source}' reads its {role} from the secret '{secret}'; add '{secret}' to secrets")

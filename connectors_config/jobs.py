@@ -72,7 +72,7 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         problems.append(Origin(Path(config_file).name, lines, ("jobs", key), base_dir, True).problem(
             (), f"'{key}' is also a connector's name, and ${{resources.jobs.{key}.id}} must mean one job; rename it"))
     hierarchy = data.get("job_hierarchy") is True
-    for key, job in sorted(jobs.items()):
+    for _, job in sorted(jobs.items()):
         problems += literal_job_ids(job, catalogue)
     resolved: dict[str, Any] = {}
     for env in environments_of(data):

@@ -129,7 +129,7 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
 
 def _schema_message(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
-        allowed = sorted((error.schema.get("properties") or {}))
+        allowed = sorted(error.schema.get("properties") or {})
         extra = sorted(set(error.instance) - set(allowed))
         hints = [match for e in extra for match in difflib.get_close_matches(e, allowed, n=1)]
         fix = (f"did you mean {', '.join(repr(h) for h in hints)}?" if len(hints) == len(extra)

@@ -22,7 +22,7 @@ if PACKAGE not in sys.modules:
         raise ImportError(f"{PACKAGE} is not installed: run `make synth` or `make test`, which install it")
     sys.modules[PACKAGE] = importlib.util.module_from_spec(_spec)  # its __path__, without running __init__
 
-from cdktf_cdktf_provider_databricks import job  # noqa: E402  (the Jobs API mapping reads its structs)
+from cdktf_cdktf_provider_databricks import job  # noqa: E402,F401  (the Jobs API mapping reads its structs)
 from cdktf_cdktf_provider_databricks.alert_v2 import *  # noqa: E402,F401,F403
 from cdktf_cdktf_provider_databricks.dashboard import *  # noqa: E402,F401,F403
 from cdktf_cdktf_provider_databricks.directory import *  # noqa: E402,F401,F403

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,9 +108,9 @@ _SECONDS = _Field("seconds", 0, 59)
 _MINUTES = _Field("minutes", 0, 59)
 _HOURS = _Field("hours", 0, 23)
 _DOM = _Field("day-of-month", 1, 31)
-_MONTH = _Field("month", 1, 12, tuple("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()),
+_MONTH = _Field("month", 1, 12, tuple(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]),
                 "a month name (JAN-DEC)")
-_DOW = _Field("day-of-week", 1, 7, tuple("SUN MON TUE WED THU FRI SAT".split()),
+_DOW = _Field("day-of-week", 1, 7, tuple(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]),
               "a day name (SUN-SAT)")
 _YEAR = _Field("year", 1970, 2099)
 
@@ -395,5 +396,5 @@ def cadence(expression: str, timezone_id: str) -> timedelta | None:
     schedule = parse_quartz(expression)
     per_day = len(_local_times(schedule))
     fires = fire_times(schedule, _CADENCE_FROM, ZoneInfo(timezone_id), count=min(8 * per_day + 1, 20_000))
-    gaps = [later - earlier for earlier, later in zip(fires, fires[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(fires)]
     return max(gaps) if gaps else None

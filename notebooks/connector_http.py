@@ -117,9 +117,9 @@ class SourceHttp:
                     backoff = min(backoff * 2, self.policy.max_backoff_seconds)
                     continue
                 raise SourceError(_refusal(method, url, response)) from None
-            except (TimeoutError, socket.timeout, ConnectionError, urllib.error.URLError) as error:
+            except (TimeoutError, ConnectionError, urllib.error.URLError) as error:
                 if last:
-                    raise SourceError(f"{method} {_safe(url)}: {_reason(error)} on all {self.policy.attempts} attempts")
+                    raise SourceError(f"{method} {_safe(url)}: {_reason(error)} on all {self.policy.attempts} attempts") from error
                 self._wait(_reason(error), backoff)
                 backoff = min(backoff * 2, self.policy.max_backoff_seconds)
         raise SourceError(f"{method} {_safe(url)}: still rate limited after {self.policy.attempts} attempts")

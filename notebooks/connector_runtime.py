@@ -118,7 +118,7 @@ def read_parameters(widgets: Widgets) -> RunParameters:
 def read_credentials(secrets: Secrets, params: RunParameters, spec: SourceSpec) -> dict[str, str]:
     """The source's credentials by role, from the scope the job names. Values stay in memory: never printed,
     never written (Databricks also redacts secret values in notebook output)."""
-    names = dict(zip(spec.secrets, spec.secret_names(params.source_name)))
+    names = dict(zip(spec.secrets, spec.secret_names(params.source_name), strict=True))
     missing = [name for name in names.values() if name not in params.secret_names]
     if missing:
         raise ValueError(f"the job does not pass the secret(s) {', '.join(missing)} that source '{spec.name}' reads; "

@@ -202,7 +202,7 @@ def _read_state(client: WorkspaceClient, environment: ResolvedEnvironment, conne
 
         said = server_said(error)
         if isinstance(error, PermissionDenied):
-            said += f". Reading it takes CAN_USE on the warehouse and SELECT on the table"
+            said += ". Reading it takes CAN_USE on the warehouse and SELECT on the table"
         return StateReading(footnote=f"HWM LAG not shown: could not {action}: {said}.", failed=True)
     status = response.status
     if status is None or status.state is None or status.state.value != "SUCCEEDED":
@@ -255,7 +255,7 @@ def _marks(client: WorkspaceClient, response: StatementResponse) -> dict[str, Ma
         rows += chunk.data_array or []
     found: dict[str, Marks] = {}
     for values in rows:
-        row = dict(zip(columns, values))
+        row = dict(zip(columns, values, strict=True))
         marks = found.setdefault(row["connector"], Marks())
         mark = int(row["high_water_mark_ms"]) if row["high_water_mark_ms"] is not None else None
         if mark is not None and (marks.oldest is None or mark < marks.oldest):

@@ -345,7 +345,7 @@ def _whole_run(client: WorkspaceClient, environment: ResolvedEnvironment, chosen
     token = run.next_page_token
     while token:
         page = jobs.calling(client, environment, action, denied,
-                            lambda: client.jobs.get_run(run_id, include_history=True, page_token=token))
+                            lambda page=token: client.jobs.get_run(run_id, include_history=True, page_token=page))
         run.tasks = [*(run.tasks or []), *(page.tasks or [])]
         token = page.next_page_token
     return run

@@ -40,7 +40,7 @@ from typing import Any
 from review.access import ACCESS_KINDS, IDENTITY_FIELDS, OTHER_ACCESS_KINDS, access_changes
 from review.describe import NOTHING, format_time, trigger_words, upcoming
 from core.stack_references import References, Resource
-from review.stack_jobs import JobView, ReviewError, ScheduleView, parse_stack
+from review.stack_jobs import JobView, ScheduleView, parse_stack
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ACCESS, EXIT_DATA, EXIT_BOTH = 0, 1, 2, 3, 4, 5
 EXIT_CODES_HELP = """\

@@ -23,6 +23,7 @@ Stdlib only; Linux (/proc).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -141,10 +142,8 @@ def measure(command: list[str], workdir: Path, env: dict[str, str], label: str, 
                 tree = descendants(proc.pid, table)
                 cpu_seen.update((pid, table[pid][1]) for pid in tree if pid in table)
                 peak_kb = max(peak_kb, sum(memory_kb(pid, used) for pid in tree))
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=0.01)
-                except subprocess.TimeoutExpired:
-                    pass
             wall = time.perf_counter() - start
         finally:
             if proc.poll() is None:

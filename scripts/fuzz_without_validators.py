@@ -367,7 +367,7 @@ def main() -> int:
             results = list(pool.map(lambda s: run_worker(s.name, args.examples, skip_file), scenarios))
     print("\n| validator disabled | what it checks | fuzz | first variant that shows it |")
     print("| --- | --- | --- | --- |")
-    for scenario, result in zip(scenarios, results):
+    for scenario, result in zip(scenarios, results, strict=True):
         if result.get("error"):
             verdict, example = "error", result["error"].strip().splitlines()[-1][:200]
         elif result["failures"]:
@@ -377,8 +377,8 @@ def main() -> int:
         else:
             verdict, example = f"NOT caught ({result['examples']} variants)", ""
         print(f"| {scenario.name} | {scenario.what} | {verdict} | {example.replace('|', '/')} |")
-    caught = [s.name for s, r in zip(scenarios, results) if r["failures"]]
-    missed = [s.name for s, r in zip(scenarios, results) if not r["failures"]]
+    caught = [s.name for s, r in zip(scenarios, results, strict=True) if r["failures"]]
+    missed = [s.name for s, r in zip(scenarios, results, strict=True) if not r["failures"]]
     print(f"\n{len(caught)} of {len(scenarios)} caught" + (f"; not caught: {', '.join(missed)}" if missed else ""))
     return 0
 
