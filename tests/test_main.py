@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import main
+import stacks.app
 from tests.conftest import PROJECT_DIR
 
 APP_FILES = ["main.py", "connectors.yaml", "connectors.lock.json", "cdktf.json", "connectors_config", "constructs",
@@ -138,9 +139,9 @@ def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, 
         Path(staging, "stacks", "half.json").write_text("{")
         raise RuntimeError("synth failed half-way")
 
-    monkeypatch.setattr(main, "build_app", broken_app)
+    monkeypatch.setattr(stacks.app, "build_app", broken_app)
     with pytest.raises(RuntimeError, match="half-way"):
-        main.synth(sample_config, str(outdir))
+        stacks.app.synth(sample_config, str(outdir))
     assert tree(outdir) == {"manifest.json": b"previous"}
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]
 
