@@ -24,7 +24,8 @@ from cdktf import App, Aspects, IAspect, TerraformStack
 from constructs import Construct, IConstruct, IValidation
 
 from policy import Suppression
-from policy.rules import Finding, PolicyContext, evaluate
+from policy.engine import Finding, evaluate
+from policy.rule import PolicyContext
 
 
 @dataclass(frozen=True, kw_only=True)
