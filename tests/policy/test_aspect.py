@@ -1,6 +1,8 @@
 """The whole pack on every synth (PolicyPack, PolicyGate), through `stacks.app.synth_checked` as `python main.py`
 runs it: what a user reads when a synth fails, suppressions written into the resource they cover, every stack's
-violations at once. What each rule finds is tested in tests/policy/rules/, one rule at a time."""
+violations at once. What each rule finds is tested in tests/policy/rules/, one rule at a time; here a pack runs the
+rules a test is about (`rules=`), so a new rule changes none of these tests, except the two that hold a compliant
+stack and the sample config against every rule."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from constructs import Construct
 
 import stacks.app
 from connectors_config import load_config
-from policy import PolicyContext, PolicyError, Suppression
+from policy import RULES, PolicyContext, PolicyError, Rule, Suppression
 from policy.aspect import PolicyGate, PolicyPack, PolicyProps
+from policy.rules import cross_env, job_owner, prevent_destroy, run_as, secret_read
 from tests.conftest import SAMPLE_CONFIG
 from tests.policy.helpers import (ALICE, CONTEXT, DEV, KEEP, NOTEBOOK_DIR, OWNER_DEV, PROD_CONTEXT, RUN_AS_DEV, Build,
                                   adding, job_with_access, notebook_task, owned_job, pipeline, with_job)
@@ -38,30 +41,32 @@ class PolicyStack(TerraformStack):
     """A bare TerraformStack with a provider and a PolicyPack (`policy`, where `stacks.app.synth_checked` finds it), and
     nothing else."""
 
-    def __init__(self, scope: Construct, id: str, *, context: PolicyContext,
-                 suppressions: tuple[Suppression, ...]) -> None:
+    def __init__(self, scope: Construct, id: str, *, context: PolicyContext, suppressions: tuple[Suppression, ...],
+                 rules: tuple[Rule, ...]) -> None:
         super().__init__(scope, id)
         DatabricksProvider(self, "databricks", host=context.environment.host)
-        self.policy = PolicyPack(self, props=PolicyProps(context=context, suppressions=suppressions))
+        self.policy = PolicyPack(self, props=PolicyProps(context=context, suppressions=suppressions, rules=rules))
 
 
-def app_of(outdir: Path, *stacks: tuple[Build, PolicyContext, tuple[Suppression, ...]]) -> App:
-    """An App with one PolicyStack per (build, context, suppressions), named after the context's environment,
-    and the PolicyGate over all of their packs."""
+def app_of(outdir: Path, *stacks: tuple[Build, PolicyContext, tuple[Suppression, ...]],
+           rules: tuple[Rule, ...] = RULES) -> App:
+    """An App with one PolicyStack per (build, context, suppressions), named after the context's environment, each
+    running `rules`, and the PolicyGate over all of their packs."""
     app = App(outdir=str(outdir))
     packs = []
     for build, context, suppressions in stacks:
-        stack = PolicyStack(app, context.environment.name, context=context, suppressions=suppressions)
+        stack = PolicyStack(app, context.environment.name, context=context, suppressions=suppressions, rules=rules)
         build(stack)
         packs.append(stack.policy)
     app.node.add_validation(PolicyGate(tuple(packs)))
     return app
 
 
-def synth(outdir: Path, build: Build, *, context: PolicyContext = CONTEXT,
-          suppressions: tuple[Suppression, ...] = ()) -> list[str]:
-    """Synthesizes one stack holding what `build` adds: the suppression lines, or PolicyError."""
-    return stacks.app.synth_checked(app_of(outdir, (build, context, suppressions)))
+def synth(outdir: Path, build: Build, *, context: PolicyContext = CONTEXT, suppressions: tuple[Suppression, ...] = (),
+          rules: tuple[Rule, ...] = RULES) -> list[str]:
+    """Synthesizes one stack holding what `build` adds, its pack running `rules`: the suppression lines, or
+    PolicyError."""
+    return stacks.app.synth_checked(app_of(outdir, (build, context, suppressions), rules=rules))
 
 
 def problems(outdir: Path, build: Build, **kwargs) -> list[str]:
@@ -94,7 +99,7 @@ def test_a_nested_resource_is_named_by_its_construct_path_and_its_hashed_address
         scope = Construct(stack, "github")
         owned_job(scope, run_as=JobRunAs(user_name=ALICE))
 
-    [found] = problems(tmp_path, build)
+    [found] = problems(tmp_path, build, rules=(run_as.RULE,))
     where, rest = found.split(": ", 1)
     assert re.fullmatch(r"dev/github/job \(databricks_job\.github_job_[0-9A-F]{8}\)", where)
     assert rest == f"CP-RUN-AS: runs as user '{ALICE}'; fix: {FIX['CP-RUN-AS']}"
@@ -108,7 +113,7 @@ def test_findings_of_several_rules_are_all_reported_sorted_by_resource_path(tmp_
         SecretAcl(stack, "acl", scope=scope.name, principal=ALICE, permission="MANAGE")
         with_job(run_as=JobRunAs(user_name=ALICE))(stack)
 
-    assert problems(tmp_path, build) == [
+    assert problems(tmp_path, build, rules=(run_as.RULE, secret_read.RULE)) == [
         line("databricks_secret_acl", "acl", "CP-SECRET-READ",
              f"'{ALICE}' runs jobs or pipelines and gets MANAGE on secret scope '{DEV.secret_scope}'"),
         line("databricks_job", "job", "CP-RUN-AS", f"runs as user '{ALICE}'")]
@@ -120,7 +125,7 @@ def test_findings_of_several_rules_are_all_reported_sorted_by_resource_path(tmp_
 def test_a_suppressed_finding_is_reported_not_failed_and_its_reason_is_in_the_resource(tmp_path):
     unowned = adding(Job, "job", name="github", run_as=RUN_AS_DEV)
     suppression = Suppression("dev/job", "CP-JOB-OWNER", REASON, "policy.suppressions[0]")
-    assert synth(tmp_path, unowned, suppressions=(suppression,)) == [
+    assert synth(tmp_path, unowned, suppressions=(suppression,), rules=(job_owner.RULE,)) == [
         f"policy: CP-JOB-OWNER suppressed on dev/job: {REASON}"]
     document = json.loads((tmp_path / "stacks" / "dev" / "cdk.tf.json").read_text())
     comment = document["resource"]["databricks_job"]["job"]["//"]
@@ -135,7 +140,7 @@ def test_a_suppression_of_a_nested_resource_is_written_into_that_resource(tmp_pa
         Job(scope, "job", name="github", run_as=RUN_AS_DEV)
 
     suppression = Suppression("dev/github/job", "CP-JOB-OWNER", REASON, "policy.suppressions[3]")
-    assert synth(tmp_path, build, suppressions=(suppression,)) == [
+    assert synth(tmp_path, build, suppressions=(suppression,), rules=(job_owner.RULE,)) == [
         f"policy: CP-JOB-OWNER suppressed on dev/github/job: {REASON}"]
     document = json.loads((tmp_path / "stacks" / "dev" / "cdk.tf.json").read_text())
     [(address, body)] = document["resource"]["databricks_job"].items()
@@ -146,7 +151,7 @@ def test_a_suppression_of_a_nested_resource_is_written_into_that_resource(tmp_pa
 def test_a_suppression_that_matches_nothing_fails_the_synth_naming_where_it_is_written(tmp_path):
     """A stale exception would silently cover the next, different violation of that resource."""
     stale = Suppression("dev/job", "CP-RUN-AS", REASON, "policy.suppressions[2]")
-    assert problems(tmp_path, owned_job, suppressions=(stale,)) == [
+    assert problems(tmp_path, owned_job, suppressions=(stale,), rules=(run_as.RULE,)) == [
         "policy.suppressions[2]: CP-RUN-AS on dev/job matches no violation of this synth; remove it (if the "
         "resource was renamed, the suppression names its new path)"]
     assert not (tmp_path / "manifest.json").exists()
@@ -154,7 +159,7 @@ def test_a_suppression_that_matches_nothing_fails_the_synth_naming_where_it_is_w
 
 def test_a_suppression_the_platform_adds_itself_is_named_as_a_suppression(tmp_path):
     stale = Suppression("dev/renamed/pipeline", "CP-PREVENT-DESTROY", REASON)
-    assert problems(tmp_path, owned_job, suppressions=(stale,)) == [
+    assert problems(tmp_path, owned_job, suppressions=(stale,), rules=(prevent_destroy.RULE,)) == [
         "suppression: CP-PREVENT-DESTROY on dev/renamed/pipeline matches no violation of this synth; remove it "
         "(if the resource was renamed, the suppression names its new path)"]
 
@@ -162,13 +167,14 @@ def test_a_suppression_the_platform_adds_itself_is_named_as_a_suppression(tmp_pa
 def test_a_suppression_of_another_rule_on_the_same_resource_hides_only_its_own(tmp_path):
     build = adding(Job, "job", name="github")  # no run_as, no permissions
     owner = Suppression("dev/job", "CP-JOB-OWNER", REASON, "policy.suppressions[0]")
-    assert problems(tmp_path, build, suppressions=(owner,)) == [
+    assert problems(tmp_path, build, suppressions=(owner,), rules=(run_as.RULE, job_owner.RULE)) == [
         line("databricks_job", "job", "CP-RUN-AS", "runs as whoever deploys it (no run_as)")]
 
 
 def test_a_suppression_for_a_rule_the_resource_does_not_break_is_stale_and_hides_nothing(tmp_path):
     owner = Suppression("dev/job", "CP-JOB-OWNER", REASON, "policy.suppressions[0]")
-    assert problems(tmp_path, job_with_access(OWNER_DEV, run_as=None), suppressions=(owner,)) == [
+    build = job_with_access(OWNER_DEV, run_as=None)
+    assert problems(tmp_path, build, suppressions=(owner,), rules=(run_as.RULE, job_owner.RULE)) == [
         line("databricks_job", "job", "CP-RUN-AS", "runs as whoever deploys it (no run_as)"),
         "policy.suppressions[0]: CP-JOB-OWNER on dev/job matches no violation of this synth; remove it (if the "
         "resource was renamed, the suppression names its new path)"]
@@ -180,7 +186,8 @@ def test_a_suppression_for_a_rule_the_resource_does_not_break_is_stale_and_hides
 def test_every_stacks_violations_are_reported_at_once_and_no_manifest_is_written(tmp_path):
     unowned = adding(Job, "job", name="github", run_as=RUN_AS_DEV)
     leaked = adding(SecretAcl, "acl", scope=DEV.secret_scope, principal="users", permission="READ")
-    app = app_of(tmp_path, (unowned, CONTEXT, ()), (leaked, PROD_CONTEXT, ()))
+    app = app_of(tmp_path, (unowned, CONTEXT, ()), (leaked, PROD_CONTEXT, ()),
+                 rules=(job_owner.RULE, cross_env.RULE))
     with pytest.raises(PolicyError) as raised:
         stacks.app.synth_checked(app)
     assert raised.value.problems == [

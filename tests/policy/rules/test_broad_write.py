@@ -42,7 +42,8 @@ def test_broad_groups_may_read_use_and_view_and_other_groups_are_not_broad(tmp_p
 def test_users_may_not_manage_a_secret_scope(tmp_path):
     build = adding(SecretAcl, "acl", scope=DEV.secret_scope, principal="users", permission="MANAGE")
     assert findings(tmp_path, build) == [
-        finding("databricks_secret_acl", "acl", f"broad group 'users' gets MANAGE on secret scope '{DEV.secret_scope}'")]
+        finding("databricks_secret_acl", "acl",
+                f"broad group 'users' gets MANAGE on secret scope '{DEV.secret_scope}'")]
 
 
 def test_account_users_may_not_write_to_a_secret_scope(tmp_path):
