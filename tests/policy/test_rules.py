@@ -20,7 +20,7 @@ def test_the_published_rule_ids_are_all_still_there_in_their_order():
 
 
 def test_the_rule_ids_are_the_rules_ids_in_order_each_once_and_shaped_alike():
-    assert RULE_IDS == tuple(rule.id for rule in RULES)
+    assert tuple(rule.id for rule in RULES) == RULE_IDS
     assert len(set(RULE_IDS)) == len(RULE_IDS)
     assert [rule_id for rule_id in RULE_IDS if not re.fullmatch(r"CP(-[A-Z]+)+", rule_id)] == []
 
