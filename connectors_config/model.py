@@ -28,7 +28,7 @@ from connectors_config import names
 from core.credentials import redact
 from core.job_settings import time_zones
 from core.quartz import QuartzError, parse_quartz
-from policy.suppressions import RULE_IDS
+from policy.rules import RULE_IDS
 
 
 def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:

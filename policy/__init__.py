@@ -1,16 +1,19 @@
 """The policy pack: rules every synthesized stack must pass (see docs/policy.md).
 
-`rules` holds the rules and their checks over Terraform JSON; `aspect` runs them on every synth as a cdktf Aspect;
-`privileges` is Unity Catalog's privilege matrix; `suppressions` what connectors.yaml may name (rule ids,
-suppressions).
+`rule` says what a rule is and what it sees (a stack's Terraform JSON as items, the environment); `rules/` holds
+one file per rule and `RULES`, the one ordered list of them; `engine` runs them (`evaluate`) into findings;
+`aspect` runs the pack on every synth as a cdktf Aspect (the only part that loads jsii); `privileges` is Unity
+Catalog's privilege matrix; `suppressions` what connectors.yaml may write to the pack.
 """
 
 from __future__ import annotations
 
-from policy.rules import RULES, EnvironmentFacts, Finding, PolicyContext, evaluate
-from policy.suppressions import RULE_IDS, Suppression
+from policy.engine import Finding, evaluate
+from policy.rule import EnvironmentFacts, PolicyContext, Rule
+from policy.rules import RULE_IDS, RULES
+from policy.suppressions import Suppression
 
-__all__ = ["RULES", "RULE_IDS", "EnvironmentFacts", "Finding", "PolicyContext", "PolicyError", "Suppression",
+__all__ = ["RULES", "RULE_IDS", "EnvironmentFacts", "Finding", "PolicyContext", "PolicyError", "Rule", "Suppression",
            "evaluate"]
 
 

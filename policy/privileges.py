@@ -16,8 +16,8 @@ Updating the matrix when Databricks adds a privilege or a securable:
    it on both; a privilege that only containers take goes in `_SCHEMA_OWN` (a schema, and so a catalog) or
    `_CATALOG_OWN` (a catalog only). Update the date read above.
 2. For a new securable, add a set and a noun to `_NOUNS`; if `databricks_grant(s)` gained an attribute for it (a
-   provider upgrade), add that to `GRANT_SECURABLE_FIELDS`: tests/test_privileges.py fails until you do.
-3. Run `pytest tests/test_privileges.py`; it also checks every privilege here against the installed SDK's
+   provider upgrade), add that to `GRANT_SECURABLE_FIELDS`: tests/policy/test_privileges.py fails until you do.
+3. Run `pytest tests/policy/test_privileges.py`; it also checks every privilege here against the installed SDK's
    `Privilege` enum, so a misspelling shows (a privilege newer than the SDK goes in that test's allowance).
 
 Not encoded (deliberately): the pre-1.0 privileges `USAGE` and `CREATE`, and the SDK's undocumented `CREATE_VIEW`,

@@ -1,14 +1,10 @@
-"""What connectors.yaml may say to the policy pack: the rule ids (a public contract: suppressions name them, so an
-id is never renamed or reused) and a suppression. No project imports: the config model reads these."""
+"""What connectors.yaml may say to the policy pack about one finding: a suppression. It names a rule by its id
+(`policy.rules.RULE_IDS`, a public contract: an id is never renamed or reused). No project imports: the config
+model reads it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-RULE_IDS: tuple[str, ...] = (
-    "CP-RUN-AS", "CP-SECRET-READ", "CP-BROAD-WRITE", "CP-ALL-PRIVILEGES", "CP-PRIVILEGE-SECURABLE", "CP-JOB-OWNER",
-    "CP-WORKSPACE-PATH", "CP-PREVENT-DESTROY", "CP-CROSS-ENV", "CP-SECRET-LITERAL",
-)
 
 
 @dataclass(frozen=True, order=True)

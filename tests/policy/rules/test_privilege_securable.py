@@ -1,0 +1,72 @@
+"""CP-PRIVILEGE-SECURABLE alone: every privilege granted applies to its securable (the matrix itself:
+tests/policy/test_privileges.py)."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_databricks.grant import Grant
+from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
+from cdktf_cdktf_provider_databricks.schema import Schema
+
+from policy import evaluate
+from policy.rules.privilege_securable import RULE
+from tests.policy.helpers import CONTEXT, KEEP, SP_DEV, adding, findings_of, line
+
+FIX = "grant the privilege on a securable it applies to, or the privilege this securable takes"
+
+
+def findings(outdir, build, **kwargs) -> list[str]:
+    return findings_of(RULE, outdir, build, **kwargs)
+
+
+def finding(kind: str, id: str, message: str) -> str:
+    return line(kind, id, "CP-PRIVILEGE-SECURABLE", message, FIX)
+
+
+def test_privileges_that_apply_to_their_securables_pass(tmp_path):
+    def build(stack):
+        Grant(stack, "connection", foreign_connection="servicenow", principal=SP_DEV, privileges=["USE_CONNECTION"])
+        Grant(stack, "volume", volume="appsec_dev.bronze.raw", principal=SP_DEV, privileges=["read volume"])
+        Grant(stack, "table", table="appsec_dev.silver.github_repos", principal=SP_DEV, privileges=["SELECT"])
+
+    assert findings(tmp_path, build) == []
+
+
+def test_use_connection_does_not_apply_to_a_catalog(tmp_path):
+    build = adding(Grant, "grant", catalog="appsec_dev", principal=SP_DEV, privileges=["USE_CATALOG", "USE_CONNECTION"])
+    assert findings(tmp_path, build) == [
+        finding("databricks_grant", "grant",
+                "on 'appsec_dev': USE_CONNECTION does not apply to a catalog; it applies to a connection")]
+
+
+def test_read_volume_does_not_apply_to_a_table(tmp_path):
+    build = adding(Grants, "grants", table="appsec_dev.bronze.github_repos", grant=[
+        GrantsGrant(principal=SP_DEV, privileges=["SELECT", "READ_VOLUME"])])
+    assert findings(tmp_path, build) == [
+        finding("databricks_grants", "grants",
+                "on 'appsec_dev.bronze.github_repos': READ_VOLUME does not apply to a table; it applies to a catalog, "
+                "schema or volume")]
+
+
+def test_a_misspelt_privilege_is_no_privilege_and_the_closest_is_suggested(tmp_path):
+    build = adding(Grant, "grant", catalog="appsec_dev", principal=SP_DEV, privileges=["SELCT"])
+    assert findings(tmp_path, build) == [
+        finding("databricks_grant", "grant", "on 'appsec_dev': SELCT is not a Unity Catalog privilege; did you mean "
+                "SELECT?")]
+
+
+def test_a_securable_given_by_reference_is_named_by_what_it_resolves_to(tmp_path):
+    def build(stack):
+        schema = Schema(stack, "bronze", catalog_name="appsec_dev", name="bronze", lifecycle=KEEP)
+        Grants(stack, "grants", schema=schema.id, grant=[GrantsGrant(principal=SP_DEV, privileges=["USE_CATALOG"])])
+
+    assert findings(tmp_path, build) == [
+        finding("databricks_grants", "grants",
+                "on 'appsec_dev.bronze': USE_CATALOG does not apply to a schema; it applies to a catalog")]
+
+
+def test_a_grant_that_names_no_securable_is_a_finding():
+    """On Terraform JSON as written by hand (an escape hatch, say): no construct path, so the address names it."""
+    document = {"resource": {"databricks_grant": {"orphan": {"principal": SP_DEV, "privileges": ["SELECT"]}}}}
+    assert [finding.render() for finding in evaluate(document, CONTEXT, rules=(RULE,))] == [
+        "databricks_grant.orphan: CP-PRIVILEGE-SECURABLE: names no securable (catalog, schema, table, volume, "
+        f"connection...); fix: {FIX}"]
