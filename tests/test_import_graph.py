@@ -122,7 +122,7 @@ def layer_problems(found: list[Import]) -> list[str]:
         elif low > high:
             problems.append(f"{imp.module}:{imp.line} imports {imp.target}: upwards, {target} stands above {source}; "
                             "move what it needs down")
-    return sorted(problems)
+    return sorted(set(problems))
 
 
 def cycles(found: list[Import]) -> list[list[str]]:
