@@ -380,7 +380,7 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int | Non
     lines = []
     for row in (header, *rows):
         last = row[-1] if room is None or len(row[-1]) <= room else row[-1][:room - 1] + "…"
-        lines.append("  ".join([*(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)), last]).rstrip())
+        lines.append("  ".join([*(cell.ljust(w) for cell, w in zip(row[:-1], widths[:-1], strict=True)), last]).rstrip())
     return lines
 
 
