@@ -127,9 +127,8 @@ def _known_environments(connectors: tuple[Any, ...], environments: dict[str, Any
 
 def deploy_groups(data: dict[str, Any]) -> list[str]:
     """The deploy groups connectors and jobs name, sorted; empty: one stack per environment."""
-    connectors = data.get("connectors") if isinstance(data.get("connectors"), tuple) else ()
-    jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
-    entries = [*connectors, *jobs.values()]
+    connectors = data.get("connectors")
+    entries = [*(connectors if isinstance(connectors, tuple) else ()), *_mapping(data, "jobs").values()]
     return sorted({entry["deploy_group"] for entry in entries
                    if isinstance(entry, dict) and isinstance(entry.get("deploy_group"), str)})
 

@@ -42,15 +42,20 @@ from core.job_settings import settings_problems
 def environments_of(data: dict[str, Any]) -> list[EnvironmentValues]:
     """Each well-formed environment of the raw config (before the model), with what `${env.*}` and `${var.*}`
     resolve to."""
-    raw_defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
-    environments = data.get("environments") if isinstance(data.get("environments"), dict) else {}
+    raw_defaults = _mapping(data.get("defaults"))
+    environments = _mapping(data.get("environments"))
     result = []
     for name, env in sorted(environments.items()):
         if not isinstance(env, dict):
             continue
-        variables = env.get("variables") if isinstance(env.get("variables"), dict) else {}
+        variables = _mapping(env.get("variables"))
         result.append(EnvironmentValues(name, environment_values(name, env, raw_defaults), dict(variables)))
     return result
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` where it is a mapping, else an empty one (the model reports the wrong type)."""
+    return value if isinstance(value, dict) else {}
 
 
 def catalogue_of(data: dict[str, Any], jobs: dict[str, Any]) -> Catalogue:
@@ -67,7 +72,7 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
     """The `jobs` section as the model takes it (each job's level, origin and settings) and every problem of
     it, for every environment."""
     jobs, problems = load_jobs(data.get("jobs"), lines, config_file, base_dir)
-    catalogue = catalogue_of(data, data.get("jobs") if isinstance(data.get("jobs"), dict) else {})
+    catalogue = catalogue_of(data, _mapping(data.get("jobs")))
     for key in sorted(catalogue.jobs & catalogue.connectors):
         problems.append(Origin(Path(config_file).name, lines, ("jobs", key), base_dir, True).problem(
             (), f"'{key}' is also a connector's name, and ${{resources.jobs.{key}.id}} must mean one job; rename it"))

@@ -146,7 +146,7 @@ def _schema_message(error: ValidationError) -> str:
 
 def permission_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
     """Bundle-style permissions name exactly one principal each (the schema leaves all three optional)."""
-    problems = []
+    problems: list[tuple[FieldPath, str]] = []
     for index, entry in enumerate(settings.get("permissions") or ()):
         named = [key for key in ("group_name", "service_principal_name", "user_name") if key in entry]
         if len(named) != 1:

@@ -65,9 +65,10 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
         mark = getattr(error, "problem_mark", None)
         position = getattr(error, "position", None)  # a character YAML does not allow: only its position is known
         line = mark.line + 1 if mark else text.count("\n", 0, position) + 1 if isinstance(position, int) else 0
+        character = getattr(error, "character", None)
         problem = getattr(error, "problem", None) or (
-            f"unacceptable character #x{error.character:04x} ({error.reason}); remove it"
-            if isinstance(getattr(error, "character", None), int) else str(error).splitlines()[0])
+            f"unacceptable character #x{character:04x} ({getattr(error, 'reason', None)}); remove it"
+            if isinstance(character, int) else str(error).splitlines()[0])
         return None, [ConfigProblem(line, "(file)", f"is neither JSON nor YAML: {problem}", file)]
     directory = path.parent
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
@@ -108,7 +109,7 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
         raise ConfigError(file, [ConfigProblem(0, "(yaml)", f"YAML syntax error: {error}")]) from None
 
 
-def _problem(error: dict, lines: dict[tuple, int]) -> ConfigProblem:
+def _problem(error: ErrorDetails, lines: dict[tuple, int]) -> ConfigProblem:
     loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
     kind, value = error["type"], error.get("input")
     path = _without_connector_kind(loc)

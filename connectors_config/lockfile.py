@@ -9,6 +9,7 @@ with it (`checks._replacements`). Only names are recorded: no ids, no paths, no 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ class Lock:
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
 
-def lock_path(config_path: str | Path) -> Path:
+def lock_path(config_path: str | os.PathLike[str]) -> Path:
     """connectors.yaml -> connectors.lock.json, beside it."""
     path = Path(config_path)
     return path.with_name(f"{path.stem}.lock.json")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     AfterValidator,
@@ -149,8 +149,12 @@ def _overrides_of(model: type[StrictModel]) -> type[StrictModel]:
                         **{name: optional(field) for name, field in model.model_fields.items()})
 
 
-RetriesOverride = _overrides_of(Retries)
-ComputeOverride = _overrides_of(Compute)
+if TYPE_CHECKING:  # classes made at run time are no types to mypy; what resolve() reads of them is a StrictModel's
+    RetriesOverride: TypeAlias = StrictModel
+    ComputeOverride: TypeAlias = StrictModel
+else:
+    RetriesOverride = _overrides_of(Retries)
+    ComputeOverride = _overrides_of(Compute)
 
 
 class Notifications(StrictModel):

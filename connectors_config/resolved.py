@@ -6,7 +6,7 @@ import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from connectors_config import names
 from connectors_config.environment import environment_values
@@ -17,6 +17,7 @@ from connectors_config.model import (
     BatchConnector,
     Compute,
     Environment,
+    IngestedObject,
     LakeflowConnectConnector,
     PlatformConfig,
     Retries,
@@ -79,7 +80,7 @@ class ResolvedManagedConnector:
     connection: str
     destination_schema: str  # also where the pipeline keeps its event log
     objects: tuple[ResolvedIngestedObject, ...]  # in the order of connectors.yaml
-    channel: str
+    channel: Literal["CURRENT", "PREVIEW"]
     development: bool
     # False only where the environment does not protect data, or the config acknowledges the loss.
     prevent_destroy: bool
@@ -114,6 +115,12 @@ class ResolvedJob:
     tags: tuple[tuple[str, str], ...]
     runs_jobs: tuple[str, ...]  # keys of the jobs and connectors it runs
     group: str | None = None  # as ResolvedConnector.group
+
+
+# What the stacks and `operations` loop over: a connector of either kind, and anything that deploys a job of its
+# own (name, deploy group, operator groups...).
+AnyConnector: TypeAlias = ResolvedConnector | ResolvedManagedConnector
+Workload: TypeAlias = ResolvedConnector | ResolvedManagedConnector | ResolvedJob
 
 
 @dataclass(frozen=True)
@@ -154,11 +161,20 @@ class ResolvedEnvironment:
     confirm_backfill: bool = True  # `operations backfill` asks before it starts one
 
     @property
+    def all_connectors(self) -> tuple[AnyConnector, ...]:
+        """The batch connectors, then the managed ones."""
+        return (*self.connectors, *self.managed_connectors)
+
+    @property
+    def workloads(self) -> tuple[Workload, ...]:
+        """Everything that deploys a job of its own: the connectors of both kinds, then the `jobs` section."""
+        return (*self.all_connectors, *self.jobs)
+
+    @property
     def groups(self) -> tuple[str, ...]:
         """The deploy groups, sorted: each a stack '<env>-<group>' beside this environment's shared stack. Empty:
         one stack holds everything (the config's check makes groups all or none)."""
-        return tuple(sorted({w.group for w in (*self.connectors, *self.managed_connectors, *self.jobs)
-                             if w.group is not None}))
+        return tuple(sorted({w.group for w in self.workloads if w.group is not None}))
 
     @property
     def run_as_principals(self) -> tuple[str, ...]:
@@ -293,7 +309,7 @@ def _managed(config: PlatformConfig, env_name: str, env: Environment,
         destination_schema=connector.destination_schema,
         objects=tuple(ResolvedIngestedObject(
             kind="table" if item.table is not None else "schema",
-            source=item.table if item.table is not None else item.schema_,
+            source=_source_of(item),
             source_schema=(item.source_schema or connector.source_schema) if item.table is not None else None,
             destination_schema=item.destination_schema or connector.destination_schema,
             destination_table=item.destination_table,
@@ -307,6 +323,13 @@ def _managed(config: PlatformConfig, env_name: str, env: Environment,
         # tune but the cadence).
         retries=config.defaults.retries,
     )
+
+
+def _source_of(item: IngestedObject) -> str:
+    """The source table, or for a whole schema the source schema."""
+    source = item.table if item.table is not None else item.schema_
+    assert source is not None  # the model's check: an object names exactly one of table and schema
+    return source
 
 
 def _connector(config: PlatformConfig, env_name: str, env: Environment, connector: BatchConnector) -> ResolvedConnector:

@@ -54,6 +54,7 @@ def _value(node: Node, path: tuple, lines: dict[tuple, int], sequence: Callable[
             lines[path + (index,)] = item.start_mark.line + 1
             items.append(_value(item, path + (index,), lines, sequence, constructor))
         return sequence(items)
+    assert isinstance(node, ScalarNode)  # the composer makes mapping, sequence and scalar nodes only
     return _scalar(node, constructor)
 
 

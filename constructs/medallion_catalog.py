@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 from cdktf import TerraformResourceLifecycle
 from core.provider import Grant
@@ -32,16 +32,25 @@ PIPELINE_SCHEMA_PRIVILEGES = ("CREATE_TABLE", "USE_SCHEMA")
 CONNECTION_PRIVILEGES = ("USE_CONNECTION",)
 
 
+class GrantTarget(TypedDict, total=False):
+    """The databricks_grant argument that names a securable: one of these."""
+
+    catalog: str
+    schema: str
+    foreign_connection: str
+
+
 @dataclass(frozen=True, order=True)
 class Securable:
     kind: Literal["catalog", "schema", "connection"]
     name: str  # full name: 'appsec_dev', 'appsec_dev.bronze', or the connection's name
     key: str  # role in this construct ('catalog', 'bronze', 'schema_servicenow'...): part of the grant's id
 
-    def grant_target(self) -> dict[str, str]:
+    def grant_target(self) -> GrantTarget:
         """The databricks_grant argument that names this securable."""
-        return {"catalog": {"catalog": self.name}, "schema": {"schema": self.name},
-                "connection": {"foreign_connection": self.name}}[self.kind]
+        targets: dict[str, GrantTarget] = {"catalog": {"catalog": self.name}, "schema": {"schema": self.name},
+                                           "connection": {"foreign_connection": self.name}}
+        return targets[self.kind]
 
 
 @dataclass(frozen=True)

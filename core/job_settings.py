@@ -266,12 +266,14 @@ def _cycle_problems(top: list[_Task]) -> Iterator[Problem]:
 
 def _upstream(top: list[_Task]) -> dict[str, set[str]]:
     """Each task key -> every task it (indirectly) depends on."""
-    direct = {entry.key: {d.get("task_key") for d in _list(_present(entry.task, "depends_on"))
-                          if isinstance(d, Mapping) and isinstance(d.get("task_key"), str)}
-              for entry in top if entry.key is not None}
+    direct: dict[str, set[str]] = {
+        entry.key: {d["task_key"] for d in _list(_present(entry.task, "depends_on"))
+                    if isinstance(d, Mapping) and isinstance(d.get("task_key"), str)}
+        for entry in top if entry.key is not None}
     result: dict[str, set[str]] = {}
     for key in direct:
-        seen, todo = set(), list(direct[key])
+        seen: set[str] = set()
+        todo = list(direct[key])
         while todo:
             node = todo.pop()
             if node not in seen:

@@ -15,7 +15,7 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cdktf import Token
@@ -84,7 +84,14 @@ def _job_hints() -> dict[str, Any]:
 
 @functools.cache
 def _struct_hints(struct: type) -> dict[str, Any]:
-    return {name: hint for name, hint in typing.get_type_hints(struct.__init__).items() if name != "return"}
+    return {name: hint for name, hint in typing.get_type_hints(_constructor(struct)).items() if name != "return"}
+
+
+def _constructor(struct: type) -> Callable[..., None]:
+    """The struct class's __init__, whose parameters are the block's fields. Read through `type[Any]`: mypy takes
+    `__init__` of a plain `type` for an instance's, and the cached callers keep `type`, which it knows is hashable."""
+    cls: type[Any] = struct
+    return cls.__init__
 
 
 def _arguments(struct_name: str, hints: dict[str, Any], data: Mapping[str, Any], path: Path,
@@ -156,7 +163,7 @@ def _struct(struct: type, value: Any, path: Path, problems: list[tuple[Path, str
 
 @functools.cache
 def _required(struct: type) -> tuple[str, ...]:
-    parameters = inspect.signature(struct.__init__).parameters.values()
+    parameters = inspect.signature(_constructor(struct)).parameters.values()
     return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty)
 
 

@@ -92,7 +92,8 @@ class References:
                 return value
             whole = _TOKEN.fullmatch(value)
             if whole:
-                resolved = self._attribute(*whole.groups(), depth)
+                kind, name, attribute = whole.groups()
+                resolved = self._attribute(kind, name, attribute, depth)
                 return value if resolved is None else resolved
             return _TOKEN.sub(lambda match: self._text(match, depth), value)
         if isinstance(value, dict):
@@ -111,8 +112,9 @@ class References:
                 return str(self.resolve(body[named]))
         return str(self.resolve(value))
 
-    def _text(self, match: re.Match, depth: int) -> str:
-        resolved = self._attribute(*match.groups(), depth)
+    def _text(self, match: re.Match[str], depth: int) -> str:
+        kind, name, attribute = match.groups()
+        resolved = self._attribute(kind, name, attribute, depth)
         return match.group(0) if resolved is None or not isinstance(resolved, (str, int, float)) else str(resolved)
 
     def _attribute(self, kind: str, name: str, attribute: str, depth: int) -> Any:

@@ -81,7 +81,8 @@ class SilverColumn:
 
 
 class Source(Protocol):
-    entities: tuple[str, ...]
+    @property
+    def entities(self) -> tuple[str, ...]: ...  # read only: a source's own constant
 
     def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]: ...
 

@@ -238,7 +238,9 @@ def refresh_open_findings(spark: SparkSession, tables: TableStore, params: GoldP
     """Rebuilds the gold table from silver in one overwrite; see the module docstring."""
     findings, read, skipped = build_open_findings(spark, tables, params, log)
     overwrite_table(tables, params.gold_table, findings, GOLD_SCHEMA)
-    count = tables.read(params.gold_table).count()  # what readers now see
+    gold = tables.read(params.gold_table)
+    assert gold is not None  # overwrite_table has just written it
+    count = gold.count()  # what readers now see
     log(f"{count} open finding(s) from {len(read)} silver table(s) -> {params.gold_table}")
     return GoldResult(count, tuple(read), tuple(skipped))
 

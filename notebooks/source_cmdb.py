@@ -247,7 +247,8 @@ def _without_query(url: str) -> str:
 
 
 def _kind(body: Any) -> str:
-    return {dict: "an object", str: "text"}.get(type(body), type(body).__name__)
+    kinds: dict[type, str] = {dict: "an object", str: "text"}
+    return kinds.get(type(body), type(body).__name__)
 
 
 SPEC = SourceSpec(

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from connectors_config import ResolvedEnvironment
+from connectors_config.resolved import AnyConnector
 from core.quartz import STALE_AFTER_CADENCES, cadence
 from operations import OperationError
 from operations import jobs
@@ -104,7 +105,7 @@ def _freshness(args: argparse.Namespace) -> int:
     print(f"\nSILVER LAG: since the end of the job's latest successful run; STALE beyond {STALE_AFTER_CADENCES} times "
           "the cadence.\nHWM LAG: since the oldest entity's high water mark, which moves only when the source "
           "has changes.")
-    if any(t.connector.schedule_paused for t in chosen):
+    if any(_connector(t).schedule_paused for t in chosen):
         print("paused: the schedule is paused (runs only when started); its STALE does not fail the command.")
     if state.footnote:
         print(state.footnote)
@@ -131,8 +132,13 @@ def _last_success(client: WorkspaceClient, environment: ResolvedEnvironment, tar
     return LastSuccess(True, None, searched, oldest)
 
 
+def _connector(target: Target) -> AnyConnector:
+    assert target.connector is not None  # a connector's target (not a JOB's): `jobs.targets` gives it the connector
+    return target.connector
+
+
 def _row(target: Target, success: LastSuccess, state: StateReading, moment: datetime) -> tuple[tuple[str, ...], bool]:
-    connector = target.connector
+    connector = _connector(target)
     every = cadence(connector.schedule, connector.timezone)
     notes = ["paused"] if connector.schedule_paused else []
     hwm = "n/a"
@@ -193,7 +199,7 @@ def _read_state(client: WorkspaceClient, environment: ResolvedEnvironment, conne
     warehouse = environment.monitoring.warehouse_id
     action = f"read {table} on SQL warehouse {warehouse}"
     try:
-        response = _execute(client, environment, connectors)
+        response = _execute(client, environment, connectors, warehouse)
     except Exception as error:  # noqa: BLE001 (every failure becomes a message)
         common = explain(error, environment, client, action)
         if common is not None:
@@ -206,8 +212,8 @@ def _read_state(client: WorkspaceClient, environment: ResolvedEnvironment, conne
         return StateReading(footnote=f"HWM LAG not shown: could not {action}: {said}.", failed=True)
     status = response.status
     if status is None or status.state is None or status.state.value != "SUCCEEDED":
-        error = status.error if status is not None else None
-        said = jobs.detail(error.message or "") if error is not None else ""
+        failure = status.error if status is not None else None
+        said = jobs.detail(failure.message or "") if failure is not None else ""
         if "TABLE_OR_VIEW_NOT_FOUND" in said:
             return StateReading(footnote=f"HWM LAG not shown: {table} does not exist yet: no batch "
                                                    f"connector has run in {env}.")
@@ -217,7 +223,8 @@ def _read_state(client: WorkspaceClient, environment: ResolvedEnvironment, conne
     return StateReading(marks=_marks(client, response))
 
 
-def _execute(client: WorkspaceClient, environment: ResolvedEnvironment, connectors: list[str]) -> StatementResponse:
+def _execute(client: WorkspaceClient, environment: ResolvedEnvironment, connectors: list[str],
+             warehouse_id: str) -> StatementResponse:
     """Runs the statement, polling past its wait_timeout while the warehouse starts; cancelled after
     STATEMENT_WAIT_SECONDS."""
     from databricks.sdk.service.sql import (
@@ -228,7 +235,7 @@ def _execute(client: WorkspaceClient, environment: ResolvedEnvironment, connecto
     )
 
     response = client.statement_execution.execute_statement(
-        statement=statement(environment, connectors), warehouse_id=environment.monitoring.warehouse_id,
+        statement=statement(environment, connectors), warehouse_id=warehouse_id,
         wait_timeout="30s", on_wait_timeout=ExecuteStatementRequestOnWaitTimeout.CONTINUE,
         disposition=Disposition.INLINE, format=Format.JSON_ARRAY,
         parameters=[StatementParameterListItem(name=f"connector_{index}", value=name)
@@ -237,20 +244,26 @@ def _execute(client: WorkspaceClient, environment: ResolvedEnvironment, connecto
     while response.status is not None and response.status.state is not None and \
             response.status.state.value in ("PENDING", "RUNNING"):
         if waited >= STATEMENT_WAIT_SECONDS:
-            client.statement_execution.cancel_execution(response.statement_id)
+            client.statement_execution.cancel_execution(_statement_id(response))
             break
         jobs.sleep(jobs.POLL_SECONDS)
         waited += jobs.POLL_SECONDS
-        response = client.statement_execution.get_statement(response.statement_id)
+        response = client.statement_execution.get_statement(_statement_id(response))
     return response
 
 
+def _statement_id(response: StatementResponse) -> str:
+    assert response.statement_id is not None  # the API answers every statement it accepted with its id
+    return response.statement_id
+
+
 def _marks(client: WorkspaceClient, response: StatementResponse) -> dict[str, Marks]:
-    columns = [c.name for c in response.manifest.schema.columns] if response.manifest else []
+    schema = response.manifest.schema if response.manifest else None
+    columns = [c.name for c in schema.columns or []] if schema else []
     rows = list(response.result.data_array or []) if response.result else []
     chunk = response.result
     while chunk is not None and chunk.next_chunk_index is not None:
-        chunk = client.statement_execution.get_statement_result_chunk_n(response.statement_id,
+        chunk = client.statement_execution.get_statement_result_chunk_n(_statement_id(response),
                                                                          chunk.next_chunk_index)
         rows += chunk.data_array or []
     found: dict[str, Marks] = {}

@@ -16,24 +16,27 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 
 from connectors_config import (
     ConfigError,
     ResolvedConnector,
     ResolvedEnvironment,
-    ResolvedManagedConnector,
     config_path_from_env,
     load_config,
     resolve,
 )
+from connectors_config.resolved import AnyConnector
 from core.credentials import redact
 from operations import OperationError
 from operations.workspace import detail, explain, server_said, where
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
-    from databricks.sdk.service.jobs import BaseRun, RunTask
+    from databricks.sdk.service.jobs import BaseRun, Run, RunTask
+
+    # A run as the Jobs API lists it (BaseRun) or gets it by id (Run: the same fields, and the next page's token).
+    AnyRun: TypeAlias = BaseRun | Run
 
 MANAGED_BY = "connector-platform"
 BATCH, LAKEFLOW, JOB = "batch", "lakeflow_connect", "job"
@@ -45,6 +48,7 @@ SUCCESS_RESULTS = frozenset({"SUCCESS", "SUCCESS_WITH_FAILURES"})
 FAILED_RUNS = frozenset({"FAILED", "TIMEDOUT", "INTERNAL_ERROR"})
 RUNS_PAGE = 20  # runs/list's default page; its documented maximum is "less than 25"
 POLL_SECONDS = 10.0  # `run --wait`, and a SQL statement still running after its wait_timeout
+T = TypeVar("T")
 
 
 def now() -> datetime:
@@ -67,7 +71,7 @@ class Target:
     operator_groups: tuple[str, ...]  # CAN_MANAGE_RUN
     admin_group: str  # CAN_MANAGE
     group: str | None  # its deploy group
-    connector: ResolvedConnector | ResolvedManagedConnector | None = None
+    connector: AnyConnector | None = None  # None for a job of the jobs section (kind JOB) only
 
     def stack(self, env: str) -> str:
         return f"{env}-{self.group}" if self.group else env
@@ -78,7 +82,7 @@ class Target:
 
 def targets(environment: ResolvedEnvironment) -> list[Target]:
     """Every job of the environment: the connectors' (by name), then the jobs section's (by key)."""
-    connectors = sorted((*environment.connectors, *environment.managed_connectors), key=lambda c: c.name)
+    connectors = sorted(environment.all_connectors, key=lambda c: c.name)
     found = [Target(c.name, BATCH if isinstance(c, ResolvedConnector) else LAKEFLOW, f"{c.name}-connector",
                     c.operator_groups, environment.admin_group, c.group, c) for c in connectors]
     found += [Target(j.key, JOB, j.settings["name"], j.operator_groups, j.admin_group, j.group)
@@ -198,7 +202,7 @@ def failure(error: Exception, client: WorkspaceClient, environment: ResolvedEnvi
 
 
 def calling(client: WorkspaceClient, environment: ResolvedEnvironment, action: str, denied: str,
-            call: Callable[[], Any]) -> Any:
+            call: Callable[[], T]) -> T:
     """call(), its failure an OperationError (see `failure`)."""
     try:
         return call()
@@ -231,8 +235,8 @@ def _lookup(client: WorkspaceClient, environment: ResolvedEnvironment, target: T
                      permission(environment, target, "CAN_VIEW", "Finding it"),
                      lambda: list(client.jobs.list(name=target.job_name, limit=25)))
     named = [job for job in listed if job.settings is not None and job.settings.name == target.job_name]
-    ours = sorted(job.job_id for job in named if _tags(job).get("managed_by") == MANAGED_BY
-                  and _tags(job).get("environment") == env)
+    ours = sorted(job.job_id for job in named if job.job_id is not None
+                  and _tags(job).get("managed_by") == MANAGED_BY and _tags(job).get("environment") == env)
     if len(ours) > 1:
         raise OperationError(
             f"{len(ours)} jobs named '{target.job_name}' are tagged managed_by={MANAGED_BY} and environment={env} "
@@ -279,7 +283,7 @@ def completed_runs(client: WorkspaceClient, environment: ResolvedEnvironment, ta
 # ---------------------------------------------------------------------------------------------- runs
 
 
-def state_of(run: BaseRun | RunTask) -> str:
+def state_of(run: AnyRun | RunTask) -> str:
     """SUCCESS, FAILED, TIMEDOUT, CANCELED, UPSTREAM_FAILED...; RUNNING, PENDING, QUEUED... while it is not done;
     INTERNAL_ERROR."""
     state = run.state
@@ -293,7 +297,7 @@ def state_of(run: BaseRun | RunTask) -> str:
     return "UNKNOWN"
 
 
-def is_done(run: BaseRun) -> bool:
+def is_done(run: AnyRun) -> bool:
     life = run.state.life_cycle_state.value if run.state and run.state.life_cycle_state else None
     return life in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 
@@ -313,12 +317,12 @@ def latest_attempts(tasks: Iterable[RunTask]) -> list[RunTask]:
     return list(latest.values())
 
 
-def failed_tasks(run: BaseRun) -> list[RunTask]:
+def failed_tasks(run: AnyRun) -> list[RunTask]:
     """The tasks that failed themselves (not those skipped because an upstream task failed), in run order."""
     return [task for task in latest_attempts(run.tasks or []) if failed(task)]
 
 
-def message_of(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, run: BaseRun,
+def message_of(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, run: AnyRun,
                denied: str) -> str:
     """Why the run failed: its first failed task's state message or, when that only points at the run output,
     the output's error; the run's own message when no task failed."""
@@ -327,9 +331,10 @@ def message_of(client: WorkspaceClient, environment: ResolvedEnvironment, target
         return detail(run.state.state_message or "") if run.state else ""
     task = tasks[0]
     said = (task.state.state_message or "") if task.state else ""
-    if (not said.strip() or "see run output" in said.lower()) and task.run_id is not None:
+    task_run_id = task.run_id
+    if (not said.strip() or "see run output" in said.lower()) and task_run_id is not None:
         output = calling(client, environment, f"read the output of task {task.task_key} of run {run.run_id} of "
-                         f"{target.job_name}", denied, lambda: client.jobs.get_run_output(task.run_id))
+                         f"{target.job_name}", denied, lambda: client.jobs.get_run_output(task_run_id))
         said = output.error or said
     return detail(said)
 
@@ -359,7 +364,7 @@ def duration(span: timedelta | float | None) -> str:
     return f"{seconds}s"
 
 
-def run_duration(run: BaseRun) -> timedelta | None:
+def run_duration(run: AnyRun) -> timedelta | None:
     if not run.start_time:
         return None
     if run.end_time:

@@ -18,7 +18,7 @@ import getpass
 import os
 import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from connectors_config import (
     ConfigError,
@@ -141,7 +141,7 @@ def _selected(connector: ResolvedConnector, only: list[str]) -> tuple[str, ...]:
     return names
 
 
-def _given(value: str | None) -> bool:
+def _given(value: str | None) -> TypeGuard[str]:
     return value is not None and value.strip() != ""
 
 

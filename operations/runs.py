@@ -18,12 +18,13 @@ failed and every task after them run again; the tasks that succeeded keep their 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from connectors_config import ResolvedEnvironment
+from connectors_config import ResolvedConnector, ResolvedEnvironment
 from operations import OperationError
 from operations import jobs
 from operations.jobs import JOB, LAKEFLOW, SUCCESS_RESULTS, Target
@@ -31,7 +32,9 @@ from operations.workspace import connect, detail, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
-    from databricks.sdk.service.jobs import BaseRun, Run, RunTask
+    from databricks.sdk.service.jobs import BaseRun, RepairRunResponse, Run, RunNowResponse, RunTask
+
+    from operations.jobs import AnyRun
 
 PROG = "python -m operations"
 # The runs a repair looks through for the latest failed one (60 days of a 15-minute schedule is 5760).
@@ -109,9 +112,11 @@ def _start(client: WorkspaceClient, environment: ResolvedEnvironment, chosen: Ta
            parameters: dict[str, str] | None) -> int:
     """Runs the job now (an idempotency token: a retried request cannot start a second run) and prints where."""
     denied = jobs.permission(environment, chosen, "CAN_MANAGE_RUN", "Starting a run")
+    # The SDK annotates Wait.response with the builtin any(); run-now's is a RunNowResponse.
     run_id = jobs.calling(client, environment, f"start {chosen.job_name} (job {job_id})", denied,
-                          lambda: client.jobs.run_now(job_id, job_parameters=parameters,
-                                                      idempotency_token=uuid.uuid4().hex).response.run_id)
+                          lambda: cast("RunNowResponse", client.jobs.run_now(
+                              job_id, job_parameters=parameters, idempotency_token=uuid.uuid4().hex).response).run_id)
+    assert run_id is not None  # the Jobs API answers run-now with the new run's id
     with_parameters = "".join(f" with {name}={value}" for name, value in (parameters or {}).items())
     print(f"started run {run_id} of {chosen.job_name} (job {job_id}){with_parameters} in the {environment.name} "
           f"workspace ({where(environment, client)})")
@@ -119,7 +124,7 @@ def _start(client: WorkspaceClient, environment: ResolvedEnvironment, chosen: Ta
     return run_id
 
 
-def _page(client: WorkspaceClient, job_id: int, run_id: int, run: BaseRun | None = None) -> str:
+def _page(client: WorkspaceClient, job_id: int, run_id: int, run: AnyRun | None = None) -> str:
     """The run's page: as the Jobs API gives it, else built from the host (the run has started either way)."""
     if run is None:
         try:
@@ -178,6 +183,7 @@ def _backfill(args: argparse.Namespace) -> int:
             f"a backfill of {name} in {env} needs confirmation (environments.{env}.confirm_backfill is true) and "
             "stdin is not a terminal: nothing was started. Run it at a terminal to confirm, or add --yes.")
     connector = chosen.connector
+    assert isinstance(connector, ResolvedConnector)  # neither LAKEFLOW nor JOB: a batch connector's target
     start = (f"{connector.initial_mark} (its initial_mark)" if connector.initial_mark
              else "the beginning of the source (it has no initial_mark)")
     with quiet_sdk_logging():
@@ -215,7 +221,7 @@ class RepairPlan:
         return self.failed + self.dependents
 
 
-def plan(run: BaseRun) -> RepairPlan:
+def plan(run: AnyRun) -> RepairPlan:
     """What repairing `run` re-runs: its failed tasks and, transitively, the tasks that depend on them (those
     skipped as UPSTREAM_FAILED among them), each list in dependency order."""
     tasks = _in_dependency_order(jobs.latest_attempts(run.tasks or []))
@@ -282,7 +288,9 @@ def _repair(args: argparse.Namespace) -> int:
         found, passed = _latest_failed(client, environment, chosen, job_id, viewing)
         if found is None:
             return 0
-        run = _whole_run(client, environment, chosen, found.run_id, viewing)
+        run_id = found.run_id
+        assert run_id is not None  # the Jobs API lists every run with its id
+        run = _whole_run(client, environment, chosen, run_id, viewing)
         if passed:
             print(f"passed over {len(passed)} newer run(s) that neither failed nor succeeded: "
                   + ", ".join(f"{r.run_id} ({jobs.state_of(r)})" for r in passed))
@@ -301,12 +309,14 @@ def _repair(args: argparse.Namespace) -> int:
         repairs = [item.id for item in run.repair_history or []
                    if item.type is not None and item.type.value == "REPAIR" and item.id is not None]
         denied = jobs.permission(environment, chosen, "CAN_MANAGE_RUN", "Repairing a run")
+        # The SDK annotates Wait.response with the builtin any(); a repair's is a RepairRunResponse.
         repair_id = jobs.calling(
             client, environment, f"repair run {run.run_id} of {chosen.job_name}", denied,
-            lambda: client.jobs.repair_run(run.run_id, rerun_tasks=list(repair.failed), rerun_dependent_tasks=True,
-                                           latest_repair_id=repairs[-1] if repairs else None).response.repair_id)
+            lambda: cast("RepairRunResponse", client.jobs.repair_run(
+                run_id, rerun_tasks=list(repair.failed), rerun_dependent_tasks=True,
+                latest_repair_id=repairs[-1] if repairs else None).response).repair_id)
         print(f"started repair {repair_id} of run {run.run_id} in the {env} workspace ({where(environment, client)})")
-        print(_page(client, job_id, run.run_id, run))
+        print(_page(client, job_id, run_id, run))
     return 0
 
 
@@ -345,7 +355,7 @@ def _whole_run(client: WorkspaceClient, environment: ResolvedEnvironment, chosen
     token = run.next_page_token
     while token:
         page = jobs.calling(client, environment, action, denied,
-                            lambda page=token: client.jobs.get_run(run_id, include_history=True, page_token=page))
+                            functools.partial(client.jobs.get_run, run_id, include_history=True, page_token=token))
         run.tasks = [*(run.tasks or []), *(page.tasks or [])]
         token = page.next_page_token
     return run

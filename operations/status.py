@@ -89,7 +89,7 @@ def _rows(client: WorkspaceClient, environment: ResolvedEnvironment, target: Tar
                         lambda: list(islice(listed, count)))
     if not runs:
         return [(target.name, "-", "no runs", "-", "-", "-", "")]
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for run in runs:
         state = jobs.state_of(run)
         failed = jobs.failed_tasks(run) if state in jobs.FAILED_RUNS else []

@@ -196,10 +196,10 @@ def _compare(system: str, before: frozenset[str], after: frozenset[str]) -> tupl
         verdict = "widened" if not removed else "narrowed" if not added else "changed"
         return verdict, ", ".join(added + removed)
     old, new = _one(before), _one(after)
-    ranks = (_rank(system, old), _rank(system, new))
-    if None in ranks or ranks[0] == ranks[1]:
+    old_rank, new_rank = _rank(system, old), _rank(system, new)
+    if old_rank is None or new_rank is None or old_rank == new_rank:
         return "changed", f"{old} → {new}"
-    return ("widened" if ranks[1] > ranks[0] else "narrowed"), f"{old} → {new}"
+    return ("widened" if new_rank > old_rank else "narrowed"), f"{old} → {new}"
 
 
 def renamed_objects(base: References, head: References) -> dict[Securable, Securable]:
@@ -220,18 +220,20 @@ def access_changes(base: References, head: References) -> list[AccessChange]:
     """Every access that is granted, widened, narrowed, changed, revoked, or moves to another logical id,
     sorted by securable, then principal."""
     renamed = renamed_objects(base, head)
-    before, after = {}, access_entries(head)
+    before: dict[tuple[str, Securable, str], AccessEntry] = {}
+    after = access_entries(head)
     for entry in access_entries(base).values():  # a renamed job's entries under its new name
         securable = renamed.get(entry.securable, entry.securable)
-        moved = AccessEntry(entry.system, securable, entry.principal, entry.levels, entry.addresses)
-        before.setdefault(moved.key, moved)
+        renamed_entry = AccessEntry(entry.system, securable, entry.principal, entry.levels, entry.addresses)
+        before.setdefault(renamed_entry.key, renamed_entry)
     created = defined_securables(head) - defined_securables(base)
     deleted = defined_securables(base) - defined_securables(head)
     changes = []
     for key in sorted(set(before) | set(after), key=lambda k: (k[1], k[2], k[0])):
         old, new = before.get(key), after.get(key)
         system, securable, principal = key
-        note, moved = "", None
+        note = ""
+        moved: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         if old is None:
             assert new is not None
             verdict, detail = "granted", _one(new.levels)

@@ -137,7 +137,7 @@ def _walk(before: Any, after: Any, path: str, out: list[tuple[str, Any, Any]]) -
             return
         old = {item[key]: (index, item) for index, item in enumerate(before)}
         new = {item[key]: (index, item) for index, item in enumerate(after)}
-        for name in sorted(set(old) | set(new), key=lambda n: (new.get(n, old.get(n))[0], n in new, n)):
+        for name in sorted(set(old) | set(new), key=lambda n: ((new[n] if n in new else old[n])[0], n in new, n)):
             if name in new:
                 _walk(old[name][1] if name in old else _MISSING, new[name][1], f"{path}[{new[name][0]}]", out)
             else:

@@ -49,7 +49,7 @@ class FileArrivalTrigger:
 
 @dataclass(frozen=True)
 class PeriodicTrigger:
-    interval: int
+    interval: int | None  # None: the block has none
     unit: str  # HOURS, DAYS, WEEKS
     paused: bool
 
@@ -205,7 +205,8 @@ def _triggers(trigger: dict | None) -> tuple[TriggerView, ...]:
 def _job(resource_name: str, body: dict, resources: _Resources) -> JobView:
     schedule = _block(body.get("schedule"))
     continuous = _block(body.get("continuous"))
-    tags = body.get("tags") if isinstance(body.get("tags"), dict) else {}
+    tags = body.get("tags")
+    tags = tags if isinstance(tags, dict) else {}
     level = tags.get("job_level")
     tasks = sorted((_task(task, resources) for task in _blocks(body.get("task"))), key=lambda task: task.key)
     return JobView(

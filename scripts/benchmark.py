@@ -129,7 +129,8 @@ class Sample:
 def measure(command: list[str], workdir: Path, env: dict[str, str], label: str, used: set[str]) -> Sample:
     """Runs `command` in workdir, sampling its process tree every ~10 ms; exits if it fails."""
     out_log, err_log = workdir / f"{label}.stdout.log", workdir / f"{label}.stderr.log"
-    peak_kb, cpu_seen = 0, {}
+    peak_kb = 0
+    cpu_seen: dict[int, int] = {}  # pid -> its CPU ticks, as last seen
     # RUSAGE_CHILDREN covers descendants that were waited for (jsii waits for its node process); the /proc
     # samples are the fallback for any that were not, so the larger of the two counts.
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -193,7 +194,9 @@ def machine_line(bundles_version: str | None) -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
     model = next(iter(re.findall(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)), "unknown CPU")
     meminfo = Path("/proc/meminfo").read_text()
-    ram = int(re.search(r"^MemTotal:\s*(\d+)", meminfo, re.M).group(1)) / 1024 ** 2
+    total = re.search(r"^MemTotal:\s*(\d+)", meminfo, re.M)
+    assert total is not None  # Linux's /proc/meminfo always starts with it
+    ram = int(total.group(1)) / 1024 ** 2
     try:
         node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() or "unknown"
     except OSError:
@@ -302,7 +305,9 @@ def main() -> int:
     synth_env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}  # else main.py writes where that says
     synth_env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     synth_env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    rows, used, per_stack = [], set(), {}
+    rows: list[tuple] = []
+    used: set[str] = set()
+    per_stack: dict[str, int] = {}
     for i, n in enumerate(args.sizes):
         workdir = args.scratch / f"n{n:04d}"
         workdir.mkdir(parents=True, exist_ok=True)
@@ -333,7 +338,7 @@ def main() -> int:
               + (f"; bundles {', '.join(f'{s.wall:.2f}s' for s in baseline_runs)}" if baseline_runs else ""),
               file=sys.stderr, flush=True)
 
-    text = report(rows, per_stack, args, used, bundles and installed_version(bundles, BUNDLES_PACKAGE))
+    text = report(rows, per_stack, args, used, installed_version(bundles, BUNDLES_PACKAGE) if bundles else None)
     if args.doc:
         head, tail = doc_parts(args.doc)  # read again: it may have been edited meanwhile
         args.doc.write_text(f"{head}\n{text}\n{tail}", encoding="utf-8")

@@ -47,7 +47,7 @@ from databricks.bundles.jobs import (
 )
 
 # As in connectors.yaml (`environments`, `defaults`) and the connector job template; --check notices drift.
-ENVIRONMENTS = {
+ENVIRONMENTS: dict[str, dict[str, Any]] = {
     "dev": dict(catalog="appsec_dev", run_as="3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61",
                 workspace_dir="/Applications/appsec-connectors/dev", admin_group="appsec-platform-admins",
                 team_group="appsec-data-engineers", on_failure=["appsec-data-dev@example.com"], paused=True),

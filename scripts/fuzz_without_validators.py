@@ -312,7 +312,8 @@ def worker(name: str, examples: int, skip: set[str]) -> dict:
     fuzz.check_variant = recording
     run = settings(max_examples=examples, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
                    suppress_health_check=list(HealthCheck), report_multiple_bugs=False)(
-        given(st.deferred(fuzz.variants))(fuzz.fuzz_parse_config.hypothesis.inner_test))
+        # Hypothesis types a @given test as a plain callable, without the `.hypothesis` handle it documents.
+        given(st.deferred(fuzz.variants))(fuzz.fuzz_parse_config.hypothesis.inner_test))  # type: ignore[attr-defined]
     try:
         with fuzz.no_hypothesis_files():
             run()
@@ -348,7 +349,10 @@ def main() -> int:
         return 0
     if args.examples is None:
         text = (PROJECT_DIR / "tests" / "test_config_fuzz.py").read_text(encoding="utf-8")
-        args.examples = int(re.search(r"^EXAMPLES = (\d+)", text, re.MULTILINE).group(1))
+        declared = re.search(r"^EXAMPLES = (\d+)", text, re.MULTILINE)
+        if declared is None:
+            raise SystemExit("tests/test_config_fuzz.py declares no EXAMPLES = <n>; pass --examples")
+        args.examples = int(declared.group(1))
     scenarios = [s for s in SCENARIOS if not args.only or any(o in s.name for o in args.only)]
     with tempfile.TemporaryDirectory() as folder:
         skip_file = Path(folder) / "skip.json"

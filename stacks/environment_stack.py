@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
-from core.provider import DatabricksProvider
+from core.provider import DatabricksProvider, Job
 from constructs import Construct
 
-from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector
-from connectors_config.resolved import ResolvedJob
+from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector, ResolvedMonitoring
+from connectors_config.resolved import AnyConnector, ResolvedJob
 from connectors_config.jobs_types import JobRef, PipelineRef, UploadRef
 from core.quartz import cadence
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
@@ -91,7 +91,7 @@ class EnvironmentStack(TerraformStack):
         ))
         # Each key of the `jobs` section and each connector name -> the construct that owns its job: what job
         # settings refer to as ${resources.jobs.<key>.id}, in whichever of the environment's stacks it is.
-        self.registry: dict[str, Any] = {}
+        self.registry: dict[str, LakeflowJob | ConnectorPipeline] = {}
         self.workloads = None if env.groups else Workloads(self, env, shared=self)
         self.policy = _policy_pack(self, env, others, self.workloads)
 
@@ -144,6 +144,7 @@ class Workloads:
         for job in env.jobs:
             if job.group != group:
                 continue
+            assert jobs_scope is not None  # made above for a stack with a job of the group
             self.jobs[job.key] = shared.registry[job.key] = LakeflowJob(jobs_scope, job.key, props=LakeflowJobProps(
                 settings=self._bind(job.settings),
                 run_as_service_principal=job.run_as,
@@ -153,21 +154,22 @@ class Workloads:
                 notify_on_failure=job.notify_on_failure,
                 tags=job.tags,
             ))
-        self.monitoring = self._monitoring(stack, env) if env.monitoring is not None else None
+        self.monitoring = self._monitoring(stack, env, env.monitoring) if env.monitoring is not None else None
         # An acknowledged data loss lifts a pipeline's prevent_destroy: a suppression the config already reviewed.
         self.acknowledged = tuple(
             Suppression(self.connector_pipelines[c.name].pipeline.node.path, "CP-PREVENT-DESTROY",
                         f"data loss acknowledged in connectors.yaml: {c.data_loss_acknowledged}")
             for c in env.managed_connectors if c.name in self.connector_pipelines and c.data_loss_acknowledged)
 
-    def _monitoring(self, stack: TerraformStack, env: ResolvedEnvironment) -> JobMonitoring | None:
+    def _monitoring(self, stack: TerraformStack, env: ResolvedEnvironment,
+                    monitoring: ResolvedMonitoring) -> JobMonitoring | None:
         """The alert and dashboard over exactly the jobs this stack deploys; none in a stack without jobs."""
-        connectors = {**self.connector_jobs, **self.connector_pipelines}
+        connectors: dict[str, ConnectorJob | ConnectorPipeline] = {**self.connector_jobs, **self.connector_pipelines}
         monitored = [
-            *(MonitoredJob(name=connectors[c.name].job.name_input, job_id=connectors[c.name].job.id,
+            *(MonitoredJob(name=_job_name(connectors[c.name].job), job_id=connectors[c.name].job.id,
                            cadence_seconds=None if c.schedule_paused else _seconds(cadence(c.schedule, c.timezone)),
                            duration_warning_seconds=c.duration_warning_seconds)
-              for c in (*env.connectors, *env.managed_connectors) if c.name in connectors),
+              for c in env.all_connectors if c.name in connectors),
             *(MonitoredJob(name=job.settings["name"], job_id=self.jobs[job.key].job.id,
                            cadence_seconds=None if job.paused else job_cadence_seconds(job.settings),
                            duration_warning_seconds=duration_warning_seconds(job.settings))
@@ -175,7 +177,6 @@ class Workloads:
         ]
         if not monitored:
             return None
-        monitoring = env.monitoring
         return JobMonitoring(stack, "monitoring", props=JobMonitoringProps(
             title=stack.node.id,
             jobs=tuple(monitored),
@@ -196,7 +197,9 @@ class Workloads:
         if isinstance(value, JobRef):
             return self.shared.registry[value.key].job.id
         if isinstance(value, PipelineRef):
-            return self.shared.registry[value.connector].pipeline.id
+            owner = self.shared.registry[value.connector]
+            assert isinstance(owner, ConnectorPipeline)  # the config's check: it names a lakeflow_connect connector
+            return owner.pipeline.id
         if isinstance(value, UploadRef):
             notebooks = self.shared.notebooks
             return notebooks.notebook_path(value.stem) if value.notebook else notebooks.file_path(value.stem)
@@ -244,14 +247,14 @@ class Workloads:
 
 
 def environment_stacks(scope: Construct, env: ResolvedEnvironment, *, notebooks_dir: Path,
-                       others: tuple[ResolvedEnvironment, ...] = ()) -> list[TerraformStack]:
+                       others: tuple[ResolvedEnvironment, ...] = ()) -> list[EnvironmentStack | GroupStack]:
     """The environment's stack and, with deploy groups, a GroupStack per group, each after the groups whose jobs
     its jobs run (the config refuses groups that run each other's jobs)."""
     shared = EnvironmentStack(scope, env.name, environment=env, notebooks_dir=notebooks_dir, others=others)
-    group_of = {w.key if isinstance(w, ResolvedJob) else w.name: w.group
-                for w in (*env.connectors, *env.managed_connectors, *env.jobs)}
-    needs = {group: set() for group in env.groups}
+    group_of = {w.key if isinstance(w, ResolvedJob) else w.name: w.group for w in env.workloads if w.group is not None}
+    needs: dict[str, set[str]] = {group: set() for group in env.groups}
     for job in env.jobs if env.groups else ():
+        assert job.group is not None  # the config's check: deploy groups are all or none
         needs[job.group].update(group_of[key] for key in job.runs_jobs if group_of.get(key) not in (None, job.group))
     ordered: list[str] = []
 
@@ -265,6 +268,12 @@ def environment_stacks(scope: Construct, env: ResolvedEnvironment, *, notebooks_
         place(group)
     return [shared, *(GroupStack(scope, group_stack_id(env.name, group), environment=env, group=group, shared=shared,
                                  others=others) for group in ordered)]
+
+
+def _job_name(job: Job) -> str:
+    name = job.name_input
+    assert name is not None  # every job the platform deploys is given its name
+    return name
 
 
 def _seconds(span: timedelta | None) -> int | None:
@@ -330,6 +339,7 @@ def _provider_and_backend(stack: TerraformStack, env: ResolvedEnvironment, group
         settings = backend.s3.model_dump(exclude_none=True)
         S3Backend(stack, **{**settings, "key": state_key(settings["key"], group)}, encrypt=True)
     else:
+        assert backend.gcs is not None  # the model's check: a backend names exactly one kind
         settings = backend.gcs.model_dump()
         GcsBackend(stack, **{**settings, "prefix": state_key(settings["prefix"], group)})
 
@@ -342,7 +352,7 @@ def state_key(key: str, group: str | None) -> str:
     return f"{stem}-{group}{dot}{extension}" if dot else f"{key}-{group}"
 
 
-def _operations(env: ResolvedEnvironment, connector: ResolvedConnector | ResolvedManagedConnector) -> dict:
+def _operations(env: ResolvedEnvironment, connector: AnyConnector) -> dict[str, Any]:
     """The operating settings both kinds of connector pass to their job alike."""
     return dict(
         source_name=connector.name,
