@@ -35,15 +35,20 @@ cdktf-synth: install ## The same synth through the pinned cdktf CLI
 bench: install ## Synth wall, CPU and peak memory for 1, 10, 100, 500 generated connectors, beside databricks-bundles
 	$(PIPENV) run python scripts/benchmark.py
 
-snapshot-update: install ## Rewrite the stack snapshots after a reviewed change
-	$(PIPENV) run pytest tests/test_environment_stacks.py --snapshot-update
+# After a change to connectors.yaml (or notebooks/, jobs/) you mean: the synth (which writes connectors.lock.json),
+# the README's pictures of it, and each stack's reviewed snapshot; commit them and review their diff. Only the
+# tests of your own config run here (tests/test_user_config.py): the platform's tests have fixtures of their own.
+snapshot-update: install ## Rewrite the stack snapshots, the lock and the README's pictures after a change you mean
+	$(PIPENV) run python -O main.py
+	$(MAKE) --no-print-directory graphs FROM="--from cdktf.out"
+	$(PIPENV) run pytest tests/test_user_config.py --snapshot-update
 
 describe: install ## Every job in words, with its next 3 fire times (synthesizes the config first)
 	$(PIPENV) run python -m review describe
 
 graphs: install ## Redraw the README's pictures of the jobs and its describe example from a fresh synth
-	$(PIPENV) run python -m review graph --env prod --readme README.md
-	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --readme README.md
+	$(PIPENV) run python -m review graph --env prod --readme README.md $(FROM)
+	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --readme README.md $(FROM)
 
 install: .venv/.synced node_modules/.installed
 

@@ -459,8 +459,8 @@ def test_import_entry_mistakes(tmp_path):
     assert errors_of(text)[4] == f"{tmp_path}/list.json:1: (file): expected a job definition (a mapping)"
 
 
-def test_the_sample_config_has_the_jobs_the_issue_asks_for():
-    config_ = parse_config((PROJECT / "connectors.yaml").read_text(), "connectors.yaml", base_dir=PROJECT)
+def test_the_sample_config_has_the_jobs_the_issue_asks_for(sample_config):
+    config_ = sample_config
     assert config_.job_hierarchy is True
     jobs = {job.key: job for job in resolve(config_, "prod").jobs}
     assert "table_update" in jobs["findings_gold"].settings["trigger"]
@@ -522,12 +522,12 @@ def test_an_imported_file_is_read_as_strict_yaml_too(tmp_path):
 
 def test_a_missing_job_level_of_an_imported_job_is_reported_where_job_level_is_written():
     """job_level belongs to the connectors.yaml entry, not to the imported Jobs API file (found by the fuzz test)."""
-    from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+    from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR
 
     text = SAMPLE_CONFIG.read_text().replace("  table_maintenance:\n    job_level: atomic\n", "  table_maintenance:\n")
     line = text.splitlines().index("  table_maintenance:") + 1
     with pytest.raises(ConfigError) as raised:
-        parse_config(text, "connectors.yaml", base_dir=PROJECT_DIR)
+        parse_config(text, "connectors.yaml", base_dir=SAMPLE_DIR)
     assert [p.render("connectors.yaml") for p in raised.value.problems] == [
         f"connectors.yaml:{line}: jobs.table_maintenance: job_level is required because job_hierarchy is on; set "
         "atomic, composite, orchestrator"]
@@ -535,10 +535,10 @@ def test_a_missing_job_level_of_an_imported_job_is_reported_where_job_level_is_w
 
 def test_connectors_that_are_not_a_list_are_a_type_error_beside_the_jobs_section():
     """The jobs section's checks look connectors up; a number there is the model's error (found by the fuzz test)."""
-    from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+    from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR
 
     text = SAMPLE_CONFIG.read_text()
     start, end = text.index("connectors:\n  # High change"), text.index("# Seed 004's job hierarchy")
     with pytest.raises(ConfigError) as raised:
-        parse_config(text[:start] + "connectors: 42\n\n" + text[end:], "connectors.yaml", base_dir=PROJECT_DIR)
+        parse_config(text[:start] + "connectors: 42\n\n" + text[end:], "connectors.yaml", base_dir=SAMPLE_DIR)
     assert "connectors: 42 is not a list" in [f"{p.path}: {p.message}" for p in raised.value.problems]

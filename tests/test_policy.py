@@ -34,7 +34,7 @@ from connectors_config import ConfigError, load_config, parse_config, resolve
 from connectors_config.names import BROAD_GROUPS
 from policy import RULE_IDS, EnvironmentFacts, PolicyContext, PolicyError, Suppression
 from policy.aspect import PolicyGate, PolicyPack, PolicyProps
-from tests.conftest import SAMPLE_CONFIG
+from tests.conftest import SAMPLE_CONFIG, SAMPLE_NOTEBOOKS
 from tests.test_config_errors import VALID
 
 SP_DEV = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"
@@ -911,7 +911,7 @@ def test_every_stacks_violations_are_reported_at_once_and_no_manifest_is_written
 
 
 def test_the_sample_config_passes_every_rule(tmp_path):
-    assert main.synth_checked(main.build_app(load_config(SAMPLE_CONFIG), str(tmp_path))) == []
+    assert main.synth_checked(main.build_app(load_config(SAMPLE_CONFIG), str(tmp_path), SAMPLE_NOTEBOOKS)) == []
     assert (tmp_path / "manifest.json").exists()
 
 

@@ -1,4 +1,6 @@
-"""The README's examples are what the code does: the documented error output is regenerated from the sample."""
+"""The README's examples are what the code does: the documented error output is regenerated from the sample (the
+platform tests' copy), and the generated blocks (the job pictures, the describe example) are those of the
+user's own prod stack, rewritten by `make graphs` and `make snapshot-update`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from connectors_config import ConfigError, parse_config
-from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG, SAMPLE_DIR
 
 EXAMPLE_COMMAND = "$ make synth      # with dev's catalog set to appsec_prod, a unix cron and a pasted token"
 
@@ -22,7 +24,7 @@ def test_the_documented_error_output_matches_the_sample():
               .replace('"0 */15 * * * ?"', '"*/15 * * * *"', 1)
               .replace("secrets: [github-token]", "secrets: [ghp_0123456789abcdefghijABCDEFGHIJ012345]", 1))
     with pytest.raises(ConfigError) as raised:
-        parse_config(broken, "connectors.yaml")
+        parse_config(broken, "connectors.yaml", base_dir=SAMPLE_DIR)
     assert block.group(1) == raised.value.render()
 
 
@@ -33,16 +35,16 @@ def _between(readme: str, begin: str, end: str) -> str:
     return match.group(1)
 
 
-def test_the_job_pictures_are_the_sample_prod_stacks(stacks):
+def test_the_job_pictures_are_the_prod_stacks(user_stacks):
     from review.mermaid import BEGIN, END, readme_block
     from review.stack_jobs import parse_stack
 
     readme = (PROJECT_DIR / "README.md").read_text()
-    assert _between(readme, BEGIN, END) == readme_block(parse_stack("prod", stacks["prod"])), \
+    assert _between(readme, BEGIN, END) == readme_block(parse_stack("prod", user_stacks["prod"])), \
         "the README's job pictures are stale: run `make graphs` and commit README.md"
 
 
-def test_the_describe_example_is_the_sample_prod_stacks(stacks):
+def test_the_describe_example_is_the_prod_stacks(user_stacks):
     from review.cli import DESCRIBE_MARKERS
     from review.describe import describe
     from review.stack_jobs import parse_stack
@@ -51,7 +53,7 @@ def test_the_describe_example_is_the_sample_prod_stacks(stacks):
     command = "$ python -m review describe --env prod --now 2026-11-21T12:00:00+00:00"
     assert command in readme
     now = datetime.fromisoformat(command.rsplit(" ", 1)[1])
-    expected = describe({"prod": parse_stack("prod", stacks["prod"])}, now)
+    expected = describe({"prod": parse_stack("prod", user_stacks["prod"])}, now)
     assert _between(readme, *DESCRIBE_MARKERS) == f"```\n{expected}```\n", \
         "the README's describe example is stale: run `make graphs` and commit README.md"
 
