@@ -9,28 +9,18 @@ import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
 from connectors_config.jobs import JobRef, PipelineRef, UploadRef
-from tests.test_config_errors import VALID
+from tests.fixtures.builders import CMDB, GITHUB, SERVICENOW, connectors, environment, environments
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = "tests/data/jobs"
 
-MANAGED = """\
-  - name: servicenow
-    kind: lakeflow_connect
-    schedule: "0 30 */6 * * ?"
-    connection: {dev: servicenow_dev, prod: servicenow_prod}
-    destination_schema: servicenow
-    objects: [{table: incident}]
-"""
-
-
 def config(jobs: str, *, hierarchy: bool = False, variables: bool = False) -> str:
-    text = VALID + MANAGED
-    if variables:
-        text = text.replace("      on_failure: [dev@example.com]\n",
-                            "      on_failure: [dev@example.com]\n    variables: {cluster_id: 0101-dev, catalog: c_dev}\n")
-        text = text.replace("      on_failure: [oncall@example.com]\n",
-                            "      on_failure: [oncall@example.com]\n    variables: {cluster_id: 0101-prd}\n")
+    """dev and prod (with `variables`: each with its ${var.*} values), two batch connectors and a managed one, and
+    the `jobs` section's entries `jobs`."""
+    text = environments(
+        environment("dev", extra="    variables: {cluster_id: 0101-dev, catalog: c_dev}\n" if variables else ""),
+        environment("prod", extra="    variables: {cluster_id: 0101-prd}\n" if variables else ""),
+    ) + connectors(GITHUB, CMDB, SERVICENOW)
     if hierarchy:
         text += "job_hierarchy: true\n"
     return text + "jobs:\n" + jobs
