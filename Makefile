@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
-.PHONY: synth test install cdktf-synth bench snapshot-update describe graphs clean
+.PHONY: synth test install cdktf-synth bench snapshot-update describe graphs check-user-edits clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
@@ -42,6 +42,11 @@ snapshot-update: install ## Rewrite the stack snapshots, the lock and the README
 	$(PIPENV) run python -O main.py
 	$(MAKE) --no-print-directory graphs FROM="--from cdktf.out"
 	$(PIPENV) run pytest tests/test_user_config.py --snapshot-update
+
+# CI, after `make test`: in a copy of the repository (this checkout's installs linked, nothing installed), the
+# README's example edits to connectors.yaml and notebooks/, then `make snapshot-update` and `make test` must pass.
+check-user-edits: install ## A user's edits (new connector, source, schedule, environment) keep the suite green
+	$(PIPENV) run python scripts/check_user_edits.py
 
 describe: install ## Every job in words, with its next 3 fire times (synthesizes the config first)
 	$(PIPENV) run python -m review describe

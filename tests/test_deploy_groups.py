@@ -1,6 +1,6 @@
 """Deploy groups: connectors.yaml's optional `deploy_group` splits each environment into its shared stack and one
 stack per group, joined by cdktf cross-stack references; the config's checks of groups; review across stacks.
-Without groups the output is unchanged: the snapshots in test_environment_stacks cover that."""
+Without groups the output is unchanged: the reviewed snapshots (tests/test_user_config.py) cover that."""
 
 from __future__ import annotations
 

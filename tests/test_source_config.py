@@ -86,14 +86,15 @@ def test_a_date_is_midnight_utc():
     assert github.initial_mark == "2024-01-01T00:00:00Z"
 
 
-def test_the_benchmarks_generated_connectors_are_valid():
+def test_the_benchmarks_generated_connectors_are_valid(monkeypatch):
     import sys
 
-    from tests.conftest import PROJECT_DIR
+    from tests.conftest import SAMPLE_CONFIG
 
     sys.path.insert(0, str(PROJECT_DIR / "scripts"))
     import benchmark
 
+    monkeypatch.setattr(benchmark, "SAMPLE", SAMPLE_CONFIG)  # the sample's environments, not the user's
     config = parse_config(benchmark.config_text(3))
     assert [(c.name, c.source, c.secrets) for c in resolve(config, "dev").connectors] == [
         (f"conn_000{i}", "github", (f"conn_000{i}-token",)) for i in (1, 2, 3)]
