@@ -40,7 +40,7 @@ bench: install ## Synth wall, CPU and peak memory for 1, 10, 100, 500 generated 
 # tests of your own config run here (tests/test_user_config.py): the platform's tests have fixtures of their own.
 snapshot-update: install ## Rewrite the stack snapshots, the lock and the README's pictures after a change you mean
 	$(PIPENV) run python -O main.py
-	$(MAKE) --no-print-directory graphs FROM="--from cdktf.out"
+	$(call readme_pictures,--from cdktf.out)
 	$(PIPENV) run pytest tests/test_user_config.py --snapshot-update
 
 # CI, after `make test`: in a copy of the repository (this checkout's installs linked, nothing installed), the
@@ -52,8 +52,13 @@ describe: install ## Every job in words, with its next 3 fire times (synthesizes
 	$(PIPENV) run python -m review describe
 
 graphs: install ## Redraw the README's pictures of the jobs and its describe example from a fresh synth
-	$(PIPENV) run python -m review graph --env prod --readme README.md $(FROM)
-	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --readme README.md $(FROM)
+	$(call readme_pictures)
+
+# The README's job pictures and describe example of the prod stack; $(1): where from (default: a fresh synth).
+define readme_pictures
+	$(PIPENV) run python -m review graph --env prod --readme README.md $(1)
+	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --readme README.md $(1)
+endef
 
 install: .venv/.synced node_modules/.installed
 

@@ -14,9 +14,11 @@ Then runs `make snapshot-update` (which must exit 0 and rewrite the reviewed sna
 and `make test` in the copy; exit 0 only if both pass. The edits are made on whatever connectors.yaml holds
 (they need one batch connector and one environment), so the check keeps working as the config grows.
 
-The copy reuses this checkout's installs: `.venv/` and `node_modules/` are linked, and the copy's lock files
-are dated no later than their install stamps, so make installs nothing (no network, no second install).
-`../shared/` beside the checkout (the bundle schema reference) is linked beside the copy too.
+The copy reuses this checkout's installs and never changes them: its `.venv/` and `node_modules/` are folders
+of its own whose entries link to this checkout's, each with an install stamp of its own, written after the lock
+files were copied, and make runs with `-o` on those stamps, so it installs nothing (no network, no second
+install; were it ever to, it would replace the copy's links, not the installs). `../shared/` beside the checkout
+(the bundle schema reference) is linked beside the copy too.
 
     python scripts/check_user_edits.py [--keep]      # --keep: leave the copy for a look afterwards
 """
@@ -42,9 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NEW_ENVIRONMENT = "staging"
 NEW_SOURCE = "gitlab"
 SNAPSHOTS = Path("tests/__snapshots__/test_user_config")
-# Install stamps (Makefile) and the lock files they must not be older than.
-STAMPS = {".venv/.synced": "Pipfile.lock", "node_modules/.installed": "package-lock.json"}
+# The installs (Makefile) and their stamps.
+INSTALLS = {".venv": ".synced", "node_modules": ".installed"}
 # Variables of the caller's environment that would point the copy's runs elsewhere.
+# make, never remaking the install stamps (nor so reinstalling anything) whatever their dates.
+MAKE = ["make", *(f"--old-file={install}/{stamp}" for install, stamp in INSTALLS.items())]
 UNSET = ("CONNECTORS_CONFIG", "VIRTUAL_ENV", "PIPENV_ACTIVE", "PYTHONPATH", "PYTEST_ADDOPTS", "CDKTF_OUTDIR",
          "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
@@ -194,17 +198,15 @@ def copy_repository(root: Path, target: Path) -> None:
             destination.symlink_to(os.readlink(source))
         else:
             shutil.copy2(source, destination)
-    for install in (".venv", "node_modules"):
-        if not (root / install).exists():
-            raise SystemExit(f"{install}/ is missing in {root}: run `make install` (or `make test`) first")
-        (target / install).symlink_to((root / install).resolve(), target_is_directory=True)
-    for stamp, lock in STAMPS.items():
-        stamped = root / stamp
-        if not stamped.exists():
-            raise SystemExit(f"{stamp} is missing in {root}: run `make install` (or `make test`) first")
-        copied = target / lock
-        if copied.stat().st_mtime > stamped.stat().st_mtime:
-            os.utime(copied, (stamped.stat().st_atime, stamped.stat().st_mtime))
+    for install, stamp in INSTALLS.items():
+        installed = (root / install).resolve()
+        if not (installed / stamp).exists():
+            raise SystemExit(f"{install}/ is not installed in {root}: run `make install` (or `make test`) first")
+        (target / install).mkdir()
+        for entry in sorted(installed.iterdir()):
+            if entry.name != stamp:
+                (target / install / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+        (target / install / stamp).touch()  # after the lock files: up to date
     shared = root.parent / "shared"
     if shared.exists():
         (target.parent / "shared").symlink_to(shared.resolve(), target_is_directory=True)
@@ -362,7 +364,7 @@ def main() -> int:
         for edit in apply_edits(clone):
             print(f"  - {edit}")
         env = {key: value for key, value in os.environ.items() if key not in UNSET}
-        status = run("make snapshot-update", ["make", "snapshot-update"], clone, env)
+        status = run("make snapshot-update", [*MAKE, "snapshot-update"], clone, env)
         if status != 0:
             print(f"FAILED: `make snapshot-update` exited {status} after the README's example edits")
             return 1
@@ -377,7 +379,7 @@ def main() -> int:
         if problems:
             print(f"FAILED: `make snapshot-update`: {'; '.join(problems)}")
             return 1
-        status = run("make test", ["make", "test"], clone, env)
+        status = run("make test", [*MAKE, "test"], clone, env)
         if status != 0:
             print(f"FAILED: `make test` exited {status} after the README's example edits and `make snapshot-update`")
             return 1
