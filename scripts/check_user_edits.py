@@ -16,7 +16,7 @@ and `make test` in the copy; exit 0 only if both pass. The edits are made on wha
 
 The copy reuses this checkout's installs and never changes them: its `.venv/` and `node_modules/` are folders
 of its own whose entries link to this checkout's, each with an install stamp of its own, written after the lock
-files were copied, and make runs with `-o` on those stamps, so it installs nothing (no network, no second
+files were copied, and make runs with `--old-file` on those stamps, so it installs nothing (no network, no second
 install; were it ever to, it would replace the copy's links, not the installs). `../shared/` beside the checkout
 (the bundle schema reference) is linked beside the copy too.
 
@@ -46,9 +46,9 @@ NEW_SOURCE = "gitlab"
 SNAPSHOTS = Path("tests/__snapshots__/test_user_config")
 # The installs (Makefile) and their stamps.
 INSTALLS = {".venv": ".synced", "node_modules": ".installed"}
-# Variables of the caller's environment that would point the copy's runs elsewhere.
 # make, never remaking the install stamps (nor so reinstalling anything) whatever their dates.
 MAKE = ["make", *(f"--old-file={install}/{stamp}" for install, stamp in INSTALLS.items())]
+# Variables of the caller's environment that would point the copy's runs elsewhere.
 UNSET = ("CONNECTORS_CONFIG", "VIRTUAL_ENV", "PIPENV_ACTIVE", "PYTHONPATH", "PYTEST_ADDOPTS", "CDKTF_OUTDIR",
          "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
