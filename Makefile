@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
-.PHONY: synth test lint install cdktf-synth bench snapshot-update describe graphs clean
+.PHONY: synth test lint install cdktf-synth bench snapshot-update describe graphs check-user-edits clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
@@ -41,15 +41,30 @@ cdktf-synth: install ## The same synth through the pinned cdktf CLI
 bench: install ## Synth wall, CPU and peak memory for 1, 10, 100, 500 generated connectors, beside databricks-bundles
 	$(PIPENV) run python scripts/benchmark.py
 
-snapshot-update: install ## Rewrite the stack snapshots after a reviewed change
-	$(PIPENV) run pytest tests/test_environment_stacks.py --snapshot-update
+# After a change to connectors.yaml (or notebooks/, jobs/) you mean: the synth (which writes connectors.lock.json),
+# the job pictures of it (docs/review.md), and each stack's reviewed snapshot; commit them and review their diff. Only the
+# tests of your own config run here (tests/test_user_config.py): the platform's tests have fixtures of their own.
+snapshot-update: install ## Rewrite the stack snapshots, the lock and the job pictures after a change you mean
+	$(PIPENV) run python -O main.py
+	$(call job_pictures,--from cdktf.out)
+	$(PIPENV) run pytest tests/test_user_config.py --snapshot-update
+
+# CI, after `make test`: in a copy of the repository (this checkout's installs linked, nothing installed), the
+# docs' example edits to connectors.yaml and notebooks/, then `make snapshot-update` and `make test` must pass.
+check-user-edits: install ## A user's edits (new connector, source, schedule, environment) keep the suite green
+	$(PIPENV) run python scripts/check_user_edits.py
 
 describe: install ## Every job in words, with its next 3 fire times (synthesizes the config first)
 	$(PIPENV) run python -m review describe
 
 graphs: install ## Redraw the pictures of the jobs and the describe example in docs/review.md from a fresh synth
-	$(PIPENV) run python -m review graph --env prod --doc docs/review.md
-	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --doc docs/review.md
+	$(call job_pictures)
+
+# The prod stack's job pictures and describe example in docs/review.md; $(1): where from (default: a fresh synth).
+define job_pictures
+	$(PIPENV) run python -m review graph --env prod --doc docs/review.md $(1)
+	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --doc docs/review.md $(1)
+endef
 
 install: .venv/.synced node_modules/.installed
 

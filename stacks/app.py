@@ -15,9 +15,10 @@ from connectors_config.sources import NOTEBOOKS_DIR
 from policy import PolicyError
 
 
-def build_app(config: PlatformConfig, outdir: str):
+def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR):
     """The cdktf App with one EnvironmentStack per environment, sorted by name, each followed by its deploy groups'
-    stacks, if the config has deploy groups."""
+    stacks, if the config has deploy groups. `notebooks_dir`: the folder whose files are uploaded (the tests
+    synthesize their own fixture's)."""
     # late: loading jsii is the slow part of a synth, and a config with mistakes never needs it
     from cdktf import App
 
@@ -27,7 +28,7 @@ def build_app(config: PlatformConfig, outdir: str):
     app = App(outdir=outdir)
     environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
     stacks = [stack for env in environments
-              for stack in environment_stacks(app, env, others=environments, notebooks_dir=NOTEBOOKS_DIR)]
+              for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
     app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
     return app
 
@@ -50,15 +51,15 @@ def synth_checked(app) -> list[str]:
             for pack in packs for finding, suppression in pack.suppressed]
 
 
-def synth(config: PlatformConfig, outdir: str) -> list[str]:
+def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
     """Synthesizes every stack into `outdir`, whole or not at all; returns the policy suppressions applied."""
     if os.environ.get("CDKTF_OUTDIR"):  # run by the cdktf CLI, which prepares and reads its own folder
-        return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"]))
+        return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"], notebooks_dir))
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
-        suppressed = synth_checked(build_app(config, str(staging)))
+        suppressed = synth_checked(build_app(config, str(staging), notebooks_dir))
         previous = target.with_name(f".{target.name}.previous")
         shutil.rmtree(previous, ignore_errors=True)
         if target.exists():

@@ -1,5 +1,10 @@
 """Shared fixtures. jsii (the node process behind cdktf) starts once per test session; the sample config's
-stacks are synthesized once and shared by every test that reads them."""
+stacks are synthesized once and shared by every test that reads them.
+
+The platform's tests run on a fixture repository of their own, tests/fixtures/sample/ (a copy of the sample
+connectors.yaml, its lock and jobs/, and a notebooks/ folder naming the notebooks it uploads), so they never read
+the user's connectors.yaml, jobs/ or the set of notebooks a user adds. Only tests/test_user_config.py (and the
+README's generated blocks in test_readme.py) read the user's config: `user_config`, `user_synthesized`."""
 
 from __future__ import annotations
 
@@ -15,7 +20,18 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 from connectors_config import PlatformConfig, load_config  # noqa: E402
 
-SAMPLE_CONFIG = PROJECT_DIR / "connectors.yaml"
+# The platform tests' sample: their own copy of connectors.yaml, beside its lock, jobs/ and notebooks/.
+SAMPLE_DIR = PROJECT_DIR / "tests" / "fixtures" / "sample"
+SAMPLE_CONFIG = SAMPLE_DIR / "connectors.yaml"
+SAMPLE_NOTEBOOKS = SAMPLE_DIR / "notebooks"
+# The user's own config: read by tests/test_user_config.py only.
+USER_CONFIG = PROJECT_DIR / "connectors.yaml"
+
+
+def stack_documents(outdir: Path) -> dict[str, dict]:
+    """Stack name -> its synthesized cdk.tf.json."""
+    return {path.name: json.loads((path / "cdk.tf.json").read_text())
+            for path in sorted((outdir / "stacks").iterdir())}
 
 
 @pytest.fixture(scope="session")
@@ -25,20 +41,45 @@ def sample_config() -> PlatformConfig:
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory, sample_config) -> Path:
-    """The sample config synthesized once, in process, exactly as main.py does it."""
-    import main
+    """The sample config synthesized once, in process, exactly as main.py does it, uploading the sample's
+    notebooks."""
     import stacks.app
 
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    stacks.app.synth(sample_config, str(outdir))
+    stacks.app.synth(sample_config, str(outdir), notebooks_dir=SAMPLE_NOTEBOOKS)
     return outdir
 
 
 @pytest.fixture(scope="session")
 def stacks(synthesized) -> dict[str, dict]:
     """Stack name -> its synthesized cdk.tf.json."""
-    return {path.name: json.loads((path / "cdk.tf.json").read_text())
-            for path in sorted((synthesized / "stacks").iterdir())}
+    return stack_documents(synthesized)
+
+
+@pytest.fixture(scope="session")
+def user_config() -> PlatformConfig:
+    return load_config(USER_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def user_synth(tmp_path_factory, user_config) -> tuple[Path, list[str]]:
+    """The user's connectors.yaml synthesized once, in process, exactly as `make synth` does it: the output
+    folder, and the policy suppressions the synth applied."""
+    import stacks.app
+
+    outdir = tmp_path_factory.mktemp("user-synth") / "cdktf.out"
+    return outdir, stacks.app.synth(user_config, str(outdir))
+
+
+@pytest.fixture(scope="session")
+def user_synthesized(user_synth) -> Path:
+    return user_synth[0]
+
+
+@pytest.fixture(scope="session")
+def user_stacks(user_synthesized) -> dict[str, dict]:
+    """The user's stack name -> its synthesized cdk.tf.json."""
+    return stack_documents(user_synthesized)
 
 
 @pytest.fixture(scope="session")

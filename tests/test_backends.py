@@ -7,7 +7,7 @@ import json
 import pytest
 
 from connectors_config import parse_config, resolve
-from connectors_config.sources import NOTEBOOKS_DIR
+from tests.conftest import SAMPLE_NOTEBOOKS
 from tests.test_config_errors import errors_of, replace
 
 PROD_SETTINGS = "      on_failure: [oncall@example.com]\n"
@@ -19,7 +19,7 @@ def synth_prod(extra: str) -> dict:
     from stacks.environment_stack import EnvironmentStack
 
     config = parse_config(replace(PROD_SETTINGS, PROD_SETTINGS + extra))
-    stack = EnvironmentStack(Testing.app(), "prod", environment=resolve(config, "prod"), notebooks_dir=NOTEBOOKS_DIR)
+    stack = EnvironmentStack(Testing.app(), "prod", environment=resolve(config, "prod"), notebooks_dir=SAMPLE_NOTEBOOKS)
     return json.loads(Testing.synth(stack))
 
 

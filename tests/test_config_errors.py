@@ -5,41 +5,10 @@ from __future__ import annotations
 import pytest
 
 from connectors_config import ConfigError, names, parse_config
+from tests.fixtures.builders import CMDB, GITHUB, connectors, environments
 
-VALID = """\
-environments:
-  dev:
-    catalog: appsec_dev
-    workspace:
-      host: https://adb-1.1.azuredatabricks.net
-    run_as: 3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61
-    workspace_dir: /Applications/appsec-connectors/dev
-    admin_group: appsec-platform-admins
-    team_group: appsec-data-engineers
-    notifications:
-      on_failure: [dev@example.com]
-  prod:
-    catalog: appsec_prod
-    workspace:
-      host: https://adb-2.2.azuredatabricks.net
-    run_as: 9e4d2b17-0c5f-4a3e-8b6d-7f1c2a9e5d03
-    workspace_dir: /Applications/appsec-connectors/prod
-    admin_group: appsec-platform-admins
-    team_group: appsec-data-engineers
-    notifications:
-      on_failure: [oncall@example.com]
-connectors:
-  - name: github
-    kind: batch
-    schedule: "0 */15 * * * ?"
-    secrets: [github-token]
-    settings: {organisation: acme}
-  - name: cmdb
-    kind: batch
-    schedule: "0 0 2 * * ?"
-    secrets: [cmdb-client-id, cmdb-client-secret]
-    settings: {url: "https://cmdb.example.com/api/apps", fields: {key: id, updated_at: updated}}
-"""
+# dev and prod as the builders write them, and two batch connectors (the line numbers below count in this text).
+VALID = environments() + connectors(GITHUB, CMDB)
 
 
 def errors_of(text: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Deploy groups: connectors.yaml's optional `deploy_group` splits each environment into its shared stack and one
 stack per group, joined by cdktf cross-stack references; the config's checks of groups; review across stacks.
-Without groups the output is unchanged: the snapshots in test_environment_stacks cover that."""
+Without groups the output is unchanged: the reviewed snapshots (tests/test_user_config.py) cover that."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 
 from connectors_config import ConfigError, parse_config
 from stacks.environment_stack import state_key
+from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR, SAMPLE_NOTEBOOKS
 
-PROJECT = Path(__file__).resolve().parent.parent
-SAMPLE = (PROJECT / "connectors.yaml").read_text(encoding="utf-8")
+SAMPLE = SAMPLE_CONFIG.read_text(encoding="utf-8")
 # The sample's connectors and jobs, grouped as a team might: code scanners, inventories, the analytics jobs.
 GROUPS = {"github": "code", "sonarqube": "code", "cmdb": "inventory", "servicenow": "inventory",
           "findings_gold": "analytics", "connectors_refresh": "analytics", "daily_refresh": "analytics",
@@ -40,7 +40,7 @@ def suppressing(resource: str) -> str:
 
 def errors_of(text: str) -> list[str]:
     with pytest.raises(ConfigError) as raised:
-        parse_config(text, "connectors.yaml", base_dir=PROJECT)
+        parse_config(text, "connectors.yaml", base_dir=SAMPLE_DIR)
     return [problem.render("connectors.yaml") for problem in raised.value.problems]
 
 
@@ -55,7 +55,8 @@ def grouped_out(tmp_path_factory) -> Path:
     import stacks.app
 
     outdir = tmp_path_factory.mktemp("grouped") / "cdktf.out"
-    stacks.app.synth(parse_config(grouped(), "connectors.yaml", base_dir=PROJECT), str(outdir))
+    stacks.app.synth(parse_config(grouped(), "connectors.yaml", base_dir=SAMPLE_DIR), str(outdir),
+               notebooks_dir=SAMPLE_NOTEBOOKS)
     return outdir
 
 
@@ -159,7 +160,8 @@ def test_every_group_stack_passes_the_policy_pack_and_a_suppression_names_its_st
 
     text = grouped() + suppressing("dev-code/github/permissions")
     with pytest.raises(main.PolicyError) as raised:
-        stacks.app.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "out"))
+        stacks.app.synth(parse_config(text, "connectors.yaml", base_dir=SAMPLE_DIR), str(tmp_path / "out"),
+                   notebooks_dir=SAMPLE_NOTEBOOKS)
     assert raised.value.problems == [
         "policy.suppressions[0]: CP-JOB-OWNER on dev-code/github/permissions matches no violation of this synth; "
         "remove it (if the resource was renamed, the suppression names its new path)"]

@@ -1,27 +1,17 @@
-"""The sample connectors.yaml, synthesized: one stack per environment with everything the issue lists, and one
-reviewed snapshot per stack (update with `pipenv run pytest --snapshot-update` and review the diff)."""
+"""The sample connectors.yaml (the platform tests' copy, tests/fixtures/sample/), synthesized: one stack per
+environment with everything the issue lists. The user's own stacks have their reviewed snapshots in
+tests/test_user_config.py."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.helpers import resource, resources
 
 SP_DEV = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"
 SP_PROD = "9e4d2b17-0c5f-4a3e-8b6d-7f1c2a9e5d03"
-
-
-@pytest.fixture
-def json_snapshot(snapshot):
-    return snapshot.use_extension(JSONSnapshotExtension)
-
-
-@pytest.mark.parametrize("env", ["dev", "prod"])
-def test_stack_snapshot(stacks, env, json_snapshot):
-    assert stacks[env] == json_snapshot
 
 
 def test_one_stack_per_environment(stacks, synthesized):
@@ -226,6 +216,7 @@ def test_pipeline_references_and_python_files_bind_to_the_stacks_own_resources()
 
     from connectors_config import parse_config, resolve
     from stacks.environment_stack import EnvironmentStack
+    from tests.conftest import SAMPLE_NOTEBOOKS
     from tests.test_jobs_config import PROJECT, config
 
     text = config("""\
@@ -238,7 +229,7 @@ def test_pipeline_references_and_python_files_bind_to_the_stacks_own_resources()
         existing_cluster_id: 0101-abc
 """)
     environment = resolve(parse_config(text, "connectors.yaml", base_dir=PROJECT), "dev")
-    stack = EnvironmentStack(Testing.app(), "dev", environment=environment, notebooks_dir=PROJECT / "notebooks")
+    stack = EnvironmentStack(Testing.app(), "dev", environment=environment, notebooks_dir=SAMPLE_NOTEBOOKS)
     synth = json.loads(Testing.synth(stack))
     [job] = [job for job in resources(synth, "databricks_job") if job["name"] == "refresh"]
     [pipeline_id] = synth["resource"]["databricks_pipeline"]

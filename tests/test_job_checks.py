@@ -9,6 +9,7 @@ import pytest
 from core.job_settings import settings_problems, task_types
 from constructs.lakeflow_job import JobAccess, LakeflowJobProps
 from core.principals import Principal
+from tests.fixtures import builders
 from tests.test_jobs_config import config, errors_of, line_of, parsed
 
 NB = "notebook_task: {notebook_path: /Workspace/etl/nb}"
@@ -16,8 +17,7 @@ NB = "notebook_task: {notebook_path: /Workspace/etl/nb}"
 
 def job(body: str, *, top: str = "") -> str:
     """A `jobs` section with one job 'j': `top` adds job-level fields, `body` is its task list."""
-    return "  j:\n" + "".join(f"    {line}\n" for line in top.splitlines()) + "    tasks:\n" + "".join(
-        f"      {line}\n" for line in body.splitlines())
+    return builders.job("j", body, top)
 
 
 def expect(text: str, needle: str, path: str, message: str) -> None:

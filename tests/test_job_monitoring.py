@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlglot
@@ -22,9 +21,9 @@ from constructs.job_monitoring import (
     attention_sql,
     recent_runs_sql,
 )
+from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR, SAMPLE_NOTEBOOKS
 
-PROJECT = Path(__file__).resolve().parent.parent
-SAMPLE = (PROJECT / "connectors.yaml").read_text(encoding="utf-8")
+SAMPLE = SAMPLE_CONFIG.read_text(encoding="utf-8")
 JOB_ID = re.compile(r"\$\{databricks_job\.(\w+)\.id\}")
 
 
@@ -243,7 +242,8 @@ def test_without_a_warehouse_the_stacks_deploy_no_monitoring(tmp_path):
 
     text = without_monitoring(SAMPLE)
     assert "monitoring:" not in text.replace("(README, Monitoring)", "")
-    stacks.app.synth(parse_config(text, "connectors.yaml", base_dir=PROJECT), str(tmp_path / "cdktf.out"))
+    stacks.app.synth(parse_config(text, "connectors.yaml", base_dir=SAMPLE_DIR), str(tmp_path / "cdktf.out"),
+               notebooks_dir=SAMPLE_NOTEBOOKS)
     for env in ("dev", "prod"):
         stack = json.loads((tmp_path / "cdktf.out" / "stacks" / env / "cdk.tf.json").read_text())
         assert not {"databricks_alert_v2", "databricks_dashboard"} & set(stack["resource"])
@@ -252,7 +252,7 @@ def test_without_a_warehouse_the_stacks_deploy_no_monitoring(tmp_path):
 
 def errors_of(text: str) -> list[str]:
     with pytest.raises(ConfigError) as raised:
-        parse_config(text, "connectors.yaml", base_dir=PROJECT)
+        parse_config(text, "connectors.yaml", base_dir=SAMPLE_DIR)
     return [problem.render("connectors.yaml") for problem in raised.value.problems]
 
 
@@ -270,7 +270,7 @@ def test_a_workspace_whose_host_carries_no_id_needs_monitoring_workspace_id():
         "workspace"]
     given = text.replace("      warehouse_id: 4b9e2d7a1c3f5e80\n",
                          "      warehouse_id: 4b9e2d7a1c3f5e80\n      workspace_id: 3333333333333333\n")
-    assert parse_config(given, "connectors.yaml", base_dir=PROJECT).environments["dev"].monitoring.workspace_id == (
+    assert parse_config(given, "connectors.yaml", base_dir=SAMPLE_DIR).environments["dev"].monitoring.workspace_id == (
         "3333333333333333")
 
 

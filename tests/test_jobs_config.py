@@ -9,28 +9,18 @@ import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
 from connectors_config.jobs_types import JobRef, PipelineRef, UploadRef
-from tests.test_config_errors import VALID
+from tests.fixtures.builders import CMDB, GITHUB, SERVICENOW, connectors, environment, environments
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATA = "tests/data/jobs"
 
-MANAGED = """\
-  - name: servicenow
-    kind: lakeflow_connect
-    schedule: "0 30 */6 * * ?"
-    connection: {dev: servicenow_dev, prod: servicenow_prod}
-    destination_schema: servicenow
-    objects: [{table: incident}]
-"""
-
-
 def config(jobs: str, *, hierarchy: bool = False, variables: bool = False) -> str:
-    text = VALID + MANAGED
-    if variables:
-        text = text.replace("      on_failure: [dev@example.com]\n",
-                            "      on_failure: [dev@example.com]\n    variables: {cluster_id: 0101-dev, catalog: c_dev}\n")
-        text = text.replace("      on_failure: [oncall@example.com]\n",
-                            "      on_failure: [oncall@example.com]\n    variables: {cluster_id: 0101-prd}\n")
+    """dev and prod (with `variables`: each with its ${var.*} values), two batch connectors and a managed one, and
+    the `jobs` section's entries `jobs`."""
+    text = environments(
+        environment("dev", extra="    variables: {cluster_id: 0101-dev, catalog: c_dev}\n" if variables else ""),
+        environment("prod", extra="    variables: {cluster_id: 0101-prd}\n" if variables else ""),
+    ) + connectors(GITHUB, CMDB, SERVICENOW)
     if hierarchy:
         text += "job_hierarchy: true\n"
     return text + "jobs:\n" + jobs
@@ -459,8 +449,8 @@ def test_import_entry_mistakes(tmp_path):
     assert errors_of(text)[4] == f"{tmp_path}/list.json:1: (file): expected a job definition (a mapping)"
 
 
-def test_the_sample_config_has_the_jobs_the_issue_asks_for():
-    config_ = parse_config((PROJECT / "connectors.yaml").read_text(), "connectors.yaml", base_dir=PROJECT)
+def test_the_sample_config_has_the_jobs_the_issue_asks_for(sample_config):
+    config_ = sample_config
     assert config_.job_hierarchy is True
     jobs = {job.key: job for job in resolve(config_, "prod").jobs}
     assert "table_update" in jobs["findings_gold"].settings["trigger"]
@@ -522,12 +512,12 @@ def test_an_imported_file_is_read_as_strict_yaml_too(tmp_path):
 
 def test_a_missing_job_level_of_an_imported_job_is_reported_where_job_level_is_written():
     """job_level belongs to the connectors.yaml entry, not to the imported Jobs API file (found by the fuzz test)."""
-    from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+    from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR
 
     text = SAMPLE_CONFIG.read_text().replace("  table_maintenance:\n    job_level: atomic\n", "  table_maintenance:\n")
     line = text.splitlines().index("  table_maintenance:") + 1
     with pytest.raises(ConfigError) as raised:
-        parse_config(text, "connectors.yaml", base_dir=PROJECT_DIR)
+        parse_config(text, "connectors.yaml", base_dir=SAMPLE_DIR)
     assert [p.render("connectors.yaml") for p in raised.value.problems] == [
         f"connectors.yaml:{line}: jobs.table_maintenance: job_level is required because job_hierarchy is on; set "
         "atomic, composite, orchestrator"]
@@ -535,10 +525,10 @@ def test_a_missing_job_level_of_an_imported_job_is_reported_where_job_level_is_w
 
 def test_connectors_that_are_not_a_list_are_a_type_error_beside_the_jobs_section():
     """The jobs section's checks look connectors up; a number there is the model's error (found by the fuzz test)."""
-    from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+    from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR
 
     text = SAMPLE_CONFIG.read_text()
     start, end = text.index("connectors:\n  # High change"), text.index("# The job hierarchy: ")
     with pytest.raises(ConfigError) as raised:
-        parse_config(text[:start] + "connectors: 42\n\n" + text[end:], "connectors.yaml", base_dir=PROJECT_DIR)
+        parse_config(text[:start] + "connectors: 42\n\n" + text[end:], "connectors.yaml", base_dir=SAMPLE_DIR)
     assert "connectors: 42 is not a list" in [f"{p.path}: {p.message}" for p in raised.value.problems]

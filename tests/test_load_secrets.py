@@ -20,54 +20,24 @@ import pytest
 
 from operations.cli import main
 from tests.conftest import PROJECT_DIR
+from tests.fixtures.builders import GITHUB, SERVICENOW, batch_connector, connectors, environment, environments
 from tests.helpers import Terminal
 from tests.loopback import LOOPBACK_TOKEN, LoopbackServer, Reply, loopback_workspace
 
 PUT = "/api/2.0/secrets/put"
 TOKEN = LOOPBACK_TOKEN
 # Two batch connectors (one and two secrets) and a lakeflow_connect one; dev's workspace is the loopback profile.
-CONFIG = """\
-environments:
-  dev:
-    catalog: appsec_dev
-    workspace:
-      profile: loopback
-    run_as: 3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61
-    workspace_dir: /Applications/appsec-connectors/dev
-    admin_group: appsec-platform-admins
-    team_group: appsec-data-engineers
-    notifications: {on_failure: [appsec-data@example.com]}
-  prod:
-    catalog: appsec_prod
-    workspace:
-      host: https://adb-2222222222222222.12.azuredatabricks.net
-    run_as: 9e4d2b17-0c5f-4a3e-8b6d-7f1c2a9e5d03
-    workspace_dir: /Applications/appsec-connectors/prod
-    admin_group: appsec-platform-admins
-    team_group: appsec-data-engineers
-    notifications: {on_failure: [appsec-data@example.com]}
-
-connectors:
-  - name: github
-    kind: batch
-    schedule: "0 */15 * * * ?"
-    settings: {organisation: acme}
-    secrets: [github-token]
-  - name: cmdb
-    kind: batch
-    schedule: "0 0 2 * * ?"
-    settings:
-      url: https://cmdb.example.com/api/applications
-      fields: {key: sys_id, updated_at: sys_updated_on}
-    secrets: [cmdb-client-id, cmdb-client-secret]
-  - name: servicenow
-    kind: lakeflow_connect
-    schedule: "0 30 */6 * * ?"
-    connection: {dev: servicenow_dev, prod: servicenow_prod}
-    destination_schema: servicenow
-    objects:
-      - table: incident
-"""
+CONFIG = environments(
+    environment("dev", profile="loopback", on_failure="appsec-data@example.com"),
+    environment("prod", host="https://adb-2222222222222222.12.azuredatabricks.net",
+                on_failure="appsec-data@example.com"),
+) + "\n" + connectors(
+    GITHUB,
+    batch_connector("cmdb", "0 0 2 * * ?", secrets=("cmdb-client-id", "cmdb-client-secret"),
+                    settings='{url: "https://cmdb.example.com/api/applications", '
+                             "fields: {key: sys_id, updated_at: sys_updated_on}}"),
+    SERVICENOW,
+)
 
 
 def a_value() -> str:

@@ -22,6 +22,16 @@ import pytest
 from operations import jobs, runs
 from operations.cli import main
 from tests.conftest import PROJECT_DIR
+from tests.fixtures.builders import (
+    GITHUB,
+    batch_connector,
+    connectors,
+    environment,
+    environments,
+    job,
+    jobs as jobs_section,
+    managed_connector,
+)
 from tests.helpers import Terminal
 from tests.loopback import LOOPBACK_TOKEN, loopback_workspace
 from tests.jobs_workspace import (
@@ -42,67 +52,31 @@ STATE = "appsec_dev.bronze.connector_state"
 # Two batch connectors (one with an initial_mark), a lakeflow_connect one and a job of four tasks. dev: monitoring,
 # no backfill confirmation, schedules paused (the default); prod: confirm_backfill (the default), schedules running,
 # no monitoring.
-CONFIG = """\
-environments:
-  dev:
-    catalog: appsec_dev
-    workspace:
-      profile: loopback
-    run_as: 3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61
-    workspace_dir: /Applications/appsec-connectors/dev
-    admin_group: appsec-platform-admins
-    team_group: appsec-data-engineers
-    notifications: {on_failure: [appsec-data@example.com]}
-    monitoring: {warehouse_id: 4b9e2d7a1c3f5e80, workspace_id: "1234"}
-    confirm_backfill: false
-  prod:
-    catalog: appsec_prod
-    workspace:
-      profile: loopback-prod
-    run_as: 9e4d2b17-0c5f-4a3e-8b6d-7f1c2a9e5d03
-    workspace_dir: /Applications/appsec-connectors/prod
-    admin_group: appsec-platform-admins
-    team_group: appsec-data-engineers
-    notifications: {on_failure: [appsec-data@example.com]}
-    schedules_paused: false
-
-connectors:
-  - name: github
-    kind: batch
-    schedule: "0 */15 * * * ?"
-    settings: {organisation: acme}
-    secrets: [github-token]
-  - name: sonarqube
-    kind: batch
-    schedule: "0 0 */3 * * ?"
-    settings: {base_url: "https://sonarqube.example.com"}
-    secrets: [sonarqube-token]
-    initial_mark: "2024-01-01T00:00:00Z"
-  - name: servicenow
-    kind: lakeflow_connect
-    schedule: "0 30 */6 * * ?"
-    connection: {dev: servicenow_dev, prod: servicenow_prod}
-    destination_schema: servicenow
-    objects:
-      - table: incident
-        scd_type: SCD_TYPE_2
-
-jobs:
-  findings_gold:
-    name: appsec-findings-gold
-    tasks:
-      - task_key: ingest
-        run_job_task: {job_id: "${resources.jobs.github.id}"}
-      - task_key: transform
-        depends_on: [{task_key: ingest}]
-        notebook_task: {notebook_path: /Workspace/Shared/findings/transform}
-      - task_key: report
-        depends_on: [{task_key: transform}]
-        notebook_task: {notebook_path: /Workspace/Shared/findings/report}
-      - task_key: notify
-        depends_on: [{task_key: transform}]
-        notebook_task: {notebook_path: /Workspace/Shared/findings/notify}
-"""
+CONFIG = environments(
+    environment("dev", profile="loopback", on_failure="appsec-data@example.com",
+                extra='    monitoring: {warehouse_id: 4b9e2d7a1c3f5e80, workspace_id: "1234"}\n'
+                      "    confirm_backfill: false\n"),
+    environment("prod", profile="loopback-prod", on_failure="appsec-data@example.com",
+                extra="    schedules_paused: false\n"),
+) + "\n" + connectors(
+    GITHUB,
+    batch_connector("sonarqube", "0 0 */3 * * ?", settings='{base_url: "https://sonarqube.example.com"}',
+                    secrets=("sonarqube-token",), extra='    initial_mark: "2024-01-01T00:00:00Z"\n'),
+    managed_connector("servicenow", "0 30 */6 * * ?", connection="{dev: servicenow_dev, prod: servicenow_prod}",
+                      destination_schema="servicenow", objects="[{table: incident, scd_type: SCD_TYPE_2}]"),
+) + "\n" + jobs_section(job("findings_gold", fields="name: appsec-findings-gold", tasks="""\
+- task_key: ingest
+  run_job_task: {job_id: "${resources.jobs.github.id}"}
+- task_key: transform
+  depends_on: [{task_key: ingest}]
+  notebook_task: {notebook_path: /Workspace/Shared/findings/transform}
+- task_key: report
+  depends_on: [{task_key: transform}]
+  notebook_task: {notebook_path: /Workspace/Shared/findings/report}
+- task_key: notify
+  depends_on: [{task_key: transform}]
+  notebook_task: {notebook_path: /Workspace/Shared/findings/notify}
+"""))
 GOLD_TASKS = (("ingest", ()), ("transform", ("ingest",)), ("report", ("transform",)), ("notify", ("transform",)))
 
 

@@ -1,4 +1,6 @@
-"""The README and docs/ say what the code does: their generated blocks are regenerated from the sample and compared,
+"""The README and docs/ say what the code does: the documented error output is regenerated from the sample (the
+platform tests' copy), the generated blocks (the job pictures, the describe example) are those of the user's own
+prod stack (rewritten by `make graphs` and `make snapshot-update`),
 every relative link leads to a file and heading that exist, every repository path they name exists, and the README
 stays a short landing page that links every page of docs/."""
 
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from connectors_config import ConfigError, parse_config
-from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG, SAMPLE_DIR
 
 README = PROJECT_DIR / "README.md"
 DOCS_DIR = PROJECT_DIR / "docs"
@@ -49,20 +51,20 @@ def test_the_documented_error_output_matches_the_sample():
               .replace('"0 */15 * * * ?"', '"*/15 * * * *"', 1)
               .replace("secrets: [github-token]", "secrets: [ghp_0123456789abcdefghijABCDEFGHIJ012345]", 1))
     with pytest.raises(ConfigError) as raised:
-        parse_config(broken, "connectors.yaml")
+        parse_config(broken, "connectors.yaml", base_dir=SAMPLE_DIR)
     assert block.group(1) == raised.value.render()
 
 
-def test_the_job_pictures_are_the_sample_prod_stacks(stacks):
+def test_the_job_pictures_are_the_prod_stacks(user_stacks):
     from review.mermaid import BEGIN, DOC, END, doc_block
     from review.stack_jobs import parse_stack
 
     assert DOC == "docs/review.md"
-    assert _between(_doc(DOC), BEGIN, END, DOC) == doc_block(parse_stack("prod", stacks["prod"])), \
+    assert _between(_doc(DOC), BEGIN, END, DOC) == doc_block(parse_stack("prod", user_stacks["prod"])), \
         "docs/review.md's job pictures are stale: run `make graphs` and commit docs/review.md"
 
 
-def test_the_describe_example_is_the_sample_prod_stacks(stacks):
+def test_the_describe_example_is_the_prod_stacks(user_stacks):
     from review.cli import DESCRIBE_MARKERS
     from review.describe import describe
     from review.stack_jobs import parse_stack
@@ -71,15 +73,15 @@ def test_the_describe_example_is_the_sample_prod_stacks(stacks):
     command = "$ python -m review describe --env prod --now 2026-11-21T12:00:00+00:00"
     assert command in text
     now = datetime.fromisoformat(command.rsplit(" ", 1)[1])
-    expected = describe({"prod": parse_stack("prod", stacks["prod"])}, now)
+    expected = describe({"prod": parse_stack("prod", user_stacks["prod"])}, now)
     assert _between(text, *DESCRIBE_MARKERS, "docs/review.md") == f"```\n{expected}```\n", \
         "docs/review.md's describe example is stale: run `make graphs` and commit docs/review.md"
 
 
 def test_make_graphs_rewrites_the_blocks_these_tests_read():
     makefile = _doc("Makefile")
-    assert "python -m review graph --env prod --doc docs/review.md\n" in makefile
-    assert "python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --doc docs/review.md\n" in makefile
+    assert "python -m review graph --env prod --doc docs/review.md $(1)\n" in makefile
+    assert "python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --doc docs/review.md $(1)\n" in makefile
 
 
 def test_the_policy_rules_table_lists_every_rule_as_the_code_states_it():

@@ -14,7 +14,7 @@ import pytest
 from connectors_config import parse_config
 from review.cli import main
 from review.diff import EXIT_ACCESS, EXIT_BOTH, EXIT_DATA, EXIT_OK, diff_stack, diff_synth
-from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG
+from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR, SAMPLE_NOTEBOOKS
 
 NOW_TEXT = "2026-11-21T12:00:00+00:00"  # a Saturday
 NOW = datetime.fromisoformat(NOW_TEXT)
@@ -455,12 +455,12 @@ def head_config_text() -> str:
 
 @pytest.fixture(scope="module")
 def head_synth(tmp_path_factory) -> Path:
-    """The edited config, synthesized once, in process (imports resolve against the project folder)."""
+    """The edited config, synthesized once, in process (imports resolve against the sample's folder)."""
     import stacks.app
 
-    config = parse_config(head_config_text(), str(SAMPLE_CONFIG), lock=None, base_dir=PROJECT_DIR)
+    config = parse_config(head_config_text(), str(SAMPLE_CONFIG), lock=None, base_dir=SAMPLE_DIR)
     outdir = tmp_path_factory.mktemp("head") / "cdktf.out"
-    stacks.app.synth(config, str(outdir))
+    stacks.app.synth(config, str(outdir), notebooks_dir=SAMPLE_NOTEBOOKS)
     return outdir
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from core.principals import Principal
 from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps, discover
+from tests.conftest import SAMPLE_NOTEBOOKS
 from tests.helpers import resource, resources, synth_construct
 
 SP = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"
@@ -76,8 +77,8 @@ def test_missing_notebook_is_a_clear_error(tmp_path):
                                     "source'); notebooks found: ingest_entry")
 
 
-def test_the_project_notebooks_are_four_entry_notebooks_and_their_modules():
-    found = {source.local.name: source.is_notebook for source in discover(Path(__file__).parent.parent / "notebooks")}
+def test_the_sample_notebooks_are_four_entry_notebooks_and_their_modules():
+    found = {source.local.name: source.is_notebook for source in discover(SAMPLE_NOTEBOOKS)}
     assert found == {"ingest_entry.py": True, "transform_entry.py": True, "gold_findings.py": True,
                      "table_maintenance.py": True, "connector_http.py": False, "connector_lakehouse.py": False,
                      "connector_runtime.py": False, "connector_source.py": False, "findings_gold.py": False,

@@ -23,7 +23,7 @@ from connectors_config import load_config
 from policy import RULES, PolicyContext, PolicyError, Rule, Suppression
 from policy.aspect import PolicyGate, PolicyPack, PolicyProps
 from policy.rules import cross_env, job_owner, prevent_destroy, run_as, secret_read
-from tests.conftest import SAMPLE_CONFIG
+from tests.conftest import SAMPLE_CONFIG, SAMPLE_NOTEBOOKS
 from tests.policy.helpers import (ALICE, CONTEXT, DEV, KEEP, NOTEBOOK_DIR, OWNER_DEV, PROD_CONTEXT, RUN_AS_DEV, Build,
                                   adding, job_with_access, notebook_task, owned_job, pipeline, with_job)
 
@@ -202,5 +202,5 @@ def test_every_stacks_violations_are_reported_at_once_and_no_manifest_is_written
 
 
 def test_the_sample_config_passes_every_rule(tmp_path):
-    assert stacks.app.synth_checked(stacks.app.build_app(load_config(SAMPLE_CONFIG), str(tmp_path))) == []
+    assert stacks.app.synth_checked(stacks.app.build_app(load_config(SAMPLE_CONFIG), str(tmp_path), SAMPLE_NOTEBOOKS)) == []
     assert (tmp_path / "manifest.json").exists()
