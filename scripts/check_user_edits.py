@@ -5,7 +5,7 @@ Copies the repository (its git-tracked files) to a temporary folder and makes th
 the README describes:
 
 1. a new connector of an existing source (`name: <connector>_oss`, `source: <its source>`, its own secrets);
-2. a new source, `notebooks/source_gitlab.py`, with its test `tests/test_source_gitlab.py` against the loopback
+2. a new source, `notebooks/source_gitlab.py`, with its test `tests/notebooks/test_source_gitlab.py` against the loopback
    server, and a batch connector that runs it ("Adding a source");
 3. one connector's schedule changed;
 4. a new environment, `staging`, beside the others: its own catalog, folder, run-as principal and connections.
@@ -281,7 +281,7 @@ def add_source(root: Path, config: CommentedMap) -> str:
                 .replace("source 'gitlab'", f"source '{name}'"))
 
     (root / "notebooks" / f"source_{name}.py").write_text(named(SOURCE_FILE), encoding="utf-8")
-    (root / "tests" / f"test_source_{name}.py").write_text(named(SOURCE_TEST), encoding="utf-8")
+    (root / "tests" / "notebooks" / f"test_source_{name}.py").write_text(named(SOURCE_TEST), encoding="utf-8")
     template = _batch_connectors(config)[0]
     connector = CommentedMap()
     connector["name"] = name
@@ -293,7 +293,7 @@ def add_source(root: Path, config: CommentedMap) -> str:
     if "deploy_group" in template:  # deploy groups are all or none
         connector["deploy_group"] = template["deploy_group"]
     config["connectors"].append(connector)
-    return f"source '{name}' (notebooks/source_{name}.py, tests/test_source_{name}.py) and a connector of it"
+    return f"source '{name}' (notebooks/source_{name}.py, tests/notebooks/test_source_{name}.py) and a connector of it"
 
 
 def change_a_schedule(config: CommentedMap) -> str:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Shows that tests/test_config_fuzz.py is needed: with each validator of connectors.yaml disabled in turn, does
+"""Shows that tests/connectors_config/test_loader_fuzz.py is needed: with each validator of connectors.yaml disabled in turn, does
 the fuzz fail?
 
 Each validator (a YAML check, a cross-field check, a rule or constraint of the model, a check of the jobs section,
@@ -290,7 +290,7 @@ def worker(name: str, examples: int, skip: set[str]) -> dict:
     os.chdir(PROJECT_DIR)
     from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-    import tests.test_config_fuzz as fuzz
+    import tests.connectors_config.test_loader_fuzz as fuzz
 
     if scenario is not None and scenario.patch is not None:
         scenario.patch()
@@ -351,7 +351,7 @@ def main() -> int:
         text = (PROJECT_DIR / "tests" / "test_config_fuzz.py").read_text(encoding="utf-8")
         declared = re.search(r"^EXAMPLES = (\d+)", text, re.MULTILINE)
         if declared is None:
-            raise SystemExit("tests/test_config_fuzz.py declares no EXAMPLES = <n>; pass --examples")
+            raise SystemExit("tests/connectors_config/test_loader_fuzz.py declares no EXAMPLES = <n>; pass --examples")
         args.examples = int(declared.group(1))
     scenarios = [s for s in SCENARIOS if not args.only or any(o in s.name for o in args.only)]
     with tempfile.TemporaryDirectory() as folder:
@@ -363,7 +363,7 @@ def main() -> int:
             return 2
         bugs = list({f["key"]: f for f in baseline["failures"]}.values())
         skip_file.write_text(json.dumps([f["key"] for f in bugs]))
-        print(f"Fuzz of {args.examples} variants per run (derandomized: those tests/test_config_fuzz.py checks).\n")
+        print(f"Fuzz of {args.examples} variants per run (derandomized: those tests/connectors_config/test_loader_fuzz.py checks).\n")
         print(f"Intact code: {len(bugs)} variant(s) fail the property (real bugs; skipped below):")
         for failure in bugs:
             print(f"  - [{failure['family']}] {failure['change']}: {failure['error']}")

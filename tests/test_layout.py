@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from pathlib import Path
 
 from tests.conftest import PROJECT_DIR
 
@@ -50,3 +51,33 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.MULTILINE)
     assert commands[:2] == ["make synth", "make test"]
     assert "make test" in (PROJECT_DIR / ".ci" / "run").read_text()
+
+
+# Tests of the whole repository (its layout, imports, docs, entry point and the user's own config) stand in tests/.
+REPOSITORY_TESTS = {"test_import_graph.py", "test_layout.py", "test_main.py", "test_readme.py", "test_user_config.py"}
+
+
+def _modules(folder: Path) -> set[str]:
+    return {path.relative_to(folder).with_suffix("").as_posix().replace("/", ".")
+            for path in folder.rglob("*.py") if path.name != "__init__.py"}
+
+
+def test_tests_mirror_the_code():
+    """tests/<package>/test_<module>[_<aspect>].py for a module of that package, so each module's tests are
+    where one looks for them."""
+    tests = PROJECT_DIR / "tests"
+    misplaced = []
+    for test in sorted(tests.rglob("test_*.py")):
+        relative = test.relative_to(tests)
+        if relative.parts[0] in ("fixtures",):
+            continue
+        if len(relative.parts) == 1:
+            if relative.name not in REPOSITORY_TESTS:
+                misplaced.append(f"{relative}: a module's test belongs in tests/<package>/")
+            continue
+        package = PROJECT_DIR / relative.parts[0]
+        module = ".".join((*relative.parts[1:-1], relative.stem.removeprefix("test_")))
+        modules = _modules(package) if package.is_dir() else set()
+        if not any(module == name or module.startswith(name + "_") for name in modules | {"rules"}):
+            misplaced.append(f"{relative}: no module '{module}' (or '<module>_<aspect>') in {relative.parts[0]}/")
+    assert misplaced == [], misplaced

@@ -156,7 +156,7 @@ def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, 
 
 def test_the_lock_is_written_on_change_only_and_never_without_managed_connectors(tmp_path):
     from connectors_config import parse_config
-    from tests.test_lakeflow_connect_config import MANAGED, VALID
+    from tests.connectors_config.test_model_lakeflow_connect import MANAGED, VALID
 
     config_path = tmp_path / "connectors.yaml"
     assert main.record_lock(parse_config(VALID), str(config_path)) is None
@@ -170,7 +170,7 @@ def test_the_lock_is_written_on_change_only_and_never_without_managed_connectors
 
 def test_an_acknowledged_data_loss_is_announced_on_every_synth():
     from connectors_config import parse_config
-    from tests.test_lakeflow_connect_config import ACKNOWLEDGED, managed
+    from tests.connectors_config.test_model_lakeflow_connect import ACKNOWLEDGED, managed
 
     assert main.data_loss_notices(parse_config(managed(*ACKNOWLEDGED))) == [
         "warning: servicenow in prod: prevent_destroy lifted, data loss acknowledged ('SEC-1234 new OAuth app; "

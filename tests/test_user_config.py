@@ -20,7 +20,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from connectors_config import ConfigError, load_config
 from connectors_config.lockfile import lock_of, lock_path
 from tests.conftest import PROJECT_DIR, USER_CONFIG
-from tests.test_bundle_schema import (
+from tests.stacks.test_environment_stack_bundle_schema import (
     bundle_jobs,
     bundle_pipelines,
     bundle_schemas,

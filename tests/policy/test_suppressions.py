@@ -7,7 +7,7 @@ import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
 from policy import RULE_IDS, Suppression
-from tests.test_config_errors import VALID
+from tests.connectors_config.test_loader import VALID
 
 LONG_REASON = "reviewed by appsec on 2026-01-02, ticket SEC-1"
 

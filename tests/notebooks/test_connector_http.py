@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
 from connector_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402
 from tests.loopback import LoopbackServer, Reply  # noqa: E402

@@ -217,7 +217,7 @@ def test_pipeline_references_and_python_files_bind_to_the_stacks_own_resources()
     from connectors_config import parse_config, resolve
     from stacks.environment_stack import EnvironmentStack
     from tests.conftest import SAMPLE_NOTEBOOKS
-    from tests.test_jobs_config import PROJECT, config
+    from tests.connectors_config.test_jobs import PROJECT, config
 
     text = config("""\
   refresh:

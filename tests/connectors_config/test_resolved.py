@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors_config import CONFIG_ENV_VAR, config_path_from_env, parse_config, resolve
-from tests.test_config_errors import VALID, replace
+from tests.connectors_config.test_loader import VALID, replace
 
 
 def test_sample_has_the_seed_connectors_servicenow_and_both_environments(sample_config):

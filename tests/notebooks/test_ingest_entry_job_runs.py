@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
 from connector_http import SourceError  # noqa: E402
 from connector_lakehouse import STATE_TABLE, LocalParquetTables  # noqa: E402

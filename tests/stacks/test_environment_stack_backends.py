@@ -8,7 +8,7 @@ import pytest
 
 from connectors_config import parse_config, resolve
 from tests.conftest import SAMPLE_NOTEBOOKS
-from tests.test_config_errors import errors_of, replace
+from tests.connectors_config.test_loader import errors_of, replace
 
 PROD_SETTINGS = "      on_failure: [oncall@example.com]\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from connectors_config import parse_config, resolve
 from tests.conftest import PROJECT_DIR
-from tests.test_config_errors import VALID, errors_of, replace
+from tests.connectors_config.test_loader import VALID, errors_of, replace
 
 GITHUB_SETTINGS = "    settings: {organisation: acme}\n"
 # The sources notebooks/ has: the platform's and any a user added (the message lists them all).

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
 from source_github import SPEC, GitHubSource  # noqa: E402
 from connector_http import HttpPolicy, SourceError, SourceHttp  # noqa: E402

@@ -22,7 +22,7 @@ from tests.helpers import resources
 # A character class in one of the schema's own patterns makes `re` warn; it does not affect our values.
 pytestmark = pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "databricks-bundle-jsonschema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "databricks-bundle-jsonschema.json"
 BUNDLE = "#/$defs/github.com/databricks/cli/bundle/config/"
 # Terraform-only arguments: lifecycle meta-arguments and provider options the bundle does not model.
 TERRAFORM_ONLY = {"lifecycle", "depends_on", "force_destroy"}

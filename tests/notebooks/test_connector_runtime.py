@@ -2,7 +2,7 @@
 dbutils.secrets, by the names connectors.yaml declares.
 
 dbutils exists only inside a Databricks workspace (the edge no machine here reaches), so these tests use the
-stand-in in tests/dbutils_standin.py. Whole job runs (notebooks, Spark, a loopback source) are in test_job_runs.py.
+stand-in in tests/dbutils_standin.py. Whole job runs (notebooks, Spark, a loopback source) are in test_ingest_entry_job_runs.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))  # on Databricks, a notebook's own folder is on sys.path the same way
 
 import connector_runtime  # noqa: E402

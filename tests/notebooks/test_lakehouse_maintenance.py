@@ -16,7 +16,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
 from lakehouse_maintenance import (  # noqa: E402
     WIDGETS,

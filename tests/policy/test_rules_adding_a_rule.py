@@ -82,7 +82,7 @@ def test_a_new_rule_is_one_file_its_entry_in_the_list_and_its_tests_and_nothing_
 
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "tests/policy",
-         "--ignore=tests/policy/test_adding_a_rule.py", "tests/test_import_graph.py"],
+         "--ignore=tests/policy/test_rules_adding_a_rule.py", "tests/test_import_graph.py"],
         cwd=repo, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     passed = set(re.findall(r"^PASSED (\S+)", run.stdout, re.M))
@@ -96,7 +96,7 @@ def test_a_new_rule_is_one_file_its_entry_in_the_list_and_its_tests_and_nothing_
         from connectors_config import parse_config, resolve
         from policy import RULE_IDS, evaluate
         from tests.policy.helpers import CONTEXT
-        from tests.test_config_errors import VALID
+        from tests.connectors_config.test_loader import VALID
 
         unnamed = {"resource": {"databricks_job": {"job": {"run_as": {"service_principal_name": "x"}}}}}
         print(RULE_IDS[-1], [f.rule for f in evaluate(unnamed, CONTEXT)])

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from sqlglot import exp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
 from connector_lakehouse import LINEAGE, DeltaTables, LocalParquetTables, _ddl, run_ingest, run_transform  # noqa: E402
 from connector_runtime import RunParameters  # noqa: E402
@@ -352,7 +352,7 @@ def test_the_notebook_refreshes_gold_and_sets_its_task_values(spark, github_ran,
     assert run_values == {"gold": {"findings": 5,
                                    "skipped_tables": [f"{cat}.silver.{t}" for t in SONAR_TABLES]}}
     assert gold_rows(spark, cat, gold) == github_findings("991")
-    source = (Path(__file__).resolve().parent.parent / "notebooks" / "gold_findings.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "notebooks" / "gold_findings.py").read_text()
     assert source.startswith("# Databricks notebook source\n") and "dbutils.widgets" in source
 
 

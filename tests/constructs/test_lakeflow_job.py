@@ -840,7 +840,7 @@ def test_a_null_on_failure_is_treated_as_absent():
 # 3. Seed round-trips: the jobs of the reference seeds, read from the seed files, field by field.
 # ---------------------------------------------------------------------------------------------------------------
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seeds"
 # Bundle variables, substituted by this test as `databricks bundle` would.
 BUNDLE_VARIABLES = {"bundle.target": "test", "var.catalog": "test_catalog", "var.bronze_schema": "test_bronze",
                     "var.silver_schema": "test_silver", "var.gold_schema": "test_gold", "var.schema": "test_schema",

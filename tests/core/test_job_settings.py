@@ -10,7 +10,7 @@ from core.job_settings import settings_problems, task_types
 from constructs.lakeflow_job import JobAccess, LakeflowJobProps
 from core.principals import Principal
 from tests.fixtures import builders
-from tests.test_jobs_config import config, errors_of, line_of, parsed
+from tests.connectors_config.test_jobs import config, errors_of, line_of, parsed
 
 NB = "notebook_task: {notebook_path: /Workspace/etl/nb}"
 

@@ -7,7 +7,7 @@ import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
 from connectors_config.lockfile import Lock, lock_of, lock_path, read_lock
-from tests.test_config_errors import VALID, errors_of
+from tests.connectors_config.test_loader import VALID, errors_of
 
 MANAGED = VALID + """\
   - name: servicenow
