@@ -1,6 +1,6 @@
 """Gold: one row per open security finding, across the silver tables of the batch connectors.
 
-Uploaded as a workspace file beside the notebooks; the notebook `gold_findings` runs it. The contract it keeps:
+Uploaded as a workspace file beside the notebooks; the notebook `gold_entry` runs it. The contract it keeps:
 
 - Input: for each connector named in the job (its name is the table prefix, its source has the same name), the
   silver tables of its finding entities, `<catalog>.<silver>.<connector>_<entity>` (FINDINGS below). A silver

@@ -1,6 +1,6 @@
 """Table maintenance: compact the lakehouse's tables and refresh their statistics.
 
-Uploaded as a workspace file beside the notebooks; the notebook `table_maintenance` runs it. For every table of
+Uploaded as a workspace file beside the notebooks; the notebook `maintenance_entry` runs it. For every table of
 the given schemas of a catalog (listed with SHOW TABLES; views are left out: there is nothing to compact) it runs
 
 - `OPTIMIZE <table>`: rewrites small files into larger ones (Delta); the data stays the same;

@@ -49,7 +49,7 @@ GOLD = """\
     tasks:
       - task_key: build
         notebook_task:
-          notebook_path: notebooks/gold_findings.py
+          notebook_path: notebooks/gold_entry.py
           base_parameters: {catalog: "${env.catalog}", run: "{{job.run_id}}"}
 """
 REFRESH = """\
@@ -81,7 +81,7 @@ def test_a_valid_hierarchy_resolves_with_references_and_uploads_per_environment(
     assert [job.key for job in dev.jobs] == ["gold", "refresh", "daily"]  # each after the jobs it runs
     gold, refresh, daily = dev.jobs
     task = gold.settings["tasks"][0]["notebook_task"]
-    assert task["notebook_path"] == UploadRef("gold_findings", notebook=True)
+    assert task["notebook_path"] == UploadRef("gold_entry", notebook=True)
     assert task["base_parameters"] == {"catalog": "appsec_dev", "run": "{{job.run_id}}"}
     assert [t["run_job_task"]["job_id"] for t in refresh.settings["tasks"]] == [JobRef("github"), JobRef("servicenow")]
     assert daily.runs_jobs == ("gold", "refresh")
@@ -157,13 +157,13 @@ def test_hierarchy_each_notebook_in_exactly_one_atomic_job_naming_both_places():
     first = line_of(text, "  gold:") + 6  # its notebook_path
     second = line_of(text, "  gold_copy:") + 6
     assert errors_of(text) == [
-        f"connectors.yaml:{second}: jobs.gold_copy.tasks[0].notebook_task.notebook_path: notebooks/gold_findings.py "
+        f"connectors.yaml:{second}: jobs.gold_copy.tasks[0].notebook_task.notebook_path: notebooks/gold_entry.py "
         f"already runs in atomic job 'gold' (connectors.yaml:{first} jobs.gold.tasks[0].notebook_task.notebook_path);"
         " each notebook belongs to exactly one atomic job: run job 'gold' with a run_job_task instead"]
 
 
 def test_hierarchy_the_connector_template_notebooks_are_the_connectors_own():
-    text = config(GOLD.replace("gold_findings", "ingest_entry"), hierarchy=True)
+    text = config(GOLD.replace("gold_entry", "ingest_entry"), hierarchy=True)
     assert errors_of(text) == [
         f"connectors.yaml:{line_of(text, 'ingest_entry')}: jobs.gold.tasks[0].notebook_task.notebook_path: "
         "notebooks/ingest_entry.py is the connector template's notebook, run by every connector's job; run a "

@@ -79,8 +79,8 @@ def test_missing_notebook_is_a_clear_error(tmp_path):
 
 def test_the_sample_notebooks_are_four_entry_notebooks_and_their_modules():
     found = {source.local.name: source.is_notebook for source in discover(SAMPLE_NOTEBOOKS)}
-    assert found == {"ingest_entry.py": True, "transform_entry.py": True, "gold_findings.py": True,
-                     "table_maintenance.py": True, "connector_http.py": False, "connector_lakehouse.py": False,
+    assert found == {"ingest_entry.py": True, "transform_entry.py": True, "gold_entry.py": True,
+                     "maintenance_entry.py": True, "connector_http.py": False, "connector_lakehouse.py": False,
                      "connector_runtime.py": False, "connector_source.py": False, "findings_gold.py": False,
                      "lakehouse_maintenance.py": False, "source_cmdb.py": False, "source_github.py": False,
                      "source_sonarqube.py": False}

@@ -1,4 +1,4 @@
-"""The gold table of open findings (notebooks/findings_gold.py, notebook gold_findings), on a real local Spark
+"""The gold table of open findings (notebooks/findings_gold.py, notebook gold_entry), on a real local Spark
 session: silver is built the way the connector jobs build it (run_ingest then run_transform, from payloads shaped
 like GitHub's and SonarQube's answers), then the gold refresh runs and its rows are checked exactly.
 
@@ -347,12 +347,12 @@ def test_the_notebook_refreshes_gold_and_sets_its_task_values(spark, github_ran,
     dbutils = StandInDbutils({"catalog": cat, "silver_schema": "silver", "gold_schema": gold,
                               "connectors": "github, sonarqube", "job_run_id": "991"},
                              run_values=run_values, task_key="gold")
-    run_notebook("gold_findings", dbutils, spark)
+    run_notebook("gold_entry", dbutils, spark)
 
     assert run_values == {"gold": {"findings": 5,
                                    "skipped_tables": [f"{cat}.silver.{t}" for t in SONAR_TABLES]}}
     assert gold_rows(spark, cat, gold) == github_findings("991")
-    source = (Path(__file__).resolve().parents[2] / "notebooks" / "gold_findings.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "notebooks" / "gold_entry.py").read_text()
     assert source.startswith("# Databricks notebook source\n") and "dbutils.widgets" in source
 
 

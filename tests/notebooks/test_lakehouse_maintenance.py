@@ -1,4 +1,4 @@
-"""Table maintenance (notebooks/lakehouse_maintenance.py, notebook table_maintenance): the exact SQL it sends, that
+"""Table maintenance (notebooks/lakehouse_maintenance.py, notebook maintenance_entry): the exact SQL it sends, that
 every statement is valid Databricks SQL with every identifier quoted, that it never deletes data, and a whole
 notebook run on the local Spark session.
 
@@ -156,7 +156,7 @@ def test_notebook_on_local_spark_with_an_optimize_stand_in_maintains_tables_and_
     run_values: dict = {}
     dbutils = StandInDbutils({"catalog": "spark_catalog", "schemas": f"{bronze},{silver},{prefix}_gold"},
                              run_values=run_values, task_key="maintenance")
-    run_notebook("table_maintenance", dbutils, stand_in)
+    run_notebook("maintenance_entry", dbutils, stand_in)
 
     assert run_values == {"maintenance": {
         "maintained_tables": [f"spark_catalog.{bronze}.github_repositories",
@@ -184,7 +184,7 @@ def test_a_failing_table_is_reported_the_others_still_run_and_the_notebook_fails
     dbutils = StandInDbutils({"catalog": "spark_catalog", "schemas": f"{silver},{bronze}"}, run_values=run_values,
                              task_key="maintenance")
     with pytest.raises(RuntimeError) as raised:
-        run_notebook("table_maintenance", dbutils, stand_in)
+        run_notebook("maintenance_entry", dbutils, stand_in)
 
     failure = "OPTIMIZE failed: [DELTA_ONLY_OPERATION] OPTIMIZE is only supported for Delta tables."
     assert str(raised.value) == f"maintenance failed for 1 table(s): spark_catalog.{silver}.sonarqube_issues: {failure}"

@@ -72,7 +72,7 @@ def test_sample_connector_jobs_name_their_notebooks_and_pipeline(stacks):
     assert (ingest.kind, ingest.detail) == ("pipeline_task", "servicenow-ingestion")
     assert ingest.target.startswith("databricks_pipeline.servicenow_pipeline")
     (maintenance,) = _job_named(prod, "appsec-table-maintenance").tasks
-    assert (maintenance.detail, maintenance.run_if) == ("table_maintenance", None)  # ALL_SUCCESS is the default
+    assert (maintenance.detail, maintenance.run_if) == ("maintenance_entry", None)  # ALL_SUCCESS is the default
 
 
 def test_sample_dev_is_paused_and_gold_waits_for_its_silver_tables(stacks):

@@ -125,7 +125,7 @@ def test_jobs_section_references_become_terraform_references(stacks):
     assert daily["rebuild_findings"]["run_job_task"]["job_id"] == f"${{databricks_job.{ids['appsec-findings-gold']}.id}}"
     assert daily["rebuild_findings"]["run_if"] == "ALL_DONE"
     notebooks = synth["resource"]["databricks_notebook"]
-    gold_notebook = next(name for name in notebooks if name.startswith("notebooks_gold_findings_"))
+    gold_notebook = next(name for name in notebooks if name.startswith("notebooks_gold_entry_"))
     [gold_task] = jobs["appsec-findings-gold"]["task"]
     assert gold_task["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{gold_notebook}.path}}"
     assert gold_task["notebook_task"]["base_parameters"]["catalog"] == "appsec_prod"
