@@ -299,9 +299,3 @@ def run_job_calls(stack: StackJobs) -> list[tuple[JobView, str, str]]:
     calls = {(job, task.key, inner.target) for job in stack.jobs for task in job.tasks
              for inner in _with_nested(task) if inner.kind == "run_job_task" and inner.target in addresses}
     return sorted(calls, key=lambda call: (call[0].name, call[0].address, call[1], call[2]))
-
-
-def run_job_edges(stack: StackJobs) -> list[tuple[str, str, str]]:
-    """(caller job name, task key, callee job name) for every run_job task between jobs of this stack, sorted."""
-    names = {job.address: job.name for job in stack.jobs}
-    return sorted({(caller.name, key, names[callee]) for caller, key, callee in run_job_calls(stack)})

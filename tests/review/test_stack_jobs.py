@@ -13,11 +13,12 @@ from review.stack_jobs import (
     PeriodicTrigger,
     ReviewError,
     ScheduleView,
+    StackJobs,
     TableUpdateTrigger,
     TaskView,
     load_synth,
     parse_stack,
-    run_job_edges,
+    run_job_calls,
 )
 
 
@@ -83,6 +84,12 @@ def test_sample_dev_is_paused_and_gold_waits_for_its_silver_tables(stacks):
     assert gold.triggers == (TableUpdateTrigger(tuple(f"appsec_dev.silver.{t}" for t in SILVER_TABLES),
                                                 "ANY_UPDATED", wait_after_last_change_seconds=300,
                                                 min_time_between_triggers_seconds=900, paused=True),)
+
+
+def run_job_edges(stack: StackJobs) -> list[tuple[str, str, str]]:
+    """(caller job name, task key, callee job name) for each run_job task of `stack`, sorted: the calls in names."""
+    names = {job.address: job.name for job in stack.jobs}
+    return sorted({(caller.name, key, names[callee]) for caller, key, callee in run_job_calls(stack)})
 
 
 def test_sample_run_job_edges(stacks):
