@@ -3,15 +3,15 @@ and seed 004's job hierarchy, each mistake with its exact message, file and line
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
 from connectors_config.jobs_types import JobRef, PipelineRef, UploadRef
+from tests.conftest import PROJECT_DIR
 from tests.fixtures.builders import CMDB, GITHUB, SERVICENOW, connectors, environment, environments
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = PROJECT_DIR
 DATA = "tests/data/jobs"
 
 def config(jobs: str, *, hierarchy: bool = False, variables: bool = False) -> str:
