@@ -94,11 +94,12 @@ class PolicyPack:
         parts = path.split("/")
         if parts[0] != self._stack.node.id:
             return None
-        node = self._stack
+        node: IConstruct = self._stack
         for part in parts[1:]:
-            node = node.node.try_find_child(part)
-            if node is None:
+            child = node.node.try_find_child(part)
+            if child is None:
                 return None
+            node = child
         return node if hasattr(node, "add_override") else None
 
 

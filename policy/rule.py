@@ -25,7 +25,7 @@ class EnvironmentFacts:
     catalog: str
     secret_scope: str
     workspace_dir: str
-    host: str
+    host: str | None  # None when the workspace is given only by a Databricks CLI profile
     principals: tuple[str, ...]  # the service principals its jobs and pipelines run as
     connections: tuple[str, ...] = ()  # the Unity Catalog connections its managed connectors read through
 

@@ -15,7 +15,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 class StandInWidgets:
     def __init__(self, passed: dict[str, str]):
-        self.passed, self.declared = dict(passed), {}
+        self.passed = dict(passed)
+        self.declared: dict[str, str] = {}
 
     def text(self, name: str, default_value: str, label: str | None = None) -> None:
         self.declared[name] = default_value

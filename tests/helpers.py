@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cdktf import TerraformStack
 
 
-def synth_construct(build: Callable[[object], None]) -> dict:
+def synth_construct(build: Callable[[TerraformStack], object]) -> dict:
     """Synthesizes one throwaway stack holding what `build(stack)` adds; returns its Terraform JSON."""
     from cdktf import Testing, TerraformStack
 

@@ -368,9 +368,10 @@ class SimulatedWorkspace:
         data = [[None if row[source] is None else str(row[source]) for _, source in columns] for row in rows]
         chunks = [data[i:i + self.chunk_rows] for i in range(0, len(data), self.chunk_rows)] or [[]]
         for index, chunk in enumerate(chunks[1:], 1):
-            self.server.serve(f"{STATEMENTS}/{statement_id}/result/chunks/{index}",
-                              lambda request, index=index, chunk=chunk: Reply(200, self._chunk(
-                                  statement_id, index, chunk, len(chunks))))
+            def reply(request: Recorded, index: int = index, chunk: list[list[str | None]] = chunk) -> Reply:
+                return Reply(200, self._chunk(statement_id, index, chunk, len(chunks)))
+
+            self.server.serve(f"{STATEMENTS}/{statement_id}/result/chunks/{index}", reply)
         return {"statement_id": statement_id, "status": {"state": "SUCCEEDED"},
                 "manifest": {"format": "JSON_ARRAY", "schema": {"column_count": len(columns), "columns": [
                     {"name": name, "position": i, **({"type_name": "STRING", "type_text": "STRING"}

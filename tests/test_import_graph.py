@@ -130,9 +130,9 @@ def cycles(found: list[Import]) -> list[list[str]]:
     graph: dict[str, set[str]] = {}
     for imp in found:
         graph.setdefault(imp.module, set()).add(imp.target)
-    result = set()
+    result: set[tuple[str, ...]] = set()
     for start in sorted(graph):
-        stack = [(start, (start,))]
+        stack: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
         while stack:
             node, trail = stack.pop()
             for nxt in sorted(graph.get(node, ())):

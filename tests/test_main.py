@@ -3,7 +3,6 @@ across folders and hash seeds, and the cdktf CLI produces the same stacks."""
 
 from __future__ import annotations
 
-import filecmp
 import os
 import shutil
 import subprocess

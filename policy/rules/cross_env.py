@@ -30,7 +30,8 @@ def check(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
                 words.setdefault(value, f"{other.name}'s {what} '{value}'")
         if other.workspace_dir != own.workspace_dir and not own.workspace_dir.startswith(other.workspace_dir + "/"):
             paths[other.workspace_dir] = f"{other.name}'s workspace folder '{other.workspace_dir}'"
-        if other.host.rstrip("/") != own.host.rstrip("/"):
+        # A workspace given only by a CLI profile has no host to look for.
+        if other.host and other.host.rstrip("/") != (own.host or "").rstrip("/"):
             paths[other.host.rstrip("/")] = f"{other.name}'s workspace '{other.host.rstrip('/')}'"
     patterns = [(_whole_name(value), what) for value, what in sorted(words.items())]
     seen: dict[str, list[str]] = {}  # text -> what it names: a stack repeats most of its strings many times

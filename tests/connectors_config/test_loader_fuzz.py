@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import difflib
+import functools
 import io
 import json
 import os
@@ -25,7 +26,7 @@ import tempfile
 import types
 import typing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -36,10 +37,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from pydantic import BaseModel
 from ruamel.yaml import YAML
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 import main
-import stacks.app
 from connectors_config import ConfigError, parse_config
 from connectors_config.jobs_types import DROPPED_SETTINGS, JOBS_GET_FIELDS, LEVELS, PLATFORM_KEYS
 from core.bundle_schema import BUNDLE_JOB, SCHEMA_FILE
@@ -66,7 +66,7 @@ class Entry:
     path: tuple
     node: Node
     key: Node | None
-    parent: Node | None
+    parent: CollectionNode | None
     value: Any  # plain: dicts, lists, scalars
 
 
@@ -80,7 +80,7 @@ class Document:
         self.entries: dict[tuple, Entry] = {}
         self._index(self.root, _plain(YAML(typ="rt").load(text)), (), None, None)
 
-    def _index(self, node: Node, value: Any, path: tuple, key: Node | None, parent: Node | None) -> None:
+    def _index(self, node: Node, value: Any, path: tuple, key: Node | None, parent: CollectionNode | None) -> None:
         self.entries[path] = Entry(path, node, key, parent, value)
         if isinstance(node, MappingNode):
             for key_node, child in node.value:
@@ -113,7 +113,7 @@ def _plain(value: Any) -> Any:
 
 def content_end(node: Node) -> int:
     """Where a node's own text ends: a block collection ends with its last value, not at the next token."""
-    if isinstance(node, ScalarNode) or node.flow_style or not node.value:
+    if not isinstance(node, CollectionNode) or node.flow_style or not node.value:
         return node.end_mark.index
     last = node.value[-1]
     return content_end(last[1] if isinstance(node, MappingNode) else last)
@@ -203,12 +203,14 @@ def set_value(document: Document, path: tuple, text: str) -> Edit:
 
 def rename_key(document: Document, path: tuple, key: str) -> Edit:
     node = document.entries[path].key
+    assert node is not None, f"{format_path(path)} is no key of a mapping"
     return Edit(node.start_mark.index, node.end_mark.index, render_key(document, key))
 
 
 def remove_key(document: Document, path: tuple) -> Edit:
     """The entry at `path` removed from its mapping; the last one leaves `{}`."""
     entry = document.entries[path]
+    assert isinstance(entry.parent, MappingNode) and entry.key is not None, f"{format_path(path)} is no mapping entry"
     pairs = entry.parent.value
     index = next(i for i, (key, _) in enumerate(pairs) if key is entry.key)
     if len(pairs) == 1:
@@ -229,6 +231,7 @@ def remove_key(document: Document, path: tuple) -> Edit:
 def add_key(document: Document, path: tuple, key: str, text: str) -> Edit:
     """A new entry `key: text` at the end of the mapping at `path`, written as its other entries are."""
     node = document.entries[path].node
+    assert isinstance(node, MappingNode), f"{format_path(path)} is no mapping"
     entry = f"{render_key(document, key)}: {text}"
     if node.flow_style:
         if not node.value:
@@ -241,6 +244,7 @@ def add_key(document: Document, path: tuple, key: str, text: str) -> Edit:
 
 def add_item(document: Document, path: tuple, text: str) -> Edit:
     node = document.entries[path].node
+    assert isinstance(node, SequenceNode), f"{format_path(path)} is no list"
     if node.flow_style:
         if not node.value:
             return Edit(node.start_mark.index + 1, node.start_mark.index + 1, text)
@@ -254,6 +258,7 @@ def add_item(document: Document, path: tuple, text: str) -> Edit:
 
 def remove_item(document: Document, path: tuple) -> Edit:
     entry = document.entries[path]
+    assert isinstance(entry.parent, SequenceNode), f"{format_path(path)} is no list item"
     items, index = entry.parent.value, path[-1]
     if len(items) == 1:
         return set_value(document, path[:-1], "[]")
@@ -315,7 +320,8 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
             nullable = nullable or len(members) < len(typing.get_args(annotation))
             if len(members) > 1:
-                return typing.Union[tuple(members)], nullable
+                # A union of members known only at run time: `|` cannot build one from a tuple.
+                return typing.Union[tuple(members)], nullable  # noqa: UP007
             annotation = members[0]
         else:
             return annotation, nullable
@@ -416,14 +422,15 @@ _JSON_KINDS = {"string": {"str"}, "integer": {"int"}, "boolean": {"bool"}, "numb
 def _job_slot(node: dict, name: str, role: str, top: bool = False, platform: bool = False) -> Slot:
     node = _schema_node(node)
     kinds: set[str] = set()
-    for kind in node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]:
+    json_type: Any = node.get("type")  # a JSON type name, a list of them, or none
+    for kind in json_type if isinstance(json_type, list) else [json_type]:
         kinds |= _JSON_KINDS.get(kind, set(ANY))
     keys = None
     if "properties" in node and node.get("additionalProperties") is False:
-        keys = set(node["properties"])
+        allowed = set(node["properties"])
         if top:  # settings connectors_config.jobs takes and drops, or checks itself
-            keys |= set(DROPPED_SETTINGS) | {"edit_mode"} | (set(PLATFORM_KEYS) if platform else set())
-        keys = frozenset(keys)
+            allowed |= set(DROPPED_SETTINGS) | {"edit_mode"} | (set(PLATFORM_KEYS) if platform else set())
+        keys = frozenset(allowed)
     return Slot(frozenset(kinds), "job", name, role, keys, required_here=frozenset(node.get("required", ())),
                 enum=tuple(node.get("enum", ())))
 
@@ -452,6 +459,7 @@ def slot(document: Document, path: tuple) -> Slot | None:
         if len(path) == 2:
             keys = frozenset(PLATFORM_KEYS) if isinstance(entry, dict) and "file" in entry else None
             base = _job_path_slot((), imported=False)
+            assert base is not None, "a job definition has the Jobs API's slot"
             return Slot(frozenset({"map"}), "job", path[1], keys=keys or base.keys)
         if path[2] in PLATFORM_KEYS:
             if len(path) > 3:
@@ -481,14 +489,22 @@ def slot(document: Document, path: tuple) -> Slot | None:
     return _model_slot(annotation, name, role, document.entries[path].value)
 
 
+def slot_at(document: Document, path: tuple) -> Slot:
+    """The slot at `path`, for a target chosen because it has one."""
+    found = slot(document, path)
+    assert found is not None, f"{document.name}: {format_path(path)} has no slot"
+    return found
+
+
 def _job_path_slot(path: tuple, imported: bool) -> Slot | None:
-    node: dict | None = {"$ref": BUNDLE_JOB}
+    node: dict = {"$ref": BUNDLE_JOB}
     name, role = "", "value"
     for part in path:
         parent = _schema_node(node)
-        node = _job_child(node, part)
-        if node is None:
+        child = _job_child(node, part)
+        if child is None:
             return None
+        node = child
         if isinstance(part, int):
             role = "item"
         elif part in parent.get("properties", {}):
@@ -619,9 +635,12 @@ def _below(minimum: int, maximum: int | None = None) -> Callable[[Any], list[int
     return lambda v: [minimum - 1, minimum - 1000] + ([maximum + 1, maximum * 100] if maximum is not None else [])
 
 
+# A rule: from a good value, values that must be refused.
+Rule = Callable[[Any], list[Any]]
+
 # (zone, field, role) -> invalid values from the good one. role: 'value', 'item' (of a list field), 'entry' (a
 # value of a mapping field) or 'key' (a key of a mapping field).
-RULES: dict[tuple[str, str, str], Callable[[Any], list[Any]]] = {
+RULES: dict[tuple[str, str, str], Rule] = {
     **{("model", f, "value"): _identifier for f in ("catalog", "bronze_schema", "silver_schema", "gold_schema",
                                                     "name", "source", "destination_table")},
     ("model", "connection", "entry"): _identifier,
@@ -662,13 +681,20 @@ RULES: dict[tuple[str, str, str], Callable[[Any], list[Any]]] = {
 }
 
 
-def rule_for(document: Document, path: tuple, role: str | None = None) -> Callable[[Any], list[Any]] | None:
+def rule_for(document: Document, path: tuple, role: str | None = None) -> Rule | None:
     found = slot(document, path)
     if found is None:
         return None
     if found.zone == "settings":
         return RULES[("settings", "", "value")]
     return RULES.get((found.zone, found.field, role or found.role))
+
+
+def rule_at(document: Document, path: tuple) -> Rule:
+    """The rule at `path`, for a target chosen because it has one."""
+    rule = rule_for(document, path)
+    assert rule is not None, f"{document.name}: {format_path(path)} has no rule"
+    return rule
 
 
 # ---------------------------------------------------------------------------------------------- Quartz
@@ -736,9 +762,7 @@ def bad_quartz(draw, how: str) -> str:
     elif how == "name":
         index, value = draw(st.sampled_from([(4, "MON"), (5, "JAN"), (4, "FOO"), (2, "NOON")]))
         fields[index] = value
-        if index == 5:
-            fields[3] = "?"
-        elif index == 4 and fields[5] != "?":
+        if index == 5 or (index == 4 and fields[5] != "?"):  # a day-of-week is set: day-of-month is '?'
             fields[3] = "?"
     else:  # backwards ranges, which quartz.py asks to write as two
         index, value = draw(st.sampled_from([(1, "50-10"), (2, "20-5"), (0, "45-15")]))
@@ -806,7 +830,7 @@ class Variant:
                 if not any(expect.matches(problem) for expect in alternatives for problem in problems)]
 
     def __repr__(self) -> str:
-        diff = []
+        diff: list[str] = []
         for document in sample().documents:
             if self.text(document.name) != document.text:
                 diff += difflib.unified_diff(document.text.split("\n"), self.text(document.name).split("\n"),
@@ -955,8 +979,11 @@ def _grouped(found: list[tuple], key: Callable[..., tuple]) -> list[list[tuple]]
 
 def _by_field(found: list[tuple[Document, Entry]]) -> list[list[tuple[Document, Entry]]]:
     """Grouped by field, and by what the field takes (defaults.retries takes no null, a connector's does)."""
-    return _grouped(found, lambda d, e: (slot(d, e.path).zone, slot(d, e.path).field, slot(d, e.path).role,
-                                         slot(d, e.path).kinds, kind_of(e.value)))
+    def field(document: Document, entry: Entry) -> tuple:
+        taken = slot_at(document, entry.path)
+        return taken.zone, taken.field, taken.role, taken.kinds, kind_of(entry.value)
+
+    return _grouped(found, field)
 
 
 def _by_key(found: list[tuple]) -> list[list[tuple]]:
@@ -971,7 +998,7 @@ def _wrong_type(draw, group) -> Made:
     the model (cross-field checks, the jobs section) hashes names and iterates lists. In one place, or in every
     place the field has in the sample (every connector's name), where each must be reported."""
     document, entry = _value(draw, group)
-    accepted = _typed(document, entry).kinds
+    accepted = slot_at(document, entry.path).kinds
     wrong = [k for k in KINDS if k != "float" and k not in accepted and not (k == "int" and "float" in accepted)]
     swaps = [k for k in wrong if (k in ("list", "map")) != (kind_of(entry.value) in ("list", "map"))]
     value = draw(_wrong(_value(draw, wrong + swaps), accepted, entry.value))
@@ -984,10 +1011,10 @@ def _wrong_type(draw, group) -> Made:
 
 
 # connectors.yaml's own fields weigh more than job definitions: the Jobs API schema checks those first, whole.
-way("wrong type", lambda: _by_field(entries(lambda d, e: _typed(d, e) and _typed(d, e).zone != "job")),
-    weight=8)(_wrong_type)
-way("wrong type", lambda: _by_field(entries(lambda d, e: _typed(d, e) and _typed(d, e).zone == "job")),
-    weight=2)(_wrong_type)
+way("wrong type", lambda: _by_field(entries(lambda d, e: (found := _typed(d, e)) is not None
+                                            and found.zone != "job")), weight=8)(_wrong_type)
+way("wrong type", lambda: _by_field(entries(lambda d, e: (found := _typed(d, e)) is not None
+                                            and found.zone == "job")), weight=2)(_wrong_type)
 
 
 def _hostile(document: Document, entry: Entry) -> Any:
@@ -1013,8 +1040,8 @@ def _hostile_everywhere(draw, group) -> Made:
 
 
 @way("wrong type", lambda: entries(lambda d, e: isinstance(e.node, ScalarNode) and e.node.style is None
-                                   and kind_of(e.value) in ("int", "bool") and _typed(d, e) is not None
-                                   and "str" not in _typed(d, e).kinds), weight=2)
+                                   and kind_of(e.value) in ("int", "bool") and (found := _typed(d, e)) is not None
+                                   and "str" not in found.kinds), weight=2)
 def _quoted(draw, target) -> Made:
     """A number or true/false written in quotes: YAML reads text where the field takes a number or a boolean."""
     document, entry = target
@@ -1109,7 +1136,7 @@ def _block_columns(document: Document) -> set[int]:
     """Every column a block key or '- ' starts at: an indentation none of them has means nothing in the file."""
     columns = set()
     for entry in document.entries.values():
-        if entry.key is not None and not entry.parent.flow_style:
+        if entry.key is not None and isinstance(entry.parent, MappingNode) and not entry.parent.flow_style:
             columns.add(entry.key.start_mark.column)
         if isinstance(entry.parent, SequenceNode) and not entry.parent.flow_style:
             dash = document.text.rfind("-", 0, entry.node.start_mark.index)
@@ -1162,7 +1189,9 @@ def _duplicate_key(draw, target) -> Made:
 def _version_directive(draw, document) -> Made:
     """A %YAML 1.1 directive (after the leading comments, or first)."""
     version = _value(draw, ["1.1", "1.0", "1.1 # the old rules"])
-    lead = re.match(r"(?:#[^\n]*\n)*", document.text).end() if draw(st.booleans()) else 0
+    comments = re.match(r"(?:#[^\n]*\n)*", document.text)
+    assert comments is not None  # the pattern matches the empty string too
+    lead = comments.end() if draw(st.booleans()) else 0
     line = document.line_of(lead)
     return (f"%YAML {version} at line {line}", document, [Edit(lead, lead, f"%YAML {version}\n---\n")],
             _syntax(document, line, line, "%YAML"))
@@ -1170,8 +1199,9 @@ def _version_directive(draw, document) -> Made:
 
 def _shiftable(document: Document, entry: Entry) -> list[int]:
     """How far a key line may move to an indentation that means nothing (not the first key of its mapping)."""
-    if document is not sample().config or entry.key is None or entry.parent.flow_style \
-            or entry.parent.value[0][0] is entry.key or not document.only_indent_before(entry.key.start_mark.index):
+    if document is not sample().config or entry.key is None or not isinstance(entry.parent, MappingNode) \
+            or entry.parent.flow_style or entry.parent.value[0][0] is entry.key \
+            or not document.only_indent_before(entry.key.start_mark.index):
         return []
     column = entry.key.start_mark.column
     return [s for s in (1, -1) if column + s > 0 and column + s not in _block_columns(document)]
@@ -1246,7 +1276,7 @@ def _ambiguous_number(draw, target) -> Made:
 # --- cron
 
 
-def _rule_is(*rules: Callable) -> Callable[[Document, Entry], bool]:
+def _rule_is(*rules: Rule) -> Callable[[Document, Entry], bool]:
     return lambda d, e: isinstance(e.node, ScalarNode) and isinstance(e.value, str) and rule_for(d, e.path) in rules
 
 
@@ -1281,15 +1311,15 @@ def _bad_time_zone(draw, target) -> Made:
 # --- names
 
 
-NAME_RULES = (_identifier, _environment, _scope, _secret, _principal, _group, _privileged_group, _email, _host,
-              _workspace_dir, _tag_key, _destination_schema, _source_object)
+NAME_RULES: tuple[Rule, ...] = (_identifier, _environment, _scope, _secret, _principal, _group, _privileged_group,
+                                _email, _host, _workspace_dir, _tag_key, _destination_schema, _source_object)
 
 
 def _bad_name(draw, target) -> Made:
     """A name its rule refuses: bad characters, too long, a broad group, a display name for an id, a secret's
     value where its name belongs (which no message may repeat)."""
     document, entry = target
-    rule = rule_for(document, entry.path)
+    rule = rule_at(document, entry.path)
     value = _value(draw, rule(entry.value))
     secret = [Secret(value)] if rule is _secret and value in _secret_values(entry.value) else []
     return (f"{format_path(entry.path)} = {value!r}", document, [set_value(document, entry.path, render(value))],
@@ -1297,10 +1327,10 @@ def _bad_name(draw, target) -> Made:
 
 
 for _rule in NAME_RULES:  # one way per rule: each rule gets its share, however many names the sample has
-    way("names", lambda rule=_rule: entries(_rule_is(rule)))(_bad_name)
+    way("names", functools.partial(entries, _rule_is(_rule)))(_bad_name)
 
 
-def _key_rule(document: Document, entry: Entry) -> Callable | None:
+def _key_rule(document: Document, entry: Entry) -> Rule | None:
     """The rule of the keys of an open mapping (environments, tags, variables, per-environment maps, jobs)."""
     container = slot(document, entry.path[:-1]) if entry.key is not None else None
     if container is None or container.zone != "model" or container.keys is not None:
@@ -1315,9 +1345,13 @@ def _bad_key(draw, target) -> Made:
             at(document, entry.path[:-1] + (key,)))
 
 
+def _keys_for(rule: Rule) -> list[tuple[Document, Entry, Rule]]:
+    """The keys of open mappings whose rule is `rule`, each with it."""
+    return [(d, e, rule) for d, e in entries(lambda d, e: _key_rule(d, e) is rule)]
+
+
 for _rule in NAME_RULES:
-    way("names", lambda rule=_rule: [(d, e, rule) for d, e in entries(lambda d, e: _key_rule(d, e) is rule)])(
-        _bad_key)
+    way("names", functools.partial(_keys_for, _rule))(_bad_key)
 
 
 def _names_environment(value: str, env: str) -> bool:
@@ -1325,10 +1359,15 @@ def _names_environment(value: str, env: str) -> bool:
     return env.lower() in re.split(r"[^a-z0-9]+", value.lower())
 
 
-def _duplicates() -> list[tuple[str, Document, tuple, str, tuple[Expect, ...]]]:
+# A name given where it is taken: (what, document, path, value, where it may be reported).
+Conflict = tuple[str, Document, tuple, str, tuple[Expect, ...]]
+
+
+def _duplicates() -> list[Conflict]:
     """(what, document, path, value, where it may be reported): a name given twice where it must be unique; a
     conflict has two sides, and either may be the one reported."""
-    config, found = sample().config, []
+    config = sample().config
+    found: list[Conflict] = []
 
     def pair(what: str, document: Document, target: tuple, value: Any, sides: list[tuple], text: str) -> None:
         found.append((what, document, target, value, tuple(at(document, s, text=text) for s in sides)))
@@ -1355,20 +1394,25 @@ def _duplicates() -> list[tuple[str, Document, tuple, str, tuple[Expect, ...]]]:
                     [at(other_document, other + ("name",), text="already the name")] if other_name else [])
                 found.append(("job name", document, job + ("name",), other_name or other[-1], tuple(sides)))
     tasks = [(d, job, task, d.entries[task].value.get("task_key")) for d, job, task in _tasks()]
-    for document, job, a, key in tasks:
-        for other_document, other_job, b, other_key in tasks:
-            if (other_document, other_job) == (document, job) and a != b and isinstance(key, str) and other_key:
-                pair("task key", document, b + ("task_key",), key, [a + ("task_key",), b + ("task_key",)],
+    for document, job, task, key in tasks:
+        for other_document, other_job, other, other_key in tasks:
+            if (other_document, other_job) == (document, job) and task != other and isinstance(key, str) \
+                    and other_key:
+                pair("task key", document, other + ("task_key",), key, [task + ("task_key",), other + ("task_key",)],
                      "already the task_key")
     for i, connector in named:
         objects = connector.get("objects") if connector.get("kind") == "lakeflow_connect" else None
         tables = [(k, o["table"]) for k, o in enumerate(objects or []) if isinstance(o, dict)
                   and isinstance(o.get("table"), str) and not {"destination_table", "destination_schema"} & set(o)]
-        for (a, first), (b, second) in ((x, y) for x in tables for y in tables if x[1] != y[1]):
-            pair("destination table", config, ("connectors", i, "objects", b, "table"), first,
-                 [("connectors", i, "objects", k) for k in (a, b)], "lands in table")
-        connection = connector.get("connection") if connector.get("kind") == "lakeflow_connect" else None
-        for a, b in ((a, b) for a in connection or {} for b in connection or {} if a != b):
+        # Object `changed` takes object `kept`'s table: both then land in it, in the connector's destination schema.
+        for (kept, table), (changed, _) in ((x, y) for x in tables for y in tables if x[1] != y[1]):
+            pair("destination table", config, ("connectors", i, "objects", changed, "table"), table,
+                 [("connectors", i, "objects", k) for k in (kept, changed)],
+                 f"lands in table '{connector.get('destination_schema')}.{table}'")
+        connection = connector.get("connection")
+        if connector.get("kind") != "lakeflow_connect" or not isinstance(connection, dict):
+            connection = {}
+        for a, b in ((a, b) for a in connection for b in connection if a != b):
             if a in envs and b in envs and isinstance(connection[a], str) \
                     and envs[a].get("workspace") != envs[b].get("workspace"):
                 pair("connection", config, ("connectors", i, "connection", b), connection[a],
@@ -1376,12 +1420,11 @@ def _duplicates() -> list[tuple[str, Document, tuple, str, tuple[Expect, ...]]]:
     return found
 
 
-def _reserved() -> list[tuple[str, Document, tuple, str, tuple[Expect, ...]]]:
+def _reserved() -> list[Conflict]:
     """Names that are taken: a job named like a connector's job."""
-    found = [("job named like a connector's job", d, job + ("name",), f"{c['name']}-connector",
-              (at(d, job + ("name",), text="connector"),))
-             for d, job in _jobs() if isinstance(d.entries[job].value.get("name"), str) for _, c in _connectors()]
-    return found
+    return [("job named like a connector's job", d, job + ("name",), f"{c['name']}-connector",
+             (at(d, job + ("name",), text="connector"),))
+            for d, job in _jobs() if isinstance(d.entries[job].value.get("name"), str) for _, c in _connectors()]
 
 
 def _duplicate_name(draw, target) -> Made:
@@ -1389,8 +1432,12 @@ def _duplicate_name(draw, target) -> Made:
     return f"{what}: {format_path(path)} = {value!r}", document, [set_value(document, path, render(value))], *sides
 
 
+def _duplicates_of(what: str) -> list[Conflict]:
+    return [d for d in _duplicates() if d[0].startswith(what)]
+
+
 for _what in ("connector name", "environments'", "job name", "task key", "destination table", "connection"):
-    way("names", lambda what=_what: [d for d in _duplicates() if d[0].startswith(what)])(_duplicate_name)
+    way("names", functools.partial(_duplicates_of, _what))(_duplicate_name)
 
 
 @way("names", lambda: [(key, name) for key in sample().config.entries[()].value.get("jobs") or {}
@@ -1527,8 +1574,8 @@ def _unknown_table(draw, target) -> Made:
 
 def _secret_lists() -> list[tuple[int, list[str], list]]:
     """Batch connectors with the secret names their source reads ('<connector>-<role>') and those declared."""
-    return [(i, [f"{c['name']}-{role}" for role in source_spec(source_of(c)).secrets], c["secrets"])
-            for i, c in _connectors() if source_of(c) and isinstance(c.get("secrets"), list)]
+    return [(i, [f"{c['name']}-{role}" for role in source_spec(source).secrets], c["secrets"])
+            for i, c in _connectors() if (source := source_of(c)) and isinstance(c.get("secrets"), list)]
 
 
 def _not_read(draw: Any, index: int, expected: list[str]) -> str:
@@ -1656,7 +1703,7 @@ def _connection_missing(draw, target) -> Made:
             at(config, path[:-1], exact=True, text="no entry for environment"))
 
 
-def declared(*fields: str) -> Any:
+def declared(*fields: str | int) -> Any:
     """The model's annotation of a field path (None if the model has no such field): e.g. the rule ids a
     policy suppression may name."""
     annotation: Any = PlatformConfig
@@ -1720,14 +1767,18 @@ TRIGGER_VALUES = {"schedule": {"quartz_cron_expression": "0 0 1 * * ?", "timezon
 def _bad_value(draw, target) -> Made:
     """Out of range, too long, too short, empty, not a point in time."""
     document, entry = target
-    value = _value(draw, rule_for(document, entry.path)(entry.value))
+    value = _value(draw, rule_at(document, entry.path)(entry.value))
     return (f"{format_path(entry.path)} = {render(value)[:40]}", document,
             [set_value(document, entry.path, render(value))], at(document, entry.path))
 
 
+def _values_for(rule: Rule) -> list[tuple[Document, Entry]]:
+    """The values whose rule is `rule`, where it has values to refuse."""
+    return entries(lambda d, e: isinstance(e.node, ScalarNode) and rule_for(d, e.path) is rule and rule(e.value))
+
+
 for _rule in VALUE_RULES:  # one way per rule
-    way("constraints", lambda rule=_rule: entries(lambda d, e: isinstance(e.node, ScalarNode)
-                                                  and rule_for(d, e.path) is rule and rule(e.value)))(_bad_value)
+    way("constraints", functools.partial(_values_for, _rule))(_bad_value)
 
 
 @way("constraints", lambda: _connections())
@@ -1754,7 +1805,7 @@ def _naive_timestamp(draw, target) -> Made:
             at(document, entry.path, text="time zone"))
 
 
-@way("constraints", lambda: [(d, e, slot(d, e.path).enum) for d, e in entries(
+@way("constraints", lambda: [(d, e, slot_at(d, e.path).enum) for d, e in entries(
     lambda d, e: isinstance(e.node, ScalarNode) and e.value in ((slot(d, e.path) or Slot(frozenset(), "")).enum))])
 def _bad_enum(draw, target) -> Made:
     document, entry, allowed = target
@@ -1765,7 +1816,8 @@ def _bad_enum(draw, target) -> Made:
 
 
 @way("constraints", lambda: entries(lambda d, e: d is sample().config and e.key is not None and e.value
-                                    and e.path[-1] in NON_EMPTY and slot(d, e.path).zone == "model"))
+                                    and e.path[-1] in NON_EMPTY
+                                    and (slot(d, e.path) or Slot(frozenset(), "")).zone == "model"))
 def _emptied(draw, target) -> Made:
     document, entry = target
     return (f"{format_path(entry.path)} emptied", document,
@@ -2027,9 +2079,7 @@ def check_main(variant: Variant) -> None:
         assert re.fullmatch(rf"{re.escape(CONFIG)}: \d+ errors?; nothing was synthesized\.", head), stderr
         assert all(line.startswith("  ") for line in lines), f"stderr:\n{stderr}\nfor {variant!r}"
         check_rendered(variant, [line[2:] for line in lines])
-        found = [PROBLEM_LINE.fullmatch(line[2:]) for line in lines]
-        problems = [_Rendered(m["file"] if m["file"] != CONFIG else "", int(m["line"]), m["path"], m["message"])
-                    for m in found]
+        problems = [_rendered(line[2:]) for line in lines]
         unmet = variant.unmet(problems)
         assert not unmet, f"stderr names no problem at {'; '.join(unmet)}:\n{stderr}\nfor {variant!r}"
         assert out.getvalue() == "", f"stdout: {out.getvalue()!r}"
@@ -2044,11 +2094,19 @@ class _Rendered:
     message: str
 
 
+def _rendered(line: str) -> _Rendered:
+    """A problem as main() printed it ('<file>:<line>: <path>: <message>', which check_rendered has checked)."""
+    match = PROBLEM_LINE.fullmatch(line)
+    assert match, f"a problem without file, line and field path: {line!r}"
+    return _Rendered(match["file"] if match["file"] != CONFIG else "", int(match["line"]), match["path"],
+                     match["message"])
+
+
 # ---------------------------------------------------------------------------------------------- the tests
 
-FUZZ_SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=False,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                            HealthCheck.filter_too_much])
+FUZZ_SETTINGS = settings(deadline=None, derandomize=True, database=None, print_blob=False,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                HealthCheck.filter_too_much])
 CHECKED: list[str] = []  # the family of every variant checked, so the tests can count them
 
 
@@ -2072,7 +2130,7 @@ def no_hypothesis_files() -> Iterator[None]:
             set_hypothesis_home_dir(None)  # back to HYPOTHESIS_STORAGE_DIRECTORY or the default
 
 
-@settings(max_examples=EXAMPLES, **FUZZ_SETTINGS)
+@settings(FUZZ_SETTINGS, max_examples=EXAMPLES)
 @given(st.deferred(variants))
 def fuzz_parse_config(variant: Variant) -> None:
     """Properties 1-3 for one variant. A module-level function, so that scripts/fuzz_without_validators.py runs
@@ -2083,7 +2141,7 @@ def fuzz_parse_config(variant: Variant) -> None:
     check_variant(variant, workspace())
 
 
-@settings(max_examples=MAIN_EXAMPLES, **FUZZ_SETTINGS)
+@settings(FUZZ_SETTINGS, max_examples=MAIN_EXAMPLES)
 @given(st.deferred(variants))
 def fuzz_main(variant: Variant) -> None:
     """Property 4 for one variant."""

@@ -33,7 +33,7 @@ def only(stack: dict, kind: str) -> dict:
     return {key: value for key, value in next(iter(found.values())).items() if key != "//"}
 
 
-def parsed(sql: str) -> exp.Expression:
+def parsed(sql: str) -> exp.Expr:
     """The query as Databricks would read it: each job id reference stands in as a number-like literal."""
     return sqlglot.parse_one(JOB_ID.sub(lambda m: f"id_{m.group(1)}", sql), read="databricks")
 

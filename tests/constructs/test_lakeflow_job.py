@@ -1026,7 +1026,8 @@ def differences(seed: Any, written: Any, path: tuple = ()) -> list[tuple]:
             found += differences(seed.get(key, ABSENT), written.get(key, ABSENT), (*path, key))
         return found
     if isinstance(seed, list) and isinstance(written, list) and len(seed) == len(written):
-        return [d for index, (a, b) in enumerate(zip(seed, written)) for d in differences(a, b, (*path, index))]
+        return [d for index, (a, b) in enumerate(zip(seed, written, strict=True))
+                for d in differences(a, b, (*path, index))]
     return [] if seed == written else [(dotted(path), seed, written)]
 
 

@@ -104,7 +104,7 @@ CASES = {
         "spark_python_task", "jobs.j.tasks[0].spark_python_task",
         "task 'a' sets notebook_task and spark_python_task, but a task runs exactly one task type; split it into "
         "tasks that depend on each other",
-        job(f"- task_key: a\n  spark_python_task: {{python_file: /Workspace/etl/x.py}}")),
+        job("- task_key: a\n  spark_python_task: {python_file: /Workspace/etl/x.py}")),
     "undefined job_cluster_key": (
         job(f"- {{task_key: a, job_cluster_key: shard, {NB}}}",
             top="job_clusters: [{job_cluster_key: shared, new_cluster: {spark_version: 14.3.x-scala2.12, "
@@ -132,8 +132,8 @@ CASES = {
         "github,sonarqube", "jobs.j.tasks[0].for_each_task.inputs",
         "'github,sonarqube' is neither a JSON array nor a {{...}} reference; write e.g. '[\"a\", \"b\"]' or "
         "'{{tasks.<task>.values.<name>}}'",
-        job(f"- task_key: each\n  for_each_task: {{inputs: '[\"github\", \"sonarqube\"]', task: {{task_key: one, "
-            f"notebook_task: {{notebook_path: /Workspace/etl/nb, base_parameters: {{source: '{{{{input}}}}'}}}}}}}}")),
+        job("- task_key: each\n  for_each_task: {inputs: '[\"github\", \"sonarqube\"]', task: {task_key: one, "
+            "notebook_task: {notebook_path: /Workspace/etl/nb, base_parameters: {source: '{{input}}'}}}}")),
     # --- references
     "task value not upstream": (
         job(f"{ONE_TASK}\n- {{task_key: b, {NB}}}\n"

@@ -75,7 +75,7 @@ def snapshot(frame: DataFrame) -> list[tuple]:
 def as_micros(rows: list[tuple], schema: T.StructType) -> list[tuple]:
     """Python rows as `snapshot` returns them."""
     stamps = [isinstance(f.dataType, T.TimestampType) for f in schema.fields]
-    return sorted((tuple(micros(v) if s else v for v, s in zip(row, stamps)) for row in rows), key=repr)
+    return sorted((tuple(micros(v) if s else v for v, s in zip(row, stamps, strict=True)) for row in rows), key=repr)
 
 
 def merge_reference(spark, statement: str, target: DataFrame, source: DataFrame) -> list[tuple]:

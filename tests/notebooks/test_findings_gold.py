@@ -174,6 +174,7 @@ def parameters(catalog: str, run_id: str, connectors: tuple[str, ...] = ("github
 def gold_rows(spark, catalog: str, gold: str = "gold") -> list[tuple]:
     """Every gold row, in GOLD_SCHEMA's column order, timestamps as UTC text (the session's zone is UTC)."""
     frame = LocalParquetTables(spark).read(f"{catalog}.{gold}.open_findings")
+    assert frame is not None, f"{catalog}.{gold}.open_findings was never written"
     columns = [F.date_format(f.name, "yyyy-MM-dd'T'HH:mm:ss'Z'").alias(f.name)
                if isinstance(f.dataType, T.TimestampType) else F.col(f.name) for f in frame.schema.fields]
     return sorted(tuple(row) for row in frame.select(*columns).collect())

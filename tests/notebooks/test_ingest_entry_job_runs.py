@@ -7,6 +7,7 @@ Each scenario ends the way the contract promises: silver holds each record once,
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import uuid
@@ -37,7 +38,7 @@ class FakeGitHub:
         self.server = server
         self.items: dict[str, dict[str, dict]] = {entity: {} for entity in self.PATHS}
         for entity, path in self.PATHS.items():
-            server.serve(path, lambda request, entity=entity: self.answer(entity, request))
+            server.serve(path, functools.partial(self.answer, entity))
 
     def put(self, entity: str, key: str, item: dict) -> None:
         self.items[entity][key] = item

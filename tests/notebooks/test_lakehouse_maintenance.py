@@ -32,7 +32,7 @@ from tests.dbutils_standin import StandInDbutils, StandInWidgets, run_notebook  
 ODD_NAMES = ["a`b", "``", "with space", "semi;colon", "dot.ted", "DROP TABLE x", "ünïcode", "-dash", "1digit"]
 
 
-def parse(statement: str) -> exp.Expression:
+def parse(statement: str) -> exp.Expr:
     return sqlglot.parse_one(statement, read="databricks")
 
 
@@ -115,7 +115,8 @@ class OptimizeStandInSpark:
     Every statement is recorded; all but OPTIMIZE run for real."""
 
     def __init__(self, spark, optimize_fails: tuple[str, ...] = ()):
-        self.spark, self.optimize_fails, self.statements = spark, optimize_fails, []
+        self.spark, self.optimize_fails = spark, optimize_fails
+        self.statements: list[str] = []
         self.catalog = spark.catalog
 
     def sql(self, statement: str, *args, **kwargs):

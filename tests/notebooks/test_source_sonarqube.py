@@ -58,8 +58,10 @@ def routed(server: LoopbackServer, path: str) -> list[dict[str, str]]:
 
 
 def open_source(server: LoopbackServer, **settings) -> SonarQubeSource:
-    return SPEC.open({"base_url": server.url, **settings}, {"token": TOKEN},
-                     policy=HttpPolicy(timeout_seconds=5.0), sleep=lambda seconds: None)
+    source = SPEC.open({"base_url": server.url, **settings}, {"token": TOKEN},
+                       policy=HttpPolicy(timeout_seconds=5.0), sleep=lambda seconds: None)
+    assert isinstance(source, SonarQubeSource)
+    return source
 
 
 # A fake api/issues/search: SonarQube's filters, sorts, paging and its 10,000-result cap.

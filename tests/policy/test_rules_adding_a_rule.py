@@ -47,6 +47,7 @@ def files_on_the_page() -> dict[str, str]:
 def add_to_rules(text: str, module: str) -> str:
     """policy/rules/__init__.py with `module` imported and its RULE last in RULES: the list entry."""
     imports = re.search(r"^from policy\.rules import \((.*?)\)$", text, re.M | re.S)
+    assert imports, "policy/rules/__init__.py imports the rules as 'from policy.rules import (...)'"
     names = sorted([*re.split(r"[\s,]+", imports.group(1).strip()), module])
     wrapped = textwrap.fill(", ".join(names), 120, initial_indent="from policy.rules import (",
                             subsequent_indent=" " * len("from policy.rules import ("))

@@ -567,7 +567,7 @@ def test_usage_errors(capsys, monkeypatch):
 
 def _suppressed(path: str, reasons: dict[str, str]) -> dict:
     """A stack with one notebook carrying the policy pack's suppression comments, as the synth writes them."""
-    comment = {"metadata": {"path": path, "uniqueId": "nb"}}
+    comment: dict[str, object] = {"metadata": {"path": path, "uniqueId": "nb"}}
     if reasons:
         comment["policy_suppressions"] = [{"rule": rule, "reason": reason} for rule, reason in sorted(reasons.items())]
     return {"resource": {"databricks_notebook": {"nb": {"//": comment, "path": "/Applications/x/nb"}}}}

@@ -51,7 +51,6 @@ def line_of(text: str, needle: str, after: str = "") -> int:
 
 @pytest.fixture(scope="module")
 def grouped_out(tmp_path_factory) -> Path:
-    import main
     import stacks.app
 
     outdir = tmp_path_factory.mktemp("grouped") / "cdktf.out"

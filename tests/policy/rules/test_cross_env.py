@@ -3,11 +3,17 @@ and principals."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from cdktf_cdktf_provider_databricks.job import JobParameter
 from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
 
-from policy import EnvironmentFacts, PolicyContext
+from connectors_config import parse_config
+from policy import EnvironmentFacts, PolicyContext, PolicyError
 from policy.rules.cross_env import RULE
+from tests.conftest import SAMPLE_NOTEBOOKS
+from tests.fixtures.builders import GITHUB, HOSTS, connectors, environment, environments, job, jobs
 from tests.policy.helpers import (DEV, NOTEBOOK_DIR, PROD, PROD_CONTEXT, SP_DEV, SP_PROD, adding, findings_of, line,
                                   notebook_task, owned_job, parameters_job, with_job)
 
@@ -99,3 +105,41 @@ def test_another_environments_secret_scope_with_a_dot_is_a_finding(tmp_path):
     build = adding(SecretAcl, "acl", scope="connectors.prod", principal=SP_DEV, permission="READ")
     assert findings(tmp_path, build, context=dotted) == [
         finding("databricks_secret_acl", "acl", "scope names prod's secret scope 'connectors.prod'")]
+
+
+# An environment whose workspace is given only by a Databricks CLI profile: no host.
+STAGING = EnvironmentFacts(name="staging", catalog="appsec_staging", secret_scope="connectors-staging",
+                           workspace_dir="/Applications/appsec-connectors/staging", host=None, principals=())
+
+
+def test_another_environment_given_only_by_a_profile_has_no_host_to_find_and_a_real_host_still_is(tmp_path):
+    """Beside prod, a staging workspace given only by a profile: prod's host is still a finding, staging's none."""
+    context = PolicyContext(environment=DEV, others=(STAGING, PROD))
+    assert findings(tmp_path, parameters_job(api=f"{PROD.host}/api/2.1/jobs/list"), context=context) == [
+        finding("databricks_job", "job",
+                f"task[0].notebook_task.base_parameters.api names prod's workspace '{PROD.host}'")]
+
+
+def test_a_stack_whose_workspace_is_given_only_by_a_profile_still_finds_another_environments_host(tmp_path):
+    own = dataclasses.replace(DEV, host=None)
+    context = PolicyContext(environment=own, others=(PROD,))
+    assert findings(tmp_path, parameters_job(api=f"{PROD.host}/api/2.1/jobs/list"), context=context) == [
+        finding("databricks_job", "job",
+                f"task[0].notebook_task.base_parameters.api names prod's workspace '{PROD.host}'")]
+
+
+def test_a_config_with_an_environment_given_only_by_a_profile_synthesizes_and_checks_the_others_host(tmp_path):
+    """The whole synth of two environments, dev given only by a CLI profile: no traceback; the job that names
+    prod's host is a finding in dev's stack only (prod's stack names its own host, and dev has none to name)."""
+    import stacks.app
+
+    api = f"{HOSTS['prod']}/api/2.1/jobs/list"
+    text = (environments(environment("dev", profile="appsec-dev"), environment("prod")) + connectors(GITHUB)
+            + jobs(job("audit", f"- {{task_key: audit, notebook_task: {{notebook_path: /Workspace/etl/audit, "
+                                f"base_parameters: {{api: '{api}'}}}}}}")))
+    config = parse_config(text)
+    with pytest.raises(PolicyError) as raised:
+        stacks.app.synth(config, str(tmp_path / "out"), notebooks_dir=SAMPLE_NOTEBOOKS)
+    assert raised.value.problems == [
+        "dev/jobs/audit/job (databricks_job.jobs_audit_job_3D89E22D): CP-CROSS-ENV: "
+        f"task[0].notebook_task.base_parameters.api names prod's workspace '{HOSTS['prod']}'; fix: {FIX}"]
