@@ -348,7 +348,7 @@ def main() -> int:
         print(json.dumps(worker(args.worker, args.examples, skip)))
         return 0
     if args.examples is None:
-        text = (PROJECT_DIR / "tests" / "test_config_fuzz.py").read_text(encoding="utf-8")
+        text = (PROJECT_DIR / "tests" / "connectors_config" / "test_loader_fuzz.py").read_text(encoding="utf-8")
         declared = re.search(r"^EXAMPLES = (\d+)", text, re.MULTILINE)
         if declared is None:
             raise SystemExit("tests/connectors_config/test_loader_fuzz.py declares no EXAMPLES = <n>; pass --examples")
