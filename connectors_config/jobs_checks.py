@@ -37,6 +37,7 @@ from connectors_config.jobs_types import (
 )
 from connectors_config.sources import available_sources, source_spec
 from core.bundle_schema import BUNDLE_JOB, schema_defs
+from core.principals import PRINCIPAL_KEYS
 
 _JSON_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer",
                "boolean": "true or false", "number": "a number"}
@@ -148,10 +149,10 @@ def permission_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]
     """Bundle-style permissions name exactly one principal each (the schema leaves all three optional)."""
     problems: list[tuple[FieldPath, str]] = []
     for index, entry in enumerate(settings.get("permissions") or ()):
-        named = [key for key in ("group_name", "service_principal_name", "user_name") if key in entry]
+        named = [key for key in PRINCIPAL_KEYS if key in entry]
         if len(named) != 1:
-            problems.append((("permissions", index), "must name exactly one of group_name, service_principal_name, "
-                                                     f"user_name (found: {', '.join(named) or 'none'})"))
+            problems.append((("permissions", index), f"must name exactly one of {', '.join(PRINCIPAL_KEYS)} "
+                                                     f"(found: {', '.join(named) or 'none'})"))
     return problems
 
 
