@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""The user's connectors.yaml is theirs: the README's own example edits keep the whole suite green.
+"""The user's connectors.yaml is theirs: the docs' own example edits keep the whole suite green.
 
 Copies the repository (its git-tracked files) to a temporary folder and makes there, as a user would, the edits
-the README describes:
+the docs describe (docs/adding-a-connector.md, docs/adding-a-source.md, docs/configuration.md):
 
 1. a new connector of an existing source (`name: <connector>_oss`, `source: <its source>`, its own secrets);
 2. a new source, `notebooks/source_gitlab.py`, with its test `tests/notebooks/test_source_gitlab.py` against the loopback
@@ -262,7 +262,7 @@ def add_connector_of_an_existing_source(config: CommentedMap) -> str:
         connector["source"] = source
     else:
         connector.insert(2, "source", source)
-    connector["description"] = f"A second {source} connector (the README's `source:` example)."
+    connector["description"] = f"A second {source} connector (the docs' `source:` example)."
     # '<connector>-<role>': the same roles, under the new connector's name.
     connector["secrets"] = CommentedSeq(f"{name}-{secret[len(original['name']) + 1:]}"
                                         for secret in original.get("secrets", ()))
@@ -364,9 +364,13 @@ def main() -> int:
         for edit in apply_edits(clone):
             print(f"  - {edit}")
         env = {key: value for key, value in os.environ.items() if key not in UNSET}
+        # Run as `make check-user-edits` does it (through `pipenv run`), this process's virtualenv is first on PATH,
+        # and its python3 has no pipenv: the copy's make must find the interpreter the user's make found.
+        venv_bin = str(Path(sys.prefix) / "bin")
+        env["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep) if entry != venv_bin)
         status = run("make snapshot-update", [*MAKE, "snapshot-update"], clone, env)
         if status != 0:
-            print(f"FAILED: `make snapshot-update` exited {status} after the README's example edits")
+            print(f"FAILED: `make snapshot-update` exited {status} after the docs' example edits")
             return 1
         after = {p.name: p.read_bytes() for p in (clone / SNAPSHOTS).glob("*.json")}
         # Every environment's own stack uploads the new source: each snapshot of one is rewritten, and staging's
@@ -381,9 +385,9 @@ def main() -> int:
             return 1
         status = run("make test", [*MAKE, "test"], clone, env)
         if status != 0:
-            print(f"FAILED: `make test` exited {status} after the README's example edits and `make snapshot-update`")
+            print(f"FAILED: `make test` exited {status} after the docs' example edits and `make snapshot-update`")
             return 1
-        print("\nuser edits: `make snapshot-update` and `make test` pass after the README's example edits")
+        print("\nuser edits: `make snapshot-update` and `make test` pass after the docs' example edits")
         return 0
     finally:
         if args.keep:
