@@ -841,6 +841,14 @@ def test_a_null_on_failure_is_treated_as_absent():
 # ---------------------------------------------------------------------------------------------------------------
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seeds"
+# The seeds are the maintainers' reference documents beside the checkout, not part of the repository: without
+# them these round trips are skipped with this message, and every other test here still runs.
+NO_SEEDS = f"the reference seeds are not beside this checkout ({SEEDS.parent.parent.name}/reference/seeds): a maintainer-only check"
+
+
+def need_seeds() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(NO_SEEDS)
 # Bundle variables, substituted by this test as `databricks bundle` would.
 BUNDLE_VARIABLES = {"bundle.target": "test", "var.catalog": "test_catalog", "var.bronze_schema": "test_bronze",
                     "var.silver_schema": "test_silver", "var.gold_schema": "test_gold", "var.schema": "test_schema",
@@ -883,7 +891,7 @@ def load_seed_jobs() -> dict[str, dict]:
     return jobs
 
 
-SEED_JOBS = load_seed_jobs()
+SEED_JOBS = load_seed_jobs() if SEEDS.is_dir() else {}
 
 
 def substituted(value: Any, reference: Callable[[str, str], Any]) -> Any:
@@ -955,6 +963,7 @@ EXPECTED_DIFFERENCES: dict[str, list[tuple]] = {
 def seeds() -> dict:
     """Every seed job in one stack. A job referenced by `${resources.jobs.K.id}` is built before the job that
     references it: the seed's own job K, or a stand-in LakeflowJob named K where the seeds do not define K."""
+    need_seeds()
     from cdktf_cdktf_provider_databricks.pipeline import Pipeline
 
     def build(stack) -> None:
@@ -1063,6 +1072,7 @@ def lookup(value: Any, path: tuple) -> Any:
 
 
 def test_the_seed_files_hold_the_expected_jobs():
+    need_seeds()
     assert sorted(SEED_JOBS) == sorted([
         "demo_orders_pipeline", "demo_customer_pipeline", "RetailHub_Daily_Refresh",  # 001
         "RetailHub_Medallion_Pipeline", "job_medalion_run",  # 002
