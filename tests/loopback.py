@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -136,3 +137,18 @@ def loopback_workspace(tmp_path: Path, monkeypatch: Any, server: LoopbackServer,
     monkeypatch.setattr(workspace, "RETRY_TIMEOUT_SECONDS", 1)
     monkeypatch.setattr(sys, "stdin", NoTerminal())
     return config
+
+
+def unreachable_workspace(tmp_path: Path, monkeypatch: Any) -> str:
+    """The operator's profile `loopback` pointed at a loopback port nothing listens on; returns its URL. The SDK's
+    retry back-off is real: its clock moves on instead of waiting, to keep a test of it fast."""
+    from databricks.sdk.clock import RealClock
+
+    skipped = [0.0]
+    monkeypatch.setattr(RealClock, "time", lambda self: time.time() + skipped[0])
+    monkeypatch.setattr(RealClock, "sleep", lambda self, seconds: skipped.__setitem__(0, skipped[0] + seconds))
+    with socket.socket() as probe:  # a port nothing listens on once the probe closes
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    (tmp_path / ".databrickscfg").write_text(f"[loopback]\nhost = {closed}\ntoken = {LOOPBACK_TOKEN}\n")
+    return closed

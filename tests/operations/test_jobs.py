@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -33,7 +31,7 @@ from tests.fixtures.builders import (
     managed_connector,
 )
 from tests.helpers import Terminal
-from tests.loopback import LOOPBACK_TOKEN, loopback_workspace
+from tests.loopback import LOOPBACK_TOKEN, loopback_workspace, unreachable_workspace
 from tests.jobs_workspace import (
     JOBS_LIST,
     REPAIR,
@@ -276,15 +274,7 @@ def test_no_credentials_are_explained(setup, server, capsys, tmp_path):
 
 
 def test_an_unreachable_workspace_is_explained(setup, monkeypatch, capsys, tmp_path):
-    from databricks.sdk.clock import RealClock
-
-    skipped = [0.0]  # the SDK's retry back-off is real; its clock moves on instead of waiting, to keep this fast
-    monkeypatch.setattr(RealClock, "time", lambda self: time.time() + skipped[0])
-    monkeypatch.setattr(RealClock, "sleep", lambda self, seconds: skipped.__setitem__(0, skipped[0] + seconds))
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    (tmp_path / ".databrickscfg").write_text(f"[loopback]\nhost = {closed}\ntoken = {TOKEN}\n")
+    closed = unreachable_workspace(tmp_path, monkeypatch)
 
     assert cli(setup, "run", "--env", "dev", "github") == 1
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from operations.cli import main
 from tests.conftest import PROJECT_DIR
 from tests.fixtures.builders import GITHUB, SERVICENOW, batch_connector, connectors, environment, environments
 from tests.helpers import Terminal
-from tests.loopback import LOOPBACK_TOKEN, LoopbackServer, Reply, loopback_workspace
+from tests.loopback import LOOPBACK_TOKEN, LoopbackServer, Reply, loopback_workspace, unreachable_workspace
 
 PUT = "/api/2.0/secrets/put"
 TOKEN = LOOPBACK_TOKEN
@@ -300,15 +298,7 @@ def test_a_profile_that_is_not_configured_is_named(setup, server, monkeypatch, c
 
 
 def test_an_unreachable_workspace_is_explained(setup, monkeypatch, capsys, tmp_path):
-    from databricks.sdk.clock import RealClock
-
-    skipped = [0.0]  # the SDK's retry back-off is real; its clock moves on instead of waiting, to keep this fast
-    monkeypatch.setattr(RealClock, "time", lambda self: time.time() + skipped[0])
-    monkeypatch.setattr(RealClock, "sleep", lambda self, seconds: skipped.__setitem__(0, skipped[0] + seconds))
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    (tmp_path / ".databrickscfg").write_text(f"[loopback]\nhost = {closed}\ntoken = {TOKEN}\n")
+    closed = unreachable_workspace(tmp_path, monkeypatch)
     monkeypatch.setenv("CONNECTOR_SECRET_GITHUB_TOKEN", a_value())
 
     assert main(load(setup, "--env", "dev", "github")) == 1
