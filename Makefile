@@ -1,6 +1,7 @@
 # The two commands (see README.md):  make synth   |   make test
 # Both install whatever is missing first: pipenv itself, the locked Python packages (.venv/ in the project)
-# and the pinned cdktf CLI (node_modules/), from the package registries only.
+# and the pinned cdktf CLI (node_modules/), from the package registries only; `make test` also the real Quartz
+# scheduler (Debian's libquartz2-java) and a JDK, which the Quartz differential test runs.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -18,7 +19,11 @@ export CHECKPOINT_DISABLE := 1
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
 
-.PHONY: synth test lint install cdktf-synth bench snapshot-update describe graphs check-user-edits clean
+# The real Quartz scheduler that tests/core/test_quartz_against_real_quartz.py holds core/quartz.py against (with
+# javac for its driver).
+QUARTZ_JAR := /usr/share/java/quartz2.jar
+
+.PHONY: synth test lint install cdktf-synth bench bench-quartz snapshot-update describe graphs check-user-edits clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
@@ -26,7 +31,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
 	$(PIPENV) run python -O main.py
 
-test: lint ## The linter and the type checker, then the unit, validation, snapshot, determinism and CLI tests
+test: lint $(QUARTZ_JAR) ## The linter and the type checker, then the unit, validation, snapshot, determinism and CLI tests
 	$(PIPENV) run pytest
 
 # Settings in pyproject.toml: ruff (pyflakes, bugbear, pyupgrade, simplify, syntax errors) and mypy (basic: the
@@ -37,6 +42,9 @@ lint: install ## ruff check and mypy
 
 cdktf-synth: install ## The same synth through the pinned cdktf CLI
 	cdktf synth
+
+bench-quartz: install $(QUARTZ_JAR) ## How long the differential test against the real Quartz takes, and what it compares
+	$(PIPENV) run python scripts/quartz_benchmark.py
 
 bench: install ## Synth wall, CPU and peak memory for 1, 10, 100, 500 generated connectors, beside databricks-bundles
 	$(PIPENV) run python scripts/benchmark.py
@@ -77,6 +85,12 @@ install: .venv/.synced node_modules/.installed
 	@# compile the bindings anew.
 	$(PIPENV) run python -O -m compileall -q -j 0 .venv/lib >/dev/null
 	@touch $@
+
+# Debian packages, installed as root or through sudo.
+APT_GET = $(if $(filter 0,$(shell id -u)),,sudo) apt-get
+$(QUARTZ_JAR):
+	$(APT_GET) update -qq
+	$(APT_GET) install -y -qq --no-install-recommends libquartz2-java $(if $(shell command -v javac),,default-jdk-headless)
 
 node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund

@@ -15,6 +15,7 @@ from core.quartz import (
     NoSpecificDay,
     NthDayOfWeekInMonth,
     QuartzError,
+    STRICTER_THAN_QUARTZ,
     fire_times,
     parse_quartz,
 )
@@ -24,6 +25,8 @@ ALL_HOURS = frozenset(range(24))
 ALL_DAYS = DaysOfMonth(frozenset(range(1, 32)))
 ALL_MONTHS = frozenset(range(1, 13))
 ALL_WEEKDAYS = DaysOfWeek(frozenset(range(1, 8)))
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # a Saturday
 
 FIELDS_HINT = (
     "Quartz needs 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year])"
@@ -49,15 +52,17 @@ FIELDS_HINT = (
         "0 0 12 ? * L",
         "0 0 12 ? * fri#2",
         "0 0 12 ? * FriL",
-        "* * * ? * *",
+        "*/10 * * ? * *",
         "0 0 12 1/31 * ?",
         "*/59 0 0 * * ?",
-        "0 0 0 ? * * 1970-2099/130",
+        "0 0 0 ? * * 1970-2999/100",
+        "0 0 12 L-3W * ?",
+        "0 0 12 L-0 * ?",
         "  0 0 2\t* *  ?  ",
     ],
 )
 def test_valid_expressions_parse(expression):
-    assert parse_quartz(expression).expression == expression
+    assert parse_quartz(expression, NOW).expression == expression
 
 
 @pytest.mark.parametrize(
@@ -79,6 +84,9 @@ def test_valid_expressions_parse(expression):
         ("0 0 12 l-3 * ?", dict(day_of_month=LastDayOfMonth(3))),
         ("0 0 12 15W * ?", dict(day_of_month=NearestWeekday(15))),
         ("0 0 12 LW * ?", dict(day_of_month=LastWeekdayOfMonth())),
+        ("0 0 12 L-3W * ?", dict(day_of_month=LastWeekdayOfMonth(3))),
+        ("0 0 12 L-0 * ?", dict(day_of_month=LastDayOfMonth(0))),
+        ("0 0 12 L-0W * ?", dict(day_of_month=LastWeekdayOfMonth(0))),
         ("0 0 12 ? * 6#3", dict(day_of_week=NthDayOfWeekInMonth(weekday=6, nth=3))),
         ("0 0 12 ? * mon#1", dict(day_of_week=NthDayOfWeekInMonth(weekday=2, nth=1))),
         ("0 0 12 ? * 6L", dict(day_of_week=LastDayOfWeekInMonth(6))),
@@ -91,15 +99,17 @@ def test_valid_expressions_parse(expression):
         ("0 0 0 ? * * *", dict(years=None)),
         ("0 0/5 14,18 * * ?", dict(minutes=set(range(0, 60, 5)), hours={14, 18})),
         ("0 0 0 1 JAN,jul ?", dict(day_of_month=DaysOfMonth(frozenset({1})), months={1, 7})),
-        ("0 0 0 1 mar-MAY/2 ?", dict(months={3, 5})),
-        ("10-20/5,30,45/7 * * * * ?", dict(seconds={10, 15, 20, 30, 45, 52, 59})),
-        ("* * * * * ?", dict(seconds=ALL_SECONDS, minutes=ALL_SECONDS)),
+        ("0 0 0 1 3-5/2 ?", dict(months={3, 5})),
+        ("0 10-20/5,30,45/7 * * * ?", dict(minutes={10, 15, 20, 30, 45, 52, 59})),
+        ("0 * * * * ?", dict(seconds={0}, minutes=ALL_SECONDS)),
+        ("*/10 * * * * ?", dict(seconds={0, 10, 20, 30, 40, 50})),
+        ("0 0 0 ? * * 2030/50", dict(years=set(range(2030, 3000, 50)))),
         ("*/59 0 0 * * ?", dict(seconds={0, 59})),
         ("0 0 12 1/31 * ?", dict(day_of_month=DaysOfMonth(frozenset({1})))),
     ],
 )
 def test_parsed_fields(expression, expected):
-    schedule = parse_quartz(expression)
+    schedule = parse_quartz(expression, NOW)
     actual = {name: getattr(schedule, name) for name in expected}
     assert actual == expected
 
@@ -137,11 +147,11 @@ def test_parsed_fields(expression, expected):
         ("0 0 0 1 13 ?", "month value 13 is out of range 1-12"),
         ("0 0 0 ? * 0", "day-of-week value 0 is out of range 1-7"),
         ("0 0 0 ? * 1-8", "day-of-week value 8 is out of range 1-7"),
-        ("0 0 0 ? * * 1969", "year value 1969 is out of range 1970-2099"),
-        ("0 0 0 ? * * 2100", "year value 2100 is out of range 1970-2099"),
+        ("0 0 0 ? * * 1969", "year 1969 is out of range 1970-2999: Quartz never fires it"),
+        ("0 0 0 ? * * 3000", "year 3000 is out of range 1970-2999: Quartz never fires it"),
         ("0 0 0 32W * ?", "day-of-month value 32 is out of range 1-31"),
-        ("0 0 0 L-31 * ?", "day-of-month offset 31 in 'L-31' is out of range 1-30"),
-        ("0 0 0 L-0 * ?", "day-of-month offset 0 in 'L-0' is out of range 1-30"),
+        ("0 0 0 L-31 * ?", "day-of-month offset 31 in 'L-31' is out of range 0-30"),
+        ("0 0 0 L-31W * ?", "day-of-month offset 31 in 'L-31W' is out of range 0-30"),
         ("0 0 0 ? * 8L", "day-of-week value 8 is out of range 1-7"),
         ("0 0 0 ? * 6#6", "day-of-week occurrence 6 in '6#6' is out of range 1-5"),
         ("0 0 0 ? * 6#0", "day-of-week occurrence 0 in '6#0' is out of range 1-5"),
@@ -149,7 +159,9 @@ def test_parsed_fields(expression, expected):
         ("0 0 6 ? * MOM", "day-of-week value 'MOM' is not a number or a day name (SUN-SAT)"),
         ("0 0 6 ? * MON-FRY", "day-of-week value 'FRY' is not a number or a day name (SUN-SAT)"),
         ("0 0 6 ? * MOML", "day-of-week value 'MOM' is not a number or a day name (SUN-SAT)"),
-        ("0 0 6 1 JANUARY ?", "month value 'JANUARY' is not a number or a month name (JAN-DEC)"),
+        ("0 0 6 1 JANUARY ?", "month value 'JANUARY' is not a month name (JAN-DEC): Quartz reads only its first "
+         "three letters; write 'JAN'"),
+        ("0 0 6 1 JA ?", "month value 'JA' is not a number or a month name (JAN-DEC)"),
         ("x * * * * ?", "seconds value 'x' is not a number"),
         ("0 0 MON ? * *", "hours value 'MON' is not a number"),
         ("0 0 0 JAN * ?", "day-of-month value 'JAN' is not a number"),
@@ -172,8 +184,6 @@ def test_parsed_fields(expression, expected):
          "use a step from 1 to 59"),
         ("0 0 0 1/32 * ?", "step 32 is larger than the day-of-month range 1-31; "
          "use a step from 1 to 31"),
-        ("0 0 0 ? * * */131", "step 131 is larger than the year range 1970-2099; "
-         "use a step from 1 to 130"),
         ("0 */0 * * * ?", "step 0 in minutes is not allowed; use a step from 1 to 59"),
         ("0 */x * * * ?", "minutes step 'x' is not a number"),
         # backwards ranges
@@ -195,11 +205,11 @@ def test_parsed_fields(expression, expected):
         ("0 0 L * * ?", "'L' is only allowed in day-of-month or day-of-week, not in hours"),
         ("0 0 0 1 L ?", "'L' is only allowed in day-of-month or day-of-week, not in month"),
         ("0 0 0 L,15 * ?", "day-of-month 'L,15' is not a valid use of 'L' or 'W'; "
-         "write 'L', 'L-n', 'nW' or 'LW' on its own, e.g. 'L-3' or '15W'"),
+         "write 'L', 'L-n', 'nW', 'LW' or 'L-nW' on its own, e.g. 'L-3' or '15W'"),
         ("0 0 0 1-15W * ?", "day-of-month '1-15W' is not a valid use of 'L' or 'W'; "
-         "write 'L', 'L-n', 'nW' or 'LW' on its own, e.g. 'L-3' or '15W'"),
+         "write 'L', 'L-n', 'nW', 'LW' or 'L-nW' on its own, e.g. 'L-3' or '15W'"),
         ("0 0 0 5L * ?", "day-of-month '5L' is not a valid use of 'L' or 'W'; "
-         "write 'L', 'L-n', 'nW' or 'LW' on its own, e.g. 'L-3' or '15W'"),
+         "write 'L', 'L-n', 'nW', 'LW' or 'L-nW' on its own, e.g. 'L-3' or '15W'"),
         ("0 0 0 ? * 2#1,6#3", "day-of-week '2#1,6#3' is not a valid use of 'L' or '#'; "
          "write 'L', 'nL' or 'n#k' on its own, e.g. '6L' or '6#3'"),
         ("0 0 0 ? * 1,L", "day-of-week '1,L' is not a valid use of 'L' or '#'; "
@@ -211,13 +221,109 @@ def test_parsed_fields(expression, expected):
         ("0 0 0 1 * MOM", "day-of-week value 'MOM' is not a number or a day name (SUN-SAT)"),
         ("0 0 0 1 * MON 1900", "sets both day-of-month ('1') and day-of-week ('MON'); "
          "Quartz needs '?' in exactly one of them, e.g. '0 0 6 1 * ?'"),
-        ("0 0 0 ? * * 1900,x", "year value 1900 is out of range 1970-2099"),
+        ("0 0 0 ? * * 1900,x", "year 1900 is out of range 1970-2999: Quartz never fires it"),
+        # names and numbers mixed in one range: Quartz refuses these
+        ("0 0 0 1 JAN-6 ?", "month range 'JAN-6' mixes a name and a number, which Quartz refuses; "
+         "write both ends the same way, e.g. 'JAN-JUN' or '1-6'"),
+        ("0 0 0 ? * MON-5", "day-of-week range 'MON-5' mixes a name and a number, which Quartz refuses; "
+         "write both ends the same way, e.g. 'MON-THU' or '2-5'"),
+        ("0 0 0 ? * 6-tue", "day-of-week range '6-tue' mixes a name and a number, which Quartz refuses; "
+         "write both ends the same way, e.g. 'TUE-FRI' or '3-6'"),
+        ("0 0 0 ? * * 2030-2026", "year range '2030-2026' runs backwards; write '2026-2030'"),
     ],
 )
 def test_invalid_expression_reason(expression, reason):
     with pytest.raises(QuartzError) as caught:
-        parse_quartz(expression)
+        parse_quartz(expression, NOW)
     assert caught.value.reason == reason
+
+
+# Refused on purpose although Quartz accepts them (STRICTER_THAN_QUARTZ); the differential test against the real
+# Quartz holds that it does accept each.
+STRICTER_CASES = [
+    ("0 0 0 ? * FRI-MON", "backwards-range",
+     "day-of-week range 'FRI-MON' runs backwards; write it as two ranges, e.g. 'FRI-SAT,SUN-MON'"),
+    ("0 0 0 1W,15 * ?", "special-day-in-list", "day-of-month '1W,15' is not a valid use of 'L' or 'W'; "
+     "write 'L', 'L-n', 'nW', 'LW' or 'L-nW' on its own, e.g. 'L-3' or '15W'"),
+    ("0 0 0 15WL * ?", "special-day-in-list", "day-of-month '15WL' is not a valid use of 'L' or 'W'; "
+     "write 'L', 'L-n', 'nW', 'LW' or 'L-nW' on its own, e.g. 'L-3' or '15W'"),
+    ("0 0 0 ? * 6#3,FRI", "special-day-in-list", "day-of-week '6#3,FRI' is not a valid use of 'L' or '#'; "
+     "write 'L', 'nL' or 'n#k' on its own, e.g. '6L' or '6#3'"),
+    ("0 0 0 L-29 FEB ?", "day-never-occurs",
+     "day-of-month 'L-29' never occurs in FEB, so the schedule never fires; use an offset below 29"),
+    ("0 0 0 0W * ?", "day-never-occurs", "day-of-month '0W' names day 0, which no month has; use a day from 1 to 31"),
+    ("0 0 0 31W * ?", "weekday-outside-month",
+     "day-of-month '31W': FEB, APR, JUN, SEP, NOV can be shorter than 31 days, where Quartz's nearest weekday "
+     "misfires; write 'LW' for the month's last weekday, or leave those months out"),
+    ("0 0 0 29W 1-3 ?", "weekday-outside-month",
+     "day-of-month '29W': FEB can be shorter than 29 days, where Quartz's nearest weekday misfires; write 'LW' for "
+     "the month's last weekday, or leave those months out"),
+    ("0 0 0 L-28W * ?", "weekday-outside-month",
+     "day-of-month 'L-28W': Quartz never answers for a nearest weekday 28 days before the last in some months; "
+     "use an offset up to 27, or a day such as '1W'"),
+    ("0 0 0 ? * MON-FRI/2", "step-after-name",
+     "day-of-week 'MON-FRI/2' has a step after a name, which Quartz ignores (it would fire on every value of the "
+     "range); write numbers, e.g. '2-6/2', or list the values"),
+    ("0 0 0 1 FEB/3 ?", "step-after-name",
+     "month 'FEB/3' has a step after a name, which Quartz ignores (it would fire on every value of the range); "
+     "write numbers, e.g. '2/3', or list the values"),
+    ("0 */0 * * * ?", "step-zero", "step 0 in minutes is not allowed; use a step from 1 to 59"),
+    ("0 0 0 1-31/40 * ?", "step-past-range",
+     "step 40 is larger than the day-of-month range 1-31; use a step from 1 to 31"),
+    ("0 0 6 ? * MONDAY", "long-name",
+     "day-of-week value 'MONDAY' is not a day name (SUN-SAT): Quartz reads only its first three letters; write 'MON'"),
+    ("0 0 0 1 1 ? 2020", "never-fires", "its years (2020) have no fire time left after 2026-11-21, so it never "
+     "fires again; drop the year field, or use a later year"),
+    ("0 0 0 1 1 ? 2026", "never-fires", "its years (2026) have no fire time left after 2026-11-21, so it never "
+     "fires again; drop the year field, or use a later year"),
+    ("0 0 0 1 1 ? 2200", "never-fires", "its years (2200) are more than 100 years ahead, where Quartz fires "
+     "nothing; use nearer years or drop the year field"),
+    ("0 0 0 1 1 ? 1969", "never-fires", "year 1969 is out of range 1970-2999: Quartz never fires it"),
+    ("0 0 0 1 1 ? L", "never-fires", "'L' is only allowed in day-of-month or day-of-week, not in year"),
+    ("*/5 * * * * ?", "too-frequent",
+     "fires 5 seconds apart (seconds '*/5', minutes '*'); Databricks starts at most one scheduled run per 10 "
+     "seconds and skips the others: space the runs at least 10 seconds apart, e.g. seconds '0/10'"),
+    ("55,0 * * * * ?", "too-frequent",
+     "fires 5 seconds apart (seconds '55,0', minutes '*'); Databricks starts at most one scheduled run per 10 "
+     "seconds and skips the others: space the runs at least 10 seconds apart, e.g. seconds '0/10'"),
+    ("0 0 6 * * ? 2030 1", "extra-fields", "has 8 fields; " + FIELDS_HINT),
+    ("0 L * * * ?", "misplaced-last", "'L' is only allowed in day-of-month or day-of-week, not in minutes"),
+    ("0 1,,2 * * * ?", "sloppy-syntax",
+     "minutes part '' is not a value, range or step; write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+    ("0 ** * * * ?", "sloppy-syntax",
+     "minutes part '**' is not a value, range or step; write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+    ("0 /5 * * * ?", "sloppy-syntax",
+     "minutes part '/5' is not a value, range or step; write e.g. '5', '1-5', '*/5' or '1-5/2'"),
+    ("0 0 0 * * ?5", "sloppy-syntax",
+     "day-of-week '?5' combines '?' with other values; write either '?' alone or the days without '?'"),
+]
+
+
+@pytest.mark.parametrize(("expression", "stricter", "reason"), STRICTER_CASES)
+def test_refused_on_purpose_although_quartz_accepts_it(expression, stricter, reason):
+    with pytest.raises(QuartzError) as caught:
+        parse_quartz(expression, NOW)
+    assert (caught.value.stricter, caught.value.reason) == (stricter, reason)
+
+
+def test_every_deliberate_strictness_has_a_case():
+    assert {stricter for _, stricter, _ in STRICTER_CASES} == set(STRICTER_THAN_QUARTZ)
+
+
+@pytest.mark.parametrize("expression", ["0 0 0 1 JAN-6 ?", "0 0 24 * * ?", "0 0 0 ? * 6L,2", "*/60 * * * * ?",
+                                        "0 0 0 ? * * 2030-2026", "0 0 * * * *"])
+def test_what_quartz_refuses_too_is_not_labelled_stricter(expression):
+    with pytest.raises(QuartzError) as caught:
+        parse_quartz(expression, NOW)
+    assert caught.value.stricter is None
+
+
+def test_the_year_field_is_held_against_the_clock_by_default():
+    this_year = datetime.now(timezone.utc).year
+    parse_quartz(f"0 0 0 1 1 ? {this_year + 1}")
+    with pytest.raises(QuartzError) as caught:
+        parse_quartz(f"0 0 0 1 1 ? {this_year - 1}")
+    assert caught.value.stricter == "never-fires"
 
 
 def test_error_is_a_value_error_that_names_the_expression():
@@ -266,11 +372,10 @@ def test_day_that_occurs_in_some_selected_month_is_accepted(expression):
 # ---------------------------------------------------------------------------------------------- fire times
 
 UTC = ZoneInfo("UTC")
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # a Saturday
 
 
 def _fires(expression, zone="UTC", after=NOW, count=3):
-    return [t.isoformat() for t in fire_times(parse_quartz(expression), after, ZoneInfo(zone), count)]
+    return [t.isoformat() for t in fire_times(parse_quartz(expression, NOW), after, ZoneInfo(zone), count)]
 
 
 @pytest.mark.parametrize(
@@ -293,8 +398,10 @@ def _fires(expression, zone="UTC", after=NOW, count=3):
         # a fifth Friday only in some months
         ("0 0 12 ? * 6#5", ["2027-01-29T12:00:00+00:00", "2027-04-30T12:00:00+00:00", "2027-07-30T12:00:00+00:00"]),
         ("0 0 0 29 FEB ?", ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00", "2036-02-29T00:00:00+00:00"]),
-        ("0 15 10 ? * * 2025", []),  # every year given is past: it never fires again
         ("0 0 0 1 1 ? 2099", ["2099-01-01T00:00:00+00:00"]),
+        # Quartz fires up to 100 years ahead
+        ("0 0 0 1 1 ? 2126/1", ["2126-01-01T00:00:00+00:00"]),
+        ("0 0 12 L-3W * ?", ["2026-11-27T12:00:00+00:00", "2026-12-28T12:00:00+00:00", "2027-01-28T12:00:00+00:00"]),
     ],
 )
 def test_fire_times(expression, expected):
@@ -306,19 +413,54 @@ def test_fire_times_are_in_the_schedule_time_zone():
         "2026-11-27T12:00:00+01:00", "2026-12-25T12:00:00+01:00", "2027-01-29T12:00:00+01:00"]
 
 
-def test_a_skipped_local_time_fires_an_hour_later_by_the_clock():
-    # 2027-03-14: New York's clocks jump from 02:00 to 03:00
+# Clock changes: each answer below is the real Quartz 2.3.2's (tests/core/RealQuartz.java).
+
+
+def test_a_local_time_the_clocks_skip_does_not_fire_that_day():
+    # 2027-03-14: New York's clocks jump from 02:00 to 03:00; there is no 02:30 that day
     after = datetime(2027, 3, 13, tzinfo=timezone.utc)
     assert _fires("0 30 2 * * ?", "America/New_York", after) == [
-        "2027-03-13T02:30:00-05:00", "2027-03-14T03:30:00-04:00", "2027-03-15T02:30:00-04:00"]
+        "2027-03-13T02:30:00-05:00", "2027-03-15T02:30:00-04:00", "2027-03-16T02:30:00-04:00"]
 
 
-def test_a_repeated_local_time_fires_once():
-    # 2026-11-01: New York's clocks go back from 02:00 to 01:00; 01:30 happens twice
+def test_a_repeated_local_time_fires_once_on_its_second_pass():
+    # 2026-11-01: New York's clocks go back from 02:00 to 01:00; 01:30 happens twice, and fires in standard time
     after = datetime(2026, 10, 31, tzinfo=timezone.utc)
     assert _fires("0 30 1 * * ?", "America/New_York", after, 4) == [
-        "2026-10-31T01:30:00-04:00", "2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00",
+        "2026-10-31T01:30:00-04:00", "2026-11-01T01:30:00-05:00", "2026-11-02T01:30:00-05:00",
         "2026-11-03T01:30:00-05:00"]
+
+
+@pytest.mark.parametrize(("after", "expected"), [
+    # the clocks go forward on 2027-03-28: that Sunday has no 02:30, so the next fire is a week later
+    (datetime(2027, 3, 20, tzinfo=timezone.utc), ["2027-03-21T02:30:00+01:00", "2027-04-04T02:30:00+02:00"]),
+    # they go back on 2027-10-31: 02:30 fires once, in standard time
+    (datetime(2027, 10, 23, tzinfo=timezone.utc), ["2027-10-24T02:30:00+02:00", "2027-10-31T02:30:00+01:00"]),
+])
+def test_a_weekly_job_on_the_change_sundays(after, expected):
+    assert _fires("0 30 2 ? * SUN", "Europe/Berlin", after, 2) == expected
+
+
+def test_a_sub_hourly_schedule_skips_the_first_pass_of_the_repeated_hour():
+    after = datetime(2027, 10, 30, 23, 30, tzinfo=timezone.utc)
+    assert _fires("0 0/20 * * * ?", "Europe/Berlin", after, 5) == [
+        "2027-10-31T01:40:00+02:00", "2027-10-31T02:00:00+01:00", "2027-10-31T02:20:00+01:00",
+        "2027-10-31T02:40:00+01:00", "2027-10-31T03:00:00+01:00"]
+
+
+def test_a_thirty_minute_change_keeps_the_times_that_exist():
+    # 2027-10-03: Lord Howe Island's clocks jump from 02:00 to 02:30; 02:10 and 02:20 do not exist, 02:30 does
+    after = datetime(2027, 10, 2, 13, tzinfo=timezone.utc)
+    assert _fires("0 10-40/10 2 * * ?", "Australia/Lord_Howe", after, 4) == [
+        "2027-10-03T02:30:00+11:00", "2027-10-03T02:40:00+11:00", "2027-10-04T02:10:00+11:00",
+        "2027-10-04T02:20:00+11:00"]
+
+
+def test_a_midnight_change_skips_that_midnight():
+    # 2027-09-05: Santiago's clocks jump from 00:00 to 01:00, so a daily midnight job does not run that day
+    after = datetime(2027, 9, 3, 12, tzinfo=timezone.utc)
+    assert _fires("0 0 0 ? * *", "America/Santiago", after) == [
+        "2027-09-04T00:00:00-04:00", "2027-09-06T00:00:00-03:00", "2027-09-07T00:00:00-03:00"]
 
 
 def test_fire_times_are_strictly_after_and_need_an_aware_time():
