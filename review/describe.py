@@ -38,9 +38,9 @@ def upcoming(schedule: ScheduleView, now: datetime, count: int) -> tuple[str, li
     except (ZoneInfoNotFoundError, ValueError):
         return "unknown time zone, fire times not computed", []
     try:
-        times = fire_times(parse_quartz(schedule.cron), now, zone, count)
-    except QuartzError as error:
-        return error.reason, []
+        times = fire_times(parse_quartz(schedule.cron, now), now, zone, count)
+    except QuartzError as error:  # a year field that is over reads as the schedule's state, not as a mistake here
+        return ("never fires again" if error.stricter == "never-fires" else error.reason), []
     if not times:
         return "never fires again", []
     return ("would fire next (if unpaused)" if schedule.paused else "next"), times

@@ -1,4 +1,5 @@
 import dataclasses
+import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from core.quartz import (
     fire_times,
     parse_quartz,
 )
+from tests.conftest import PROJECT_DIR
 
 ALL_SECONDS = frozenset(range(60))
 ALL_HOURS = frozenset(range(24))
@@ -480,3 +482,11 @@ def test_fire_times_are_strictly_after_and_need_an_aware_time():
 ])
 def test_cadence_is_the_longest_wait_between_two_fires(expression, expected):
     assert cadence(expression, "Europe/Berlin") == expected
+
+
+def test_the_docs_list_every_deliberate_strictness():
+    docs = (PROJECT_DIR / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = docs.split("## Schedules: Quartz as Databricks runs it", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([a-z-]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(STRICTER_THAN_QUARTZ)
+    assert "02:30 on the\n  night clocks go forward is skipped that day" in section
