@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors_config import names
+from connectors_config.identities import cross_environment_problems
 from connectors_config.errors import Path, format_path
 from connectors_config.lockfile import Lock
 from connectors_config.sources import available_sources, source_spec
+from core.uc_names import name_key
 
 Problem = tuple[Path, str]
 
@@ -29,6 +31,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_unique_connector_names(connectors),
         *_known_environments(connectors, environments),
         *_environments_stay_apart(environments),
+        *cross_environment_problems(data),
         *_monitoring_workspaces(environments),
         *_connections(connectors, environments),
         *_unique_destinations(connectors),
@@ -202,7 +205,7 @@ def _environments_stay_apart(environments: dict[str, Any]) -> Iterator[Problem]:
     for setting in _OWN_SETTINGS:
         values = {name: env[setting] for name, env in envs.items() if isinstance(env.get(setting), str)}
         # A workspace folder or scope name is only shared if both stacks deploy to the same workspace.
-        keys = {name: ("" if setting in ("catalog", "run_as") else _workspace_key(envs[name]), value.lower())
+        keys = {name: ("" if setting in ("catalog", "run_as") else _workspace_key(envs[name]), name_key(value))
                 for name, value in values.items()}
         sharing: dict[tuple[str, str], list[str]] = {}
         for name, key in keys.items():
@@ -258,7 +261,7 @@ def _connections(connectors: tuple[Any, ...], environments: dict[str, Any]) -> I
             if env not in environments or not isinstance(value, str):
                 continue
             named = _names_other_environment(value, env, [other for other in environments if other != env])
-            other = first_env.setdefault(value.lower(), env)
+            other = first_env.setdefault(name_key(value), env)
             if named is not None:
                 yield (("connectors", index, "connection", env),
                        f"'{value}' names environment '{named}'; each environment must use its own connection "
@@ -283,7 +286,7 @@ def _unique_destinations(connectors: tuple[Any, ...]) -> Iterator[Problem]:
             if not (isinstance(schema, str) and isinstance(table, str)):
                 continue
             where = format_path(("connectors", index, "objects", position))
-            owner = first_use.setdefault((schema.lower(), table.lower()), where)
+            owner = first_use.setdefault((name_key(schema), name_key(table)), where)
             if owner != where:
                 yield (("connectors", index, "objects", position),
                        f"lands in table '{schema}.{table}' like {owner}; set destination_table on one of them")

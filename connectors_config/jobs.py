@@ -20,6 +20,7 @@ from typing import Any
 
 from connectors_config.environment import environment_values
 from connectors_config.errors import ConfigProblem
+from connectors_config.identities import Foreign, job_problems, owned_names
 from connectors_config.jobs_checks import (
     connector_groups,
     cycle_problems,
@@ -58,6 +59,24 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _substituted(problems: list[tuple[Any, str]], written: Any) -> list[tuple[Any, str]]:
+    """`problems`, each saying so where the value came from a `${...}` substitution (a variable, say)."""
+    result = []
+    for path, message in problems:
+        value = written
+        for part in path:
+            value = value[part] if isinstance(value, (dict, list, tuple)) and _has(value, part) else None
+        result.append((path, message + (f" (after substitution of '{value}')"
+                                        if isinstance(value, str) and "${" in value else "")))
+    return result
+
+
+def _has(container: Any, part: Any) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(part, int) and 0 <= part < len(container)
+
+
 def catalogue_of(data: dict[str, Any], jobs: dict[str, Any]) -> Catalogue:
     connectors = [c for c in connector_entries(data) if isinstance(c, dict) and isinstance(c.get("name"), str)]
     return Catalogue(
@@ -80,14 +99,17 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
     for _, job in sorted(jobs.items()):
         problems += literal_job_ids(job, catalogue)
     resolved: dict[str, Any] = {}
+    owned = owned_names(data)
     for env in environments_of(data):
         resolved = {}
+        foreign = Foreign(env.name, owned)
         for key, job in sorted(jobs.items()):
             settings, found = substitute(job.settings, env, catalogue, job.origin)
             # Each check only on what the previous ones passed: one mistake, one message.
             # Past the schema, the checks are independent of each other: all of them report.
             found = found or schema_problems(settings) or [
-                *permission_problems(settings), *provider_problems(settings), *settings_problems(settings)]
+                *permission_problems(settings), *provider_problems(settings), *settings_problems(settings),
+                *_substituted(job_problems(settings, foreign, env.name), job.settings)]
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += unique_names(jobs, resolved, catalogue)

@@ -38,6 +38,7 @@ from connectors_config.jobs_types import (
 from connectors_config.sources import available_sources, source_spec
 from core.bundle_schema import BUNDLE_JOB, schema_defs
 from core.principals import PRINCIPAL_KEYS
+from core.uc_names import name_key
 
 _JSON_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer",
                "boolean": "true or false", "number": "a number"}
@@ -345,9 +346,10 @@ def silver_triggers(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, An
         table_update = trigger.get("table_update") if isinstance(trigger, dict) else None
         names = table_update.get("table_names") if isinstance(table_update, dict) else None
         for index, name in enumerate(names if isinstance(names, list) else ()):
-            if isinstance(name, str) and name.startswith(silver):
+            # Unity Catalog names in any case: APPSEC_DEV.Silver.x is a table of this silver schema.
+            if isinstance(name, str) and name_key(name).startswith(name_key(silver)):
                 known = silver_tables(data) if known is None else known
-                if name[len(silver):] not in known:
+                if name_key(name[len(silver):]) not in known:
                     problems.append(jobs[key].origin.problem(
                         ("trigger", "table_update", "table_names", index),
                         f"{name}: no connector writes silver table '{name[len(silver):]}'; silver tables: "
