@@ -28,6 +28,10 @@ class EnvironmentFacts:
     host: str | None  # None when the workspace is given only by a Databricks CLI profile
     principals: tuple[str, ...]  # the service principals its jobs and pipelines run as
     connections: tuple[str, ...] = ()  # the Unity Catalog connections its managed connectors read through
+    # Its own identity (environments.<env>.run_as): never another environment's, even where that one also runs
+    # something as it (a per-environment override naming it, which the config refuses).
+    run_as: str | None = None
+    groups: tuple[str, ...] = ()  # its admin and team groups
 
 
 @dataclass(frozen=True)

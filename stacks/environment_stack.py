@@ -42,12 +42,20 @@ def local_state_path(env_name: str) -> str:
 
 
 def environment_facts(env: ResolvedEnvironment) -> EnvironmentFacts:
-    """What identifies `env`, for the policy pack's check that no other stack refers to it."""
+    """What identifies `env`, for the policy pack's check that no other stack refers to it: every principal it
+    runs anything as (its run_as, connectors' per-environment run_as, the `jobs` section's own run_as), its
+    admin and team groups."""
+    job_principals = {job.settings["run_as"]["service_principal_name"] for job in env.jobs
+                      if isinstance(job.settings.get("run_as"), dict)
+                      and isinstance(job.settings["run_as"].get("service_principal_name"), str)}
     return EnvironmentFacts(
         name=env.name, catalog=env.catalog, secret_scope=env.secret_scope, workspace_dir=env.workspace_dir,
         host=env.workspace.host,
-        principals=tuple(sorted({*env.run_as_principals, *(c.run_as for c in env.managed_connectors)})),
+        principals=tuple(sorted({*env.run_as_principals, *(c.run_as for c in env.managed_connectors),
+                                 *job_principals})),
         connections=tuple(sorted({c.connection for c in env.managed_connectors})),
+        run_as=env.run_as,
+        groups=tuple(sorted({env.admin_group, env.team_group})),
     )
 
 

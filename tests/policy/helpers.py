@@ -23,10 +23,12 @@ SP_ADMIN = "5c8e1f3a-2b4d-4e6f-8a0c-1d3e5f7a9b2c"  # an admin service principal 
 ALICE = "alice@example.com"
 DEV = EnvironmentFacts(name="dev", catalog="appsec_dev", secret_scope="connectors-dev",
                        workspace_dir="/Applications/appsec-connectors/dev",
-                       host="https://adb-1111111111111111.11.azuredatabricks.net", principals=(SP_DEV,))
+                       host="https://adb-1111111111111111.11.azuredatabricks.net", principals=(SP_DEV,),
+                       run_as=SP_DEV)
 PROD = EnvironmentFacts(name="prod", catalog="appsec_prod", secret_scope="connectors-prod",
                         workspace_dir="/Applications/appsec-connectors/prod",
-                        host="https://adb-2222222222222222.12.azuredatabricks.net", principals=(SP_PROD,))
+                        host="https://adb-2222222222222222.12.azuredatabricks.net", principals=(SP_PROD,),
+                        run_as=SP_PROD)
 CONTEXT = PolicyContext(environment=DEV, others=(PROD,))
 PROD_CONTEXT = PolicyContext(environment=PROD, others=(DEV,))
 NOTEBOOK_DIR = f"{DEV.workspace_dir}/notebooks"

@@ -9,13 +9,10 @@ import pytest
 from cdktf_cdktf_provider_databricks.job import JobParameter
 from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
 
-from connectors_config import parse_config
-from policy import EnvironmentFacts, PolicyContext, PolicyError
+from policy import EnvironmentFacts, PolicyContext
 from policy.rules.cross_env import RULE
-from tests.conftest import SAMPLE_NOTEBOOKS
-from tests.fixtures.builders import GITHUB, HOSTS, connectors, environment, environments, job, jobs
-from tests.policy.helpers import (DEV, NOTEBOOK_DIR, PROD, PROD_CONTEXT, SP_DEV, SP_PROD, adding, findings_of, line,
-                                  notebook_task, owned_job, parameters_job, with_job)
+from tests.policy.helpers import (DEV, NOTEBOOK_DIR, PROD, PROD_CONTEXT, SP_DEV, SP_PROD, access, adding, findings_of,
+                                  job_with_access, line, notebook_task, owned_job, parameters_job, with_job)
 
 FIX = "use the stack's own environment values (${env.*} in the jobs section)"
 
@@ -128,18 +125,50 @@ def test_a_stack_whose_workspace_is_given_only_by_a_profile_still_finds_another_
                 f"task[0].notebook_task.base_parameters.api names prod's workspace '{PROD.host}'")]
 
 
-def test_a_config_with_an_environment_given_only_by_a_profile_synthesizes_and_checks_the_others_host(tmp_path):
-    """The whole synth of two environments, dev given only by a CLI profile: no traceback; the job that names
-    prod's host is a finding in dev's stack only (prod's stack names its own host, and dev has none to name)."""
-    import stacks.app
+@pytest.mark.parametrize("catalog", ["APPSEC_DEV.bronze", "Appsec_Dev.silver.github_repos", "appsec_DEV"])
+def test_in_prod_the_dev_catalog_in_any_case_is_a_finding(tmp_path, catalog):
+    """Unity Catalog folds names to lower case: APPSEC_DEV is appsec_dev."""
+    build = with_job(owner=SP_PROD, task=[notebook_task(f"{PROD.workspace_dir}/ingest_entry", catalog=catalog)])
+    assert findings(tmp_path, build, context=PROD_CONTEXT) == [
+        finding("databricks_job", "job", "task[0].notebook_task.base_parameters.catalog names dev's catalog "
+                "'appsec_dev'", env="prod")]
 
-    api = f"{HOSTS['prod']}/api/2.1/jobs/list"
-    text = (environments(environment("dev", profile="appsec-dev"), environment("prod")) + connectors(GITHUB)
-            + jobs(job("audit", f"- {{task_key: audit, notebook_task: {{notebook_path: /Workspace/etl/audit, "
-                                f"base_parameters: {{api: '{api}'}}}}}}")))
-    config = parse_config(text)
-    with pytest.raises(PolicyError) as raised:
-        stacks.app.synth(config, str(tmp_path / "out"), notebooks_dir=SAMPLE_NOTEBOOKS)
-    assert raised.value.problems == [
-        "dev/jobs/audit/job (databricks_job.jobs_audit_job_3D89E22D): CP-CROSS-ENV: "
-        f"task[0].notebook_task.base_parameters.api names prod's workspace '{HOSTS['prod']}'; fix: {FIX}"]
+
+def test_another_environments_host_in_upper_case_is_a_finding(tmp_path):
+    assert findings(tmp_path, parameters_job(api=f"{PROD.host.upper()}/api/2.1/jobs/list")) == [
+        finding("databricks_job", "job",
+                f"task[0].notebook_task.base_parameters.api names prod's workspace '{PROD.host}'")]
+
+
+# prod runs one connector as dev's own principal (a per-environment run_as naming it): prod then claims it too.
+PROD_CLAIMING_DEVS = dataclasses.replace(PROD, principals=(SP_DEV, SP_PROD))
+
+
+def test_another_environments_own_principal_is_a_finding_even_where_this_environment_runs_as_it(tmp_path):
+    context = PolicyContext(environment=PROD_CLAIMING_DEVS, others=(DEV,))
+    assert findings(tmp_path, with_job(owner=SP_DEV), context=context) == [
+        finding("databricks_job", "job", f"run_as.service_principal_name names dev's service principal '{SP_DEV}'",
+                env="prod"),
+        finding("databricks_permissions", "job_permissions",
+                f"access_control[0].service_principal_name names dev's service principal '{SP_DEV}'", env="prod")]
+
+
+def test_an_environments_own_principal_is_not_a_finding_where_another_environment_also_claims_it(tmp_path):
+    """dev's own run_as in dev's stack: prod's claim on it is prod's mistake (found in prod's stack)."""
+    context = PolicyContext(environment=DEV, others=(PROD_CLAIMING_DEVS,))
+    assert findings(tmp_path, with_job(owner=SP_DEV), context=context) == []
+
+
+def test_another_environments_group_is_a_finding_and_a_shared_group_is_not(tmp_path):
+    dev = dataclasses.replace(DEV, groups=("appsec-platform-admins", "appsec-dev-engineers"))
+    prod = dataclasses.replace(PROD, groups=("appsec-platform-admins", "AppSec-Prod-Engineers"))
+    build = job_with_access(access("CAN_MANAGE_RUN", group="appsec-prod-engineers"))
+    assert findings(tmp_path, build, context=PolicyContext(environment=dev, others=(prod,))) == [
+        finding("databricks_permissions", "job_permissions", "access_control[0].group_name names prod's group "
+                "'AppSec-Prod-Engineers'")]
+
+
+def test_a_description_that_only_contains_another_environments_name_is_not_a_finding(tmp_path):
+    build = with_job(description="Copies appsec_prodx and the prod-like dashboard; see appsec_production_notes",
+                     task=[notebook_task(f"{NOTEBOOK_DIR}/ingest_entry")])
+    assert findings(tmp_path, build) == []
