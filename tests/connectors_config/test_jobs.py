@@ -388,7 +388,8 @@ def test_import_a_jobs_get_output_drops_what_describes_the_deployed_job():
     assert job.settings == {
         "name": "imported-from-jobs-get", "max_concurrent_runs": 1, "timeout_seconds": 0, "email_notifications": {},
         "tasks": [{"task_key": "report", "run_if": "ALL_SUCCESS", "existing_cluster_id": "0215-230117-3c5px09z",
-                   "notebook_task": {"notebook_path": "/Workspace/Shared/reports/daily", "source": "WORKSPACE"}}],
+                   # written as the workspace resolves it, without the /Workspace prefix
+                   "notebook_task": {"notebook_path": "/Shared/reports/daily", "source": "WORKSPACE"}}],
     }
 
 
