@@ -36,7 +36,7 @@ def main() -> int:
         return 1
     try:
         suppressed = synth(config, DEFAULT_OUTDIR)
-    except PolicyError as error:
+    except (ConfigError, PolicyError) as error:  # ConfigError: an uploaded file outside the repository
         print(error.render(), file=sys.stderr)
         return 1
     for line in suppressed:

@@ -203,7 +203,9 @@ def _monitoring_workspaces(environments: dict[str, Any]) -> Iterator[Problem]:
 def _environments_stay_apart(environments: dict[str, Any]) -> Iterator[Problem]:
     envs = {name: env for name, env in environments.items() if isinstance(env, dict)}
     for setting in _OWN_SETTINGS:
-        values = {name: env[setting] for name, env in envs.items() if isinstance(env.get(setting), str)}
+        # folders as the workspace resolves them: '/Applications/x/dev/' and '/Workspace/Applications/x/dev' are one
+        values = {name: names.normal_workspace_dir(env[setting]) if setting == "workspace_dir" else env[setting]
+                  for name, env in envs.items() if isinstance(env.get(setting), str)}
         # A workspace folder or scope name is only shared if both stacks deploy to the same workspace.
         keys = {name: ("" if setting in ("catalog", "run_as") else _workspace_key(envs[name]), name_key(value))
                 for name, value in values.items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connectors_config import names
 from connectors_config.model import Defaults
 
 
@@ -27,7 +28,7 @@ def environment_values(name: str, env: Mapping[str, Any], defaults: Mapping[str,
         "silver_schema": default("silver_schema"),
         "gold_schema": default("gold_schema"),
         "secret_scope": env.get("secret_scope") or default("secret_scope"),
-        "workspace_dir": env.get("workspace_dir"),
+        "workspace_dir": names.normal_workspace_dir(env.get("workspace_dir")),
         "run_as": env.get("run_as"),
         "admin_group": env.get("admin_group"),
         "team_group": env.get("team_group"),

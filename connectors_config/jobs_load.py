@@ -9,6 +9,7 @@ from typing import Any
 from ruamel.yaml.error import YAMLError
 
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
+from connectors_config.repository import is_inside, repository_of
 from connectors_config.jobs_types import JOBS_GET_FIELDS, PLATFORM_KEYS, LoadedJob, Origin
 from connectors_config.yaml_lines import ambiguous_numbers, read, version_problem
 
@@ -48,7 +49,14 @@ def load_jobs(raw: Any, lines: dict, config_file: str,
 def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[tuple | None, list[ConfigProblem]]:
     if not isinstance(file, str) or not file:
         return None, [here.problem(("file",), "must name a Jobs API JSON or bundle YAML file, e.g. jobs/x.json")]
+    if Path(file).is_absolute():
+        return None, [here.problem(("file",), f"{file} is an absolute path, which names a file of one machine only; "
+                                   f"write it relative to the folder of {here.file} (e.g. jobs/x.json)")]
     path = (base_dir / file)
+    if not is_inside(path, repository_of(base_dir)):
+        return None, [here.problem(("file",), f"{file} is outside the repository (symlinks followed): only files of "
+                                   f"the repository that holds {here.file} are read, as review sees them; copy "
+                                   "the job definition into its jobs/ folder and name that (e.g. jobs/x.json)")]
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,12 +1,14 @@
 """Substitution: a job's settings for one environment, `${...}` values replaced (SUBSTITUTIONS), references to
 the stack's own jobs and pipelines made JobRef / PipelineRef, relative notebook and python file paths made
-UploadRef. `{{...}}` dynamic value references are left to the Jobs service."""
+UploadRef, workspace paths normalized (core.workspace_paths). `{{...}}` dynamic value references are left to the
+Jobs service."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from connectors_config import names
 from connectors_config.environment import ENV_VALUES
 from connectors_config.errors import Path as FieldPath
 from connectors_config.jobs_types import (
@@ -21,6 +23,7 @@ from connectors_config.jobs_types import (
     task_entries,
 )
 from connectors_config.sources import NOTEBOOKS_DIR
+from core.workspace_paths import WorkspacePathError, is_code_path, normalize_workspace_path
 
 SUBSTITUTIONS = ("${env.<name>} (" + ", ".join(ENV_VALUES) + "), ${var.<name>} (environments.<env>.variables), "
                  "${bundle.target} (the environment's name), ${resources.jobs.<job or connector>.id}, "
@@ -45,8 +48,10 @@ def _substitute(value: Any, path: FieldPath, env: EnvironmentValues, catalogue: 
         return {k: _substitute(v, path + (k,), env, catalogue, problems) for k, v in value.items()}
     if isinstance(value, list):
         return [_substitute(v, path + (i,), env, catalogue, problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
+    if not isinstance(value, str):
         return value
+    if "${" not in value:
+        return _workspace_path(value, value, path, env, problems)
     whole = TOKEN.fullmatch(value)
     if whole:
         name = whole.group(1)
@@ -63,7 +68,32 @@ def _substitute(value: Any, path: FieldPath, env: EnvironmentValues, catalogue: 
             return match.group(0)
         return str(_lookup(match.group(1), env, path, problems, whole_value=False))
 
-    return TOKEN.sub(replace, value)
+    return _workspace_path(value, TOKEN.sub(replace, value), path, env, problems)
+
+
+_IN_WORKSPACE_DIR = "${env.workspace_dir}"
+
+
+def _workspace_path(written: str, value: str, path: FieldPath, env: EnvironmentValues, problems: list) -> str:
+    """`value` (`written` substituted), normalized as the workspace resolves it (core.workspace_paths) where it
+    is a workspace path: a path after ${env.workspace_dir} must stay inside the environment's folder, the code
+    path of a task, pipeline or library inside the workspace."""
+    folder = env.values.get("workspace_dir")
+    if (written == _IN_WORKSPACE_DIR or written.startswith(_IN_WORKSPACE_DIR + "/")) and isinstance(folder, str) \
+            and names.workspace_dir_problem(folder) is None:
+        root, fix = folder, (f"'{written}' climbs out of the environment's workspace folder ({_IN_WORKSPACE_DIR}, "
+                             f"'{folder}') with '..'; name a path inside it without '..' "
+                             f"(e.g. '{_IN_WORKSPACE_DIR}/gold_entry')")
+    elif is_code_path(path) and value.startswith("/") and "{{" not in value:
+        root, fix = "/", (f"'{written}' climbs above the workspace root with '..'; write the path without '..' "
+                          "(e.g. '/Applications/<team>/<env>/gold_entry')")
+    else:
+        return value
+    try:
+        return normalize_workspace_path(value, root)
+    except WorkspacePathError:
+        problems.append((path, fix))
+        return value
 
 
 def _is_reference(name: str) -> bool:

@@ -96,7 +96,9 @@ PrivilegedGroupName = Annotated[GroupName, _rule("group for this role", names.br
 Email = Annotated[str, _rule("e-mail address", names.email_problem)]
 TagKey = Annotated[str, _rule("tag key", names.tag_key_problem)]
 WorkspaceHost = Annotated[str, _rule("workspace host", names.workspace_host_problem)]
-WorkspaceDir = Annotated[str, _rule("workspace folder", names.workspace_dir_problem)]
+# Written normalized: every rule and every stack sees the folder as the workspace resolves it.
+WorkspaceDir = Annotated[str, _rule("workspace folder", names.workspace_dir_problem),
+                         AfterValidator(names.normal_workspace_dir)]
 ConnectionName = Annotated[str, _rule("connection name", lambda v: names.identifier_problem(v, "servicenow_prod"))]
 DestinationSchema = Annotated[str, _rule("destination schema", names.destination_schema_problem)]
 TableName = Annotated[str, _rule("table name", lambda v: names.identifier_problem(v, "incident"))]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from core.credentials import looks_like_secret_value
 from core.principals import BROAD_GROUPS
+from core.workspace_paths import WorkspacePathError, normalize_workspace_path
 
 # Unity Catalog accepts more, but lowercase snake_case names need no quoting in SQL, are the same on every
 # cloud, and cannot clash by case: the safe subset for catalogs, schemas and connector (source) names.
@@ -154,12 +156,25 @@ def tag_key_problem(value: str) -> str | None:
 
 
 def workspace_dir_problem(value: str) -> str | None:
-    if not value.startswith("/") or value.endswith("/") or "//" in value or "/../" in f"{value}/":
-        return "use an absolute workspace path without a trailing '/' (e.g. '/Applications/appsec-connectors/dev')"
-    first = value.removeprefix("/Workspace").split("/")[1] if value.removeprefix("/Workspace") else ""
+    """An environment's workspace folder, read as the workspace resolves it (see core.workspace_paths)."""
+    try:
+        normal = normalize_workspace_path(value)
+    except WorkspacePathError as error:
+        return f"{error}; use an absolute workspace path without '..' (e.g. '/Applications/appsec-connectors/dev')"
+    first = normal.split("/")[1]
+    if not first:
+        return "it is the workspace's root; use a dedicated folder such as '/Applications/appsec-connectors/dev'"
     if first in {"Shared", "Users", "Repos"}:
         return (
             f"'/{first}' is editable by other users (every user for /Shared, the owner for a home folder); "
             "use a dedicated folder such as '/Applications/appsec-connectors/dev'"
         )
     return None
+
+
+def normal_workspace_dir(value: Any) -> Any:
+    """A valid workspace folder as written to every stack ('/Workspace/Applications/x/./dev/' ->
+    '/Applications/x/dev'); any other value unchanged (workspace_dir_problem reports it)."""
+    if isinstance(value, str) and workspace_dir_problem(value) is None:
+        return normalize_workspace_path(value)
+    return value

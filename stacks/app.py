@@ -9,8 +9,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from connectors_config import PlatformConfig, resolve
+from connectors_config import ConfigError, PlatformConfig, resolve
+from connectors_config.errors import ConfigProblem
 from connectors_config.lockfile import lock_of, lock_path, write_lock
+from connectors_config.repository import is_inside, repository_of
 from connectors_config.sources import NOTEBOOKS_DIR
 from policy import PolicyError
 
@@ -18,7 +20,8 @@ from policy import PolicyError
 def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR):
     """The cdktf App with one EnvironmentStack per environment, sorted by name, each followed by its deploy groups'
     stacks, if the config has deploy groups. `notebooks_dir`: the folder whose files are uploaded (the tests
-    synthesize their own fixture's)."""
+    synthesize their own fixture's); raises ConfigError if one of them is outside the repository."""
+    check_uploads(notebooks_dir)
     # late: loading jsii is the slow part of a synth, and a config with mistakes never needs it
     from cdktf import App
 
@@ -31,6 +34,19 @@ def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOO
               for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
     app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
     return app
+
+
+def check_uploads(notebooks_dir: Path) -> None:
+    """Raises ConfigError if a file the synth would upload (a *.py of `notebooks_dir`) lies outside the repository
+    that holds the folder (connectors_config.repository), every symlink followed: it would deploy what review
+    never saw."""
+    repository = repository_of(notebooks_dir)
+    outside = sorted(p.name for p in notebooks_dir.glob("*.py") if not is_inside(p, repository))
+    if outside:
+        raise ConfigError(f"{notebooks_dir.name}/", [ConfigProblem(
+            0, "(file)", "is a symlink to a file outside the repository; only the repository's own files are "
+            "uploaded, as review sees them: copy the file into the repository in its place",
+            f"{notebooks_dir.name}/{name}") for name in outside])
 
 
 def synth_checked(app) -> list[str]:

@@ -388,7 +388,8 @@ def test_import_a_jobs_get_output_drops_what_describes_the_deployed_job():
     assert job.settings == {
         "name": "imported-from-jobs-get", "max_concurrent_runs": 1, "timeout_seconds": 0, "email_notifications": {},
         "tasks": [{"task_key": "report", "run_if": "ALL_SUCCESS", "existing_cluster_id": "0215-230117-3c5px09z",
-                   "notebook_task": {"notebook_path": "/Workspace/Shared/reports/daily", "source": "WORKSPACE"}}],
+                   # written as the workspace resolves it, without the /Workspace prefix
+                   "notebook_task": {"notebook_path": "/Shared/reports/daily", "source": "WORKSPACE"}}],
     }
 
 
@@ -446,7 +447,9 @@ def test_import_entry_mistakes(tmp_path):
         f"connectors.yaml:{line_of(text, 'job: report')}: jobs.d.job: {DATA}/jobs_get.json is not a bundle file "
         "with resources.jobs; remove `job:`",
     ]
-    assert errors_of(text)[4] == f"{tmp_path}/list.json:1: (file): expected a job definition (a mapping)"
+    assert errors_of(text)[4] == (
+        f"connectors.yaml:{line_of(text, 'list.json')}: jobs.e.file: {tmp_path}/list.json is an absolute path, which "
+        "names a file of one machine only; write it relative to the folder of connectors.yaml (e.g. jobs/x.json)")
 
 
 def test_the_sample_config_has_the_jobs_the_issue_asks_for(sample_config):

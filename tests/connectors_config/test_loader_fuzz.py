@@ -599,8 +599,12 @@ def _host(v: str) -> list[str]:
 
 def _workspace_dir(v: str) -> list[str]:
     last = v.rstrip("/").rsplit("/", 1)[-1] or "x"
-    return [v.lstrip("/"), v + "/", v.replace("/", "//", 1), v + "/../x", "/Shared/" + last,
-            "/Users/someone@example.com/" + last, "/Repos/" + last, "/Workspace/Shared/" + last, ""]
+    # '..', '.', '//' and /Workspace are read as the workspace resolves them: only climbs and shared roots fail
+    climb = "/.." * (v.count("/") + 1)
+    return [v.lstrip("/"), v + climb, v + climb + "/x", v + "/.." * v.count("/") + "/Shared/" + last,
+            "//Shared/" + last, "/./Users/someone@example.com/" + last, "/Applications/../Repos/" + last,
+            "/Shared/" + last, "/Users/someone@example.com/" + last, "/Repos/" + last, "/Workspace/Shared/" + last,
+            "/Workspace", ""]
 
 
 def _tag_key(v: str) -> list[str]:

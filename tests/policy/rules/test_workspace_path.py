@@ -49,6 +49,11 @@ def test_code_in_a_dedicated_folder_or_in_git_passes(tmp_path):
     ("workspace_file", "/Repos/alice@example.com/connectors/runtime.py", "Repos", "it is a user's Git folder"),
     ("directory", "/Users/x", "Users", "it is a user's home folder"),
     ("directory", "/Workspace/Shared", "Shared", "every workspace user can edit it"),
+    # read as the workspace resolves them: repeated '/', '.', '..' and the /Workspace prefix hide no shared root
+    ("notebook", "//Shared/ingest_entry", "Shared", "every workspace user can edit it"),
+    ("notebook", "/Applications/appsec/../../Shared/ingest_entry", "Shared", "every workspace user can edit it"),
+    ("workspace_file", "/Workspace/./Users/alice@example.com/x.py", "Users", "it is a user's home folder"),
+    ("directory", "/./Repos/", "Repos", "it is a user's Git folder"),
 ])
 def test_workspace_objects_under_shared_or_user_folders_are_findings(tmp_path, kind, path, root, why):
     def build(stack):
@@ -60,6 +65,25 @@ def test_workspace_objects_under_shared_or_user_folders_are_findings(tmp_path, k
             Directory(stack, "object", path=path)
 
     assert findings(tmp_path, build) == [finding(f"databricks_{kind}", "object", f"'{path}' is under /{root}: {why}")]
+
+
+@pytest.mark.parametrize("path", ["/../Shared/x", "/Workspace/../Shared/x", "/Applications/../../x"])
+def test_a_path_that_climbs_above_the_workspace_root_is_a_finding(tmp_path, path):
+    def build(stack):
+        Notebook(stack, "object", path=path, content_base64=CONTENT, language="PYTHON")
+
+    assert findings(tmp_path, build) == [
+        finding("databricks_notebook", "object", f"'{path}' climbs above '/' with '..'")]
+
+
+def test_a_path_that_only_looks_odd_passes(tmp_path):
+    """'..' inside a dedicated folder, '.', '//' and a trailing '/' leave it there."""
+    def build(stack):
+        Notebook(stack, "a", path="/Applications/team/dev/./x", content_base64=CONTENT, language="PYTHON")
+        Notebook(stack, "b", path="/Workspace//Applications/team/dev/../prod/x/", content_base64=CONTENT,
+                 language="PYTHON")
+
+    assert findings(tmp_path, build) == []
 
 
 def test_an_alert_and_a_dashboard_in_the_environments_folder_pass(tmp_path):

@@ -1,0 +1,73 @@
+"""The synth uploads only the repository's own files: a *.py of the notebooks folder that is a symlink to a file
+outside the repository is refused, naming each, before anything is built or written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import stacks.app
+from connectors_config import ConfigError
+from tests.conftest import SAMPLE_NOTEBOOKS
+
+NOTEBOOK = "# Databricks notebook source\nprint('hello')\n"
+REFUSED = ("is a symlink to a file outside the repository; only the repository's own files are uploaded, as review "
+           "sees them: copy the file into the repository in its place")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git checkout with notebooks/ (a real notebook, and a symlink to a module of the checkout's lib/), and a
+    folder `elsewhere` beside it."""
+    repo = tmp_path / "repo"
+    for folder in (repo / ".git", repo / "notebooks", repo / "lib", tmp_path / "elsewhere"):
+        folder.mkdir(parents=True)
+    (repo / "notebooks" / "entry.py").write_text(NOTEBOOK)
+    (repo / "lib" / "helpers.py").write_text("X = 1\n")
+    (repo / "notebooks" / "helpers.py").symlink_to(Path("..", "lib", "helpers.py"))
+    (tmp_path / "elsewhere" / "evil.py").write_text(NOTEBOOK)
+    return repo
+
+
+def refusal(notebooks: Path) -> str:
+    with pytest.raises(ConfigError) as raised:
+        stacks.app.check_uploads(notebooks)
+    return raised.value.render()
+
+
+def test_the_fixtures_notebooks_link_inside_the_checkout_and_pass():
+    assert all(p.is_symlink() for p in SAMPLE_NOTEBOOKS.glob("*.py"))
+    stacks.app.check_uploads(SAMPLE_NOTEBOOKS)
+
+
+def test_real_files_and_symlinks_inside_the_repository_pass(repo):
+    stacks.app.check_uploads(repo / "notebooks")
+
+
+@pytest.mark.parametrize("link", [
+    Path("..", "..", "elsewhere", "evil.py"),  # relative, climbing out
+    Path("/", "etc", "hostname"),  # absolute
+    Path("..", "lib", "..", "..", "elsewhere", "evil.py"),  # in and out again
+])
+def test_a_symlink_out_of_the_repository_is_refused(repo, link):
+    (repo / "notebooks" / "zz_evil.py").symlink_to(link)
+    assert refusal(repo / "notebooks") == (
+        f"notebooks/: 1 error; nothing was synthesized.\n  notebooks/zz_evil.py: (file): {REFUSED}")
+
+
+def test_every_escaping_file_is_named_and_a_linked_folder_is_no_way_out(repo, tmp_path):
+    (repo / "notebooks" / "a.py").symlink_to(tmp_path / "elsewhere" / "evil.py")
+    (repo / "lib" / "out").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (repo / "notebooks" / "b.py").symlink_to(Path("..", "lib", "out", "evil.py"))
+    assert refusal(repo / "notebooks") == (
+        f"notebooks/: 2 errors; nothing was synthesized.\n  notebooks/a.py: (file): {REFUSED}\n"
+        f"  notebooks/b.py: (file): {REFUSED}")
+
+
+def test_a_refused_upload_writes_nothing(repo, tmp_path, sample_config):
+    (repo / "notebooks" / "evil.py").symlink_to(tmp_path / "elsewhere" / "evil.py")
+    outdir = tmp_path / "out" / "cdktf.out"
+    with pytest.raises(ConfigError):
+        stacks.app.synth(sample_config, str(outdir), notebooks_dir=repo / "notebooks")
+    assert list((tmp_path / "out").iterdir()) == []
