@@ -27,19 +27,21 @@ from pydantic_core import PydanticCustomError
 from connectors_config import names
 from core.credentials import redact
 from core.job_settings import time_zones
+from core.name_characters import character_problem
 from core.quartz import QuartzError, parse_quartz
 from policy.rules import RULE_IDS
 
 
 def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:
-    """A pydantic validator that reports '<value> is not a valid <what>; <how to fix>'."""
+    """A pydantic validator that reports '<value> is not a valid <what>; <how to fix>'. Every such value is a
+    name: first it must read as what it is (no invisible characters, no look-alike letters of another script)."""
 
     def check(value: str) -> str:
-        reason = problem(value)
+        reason = character_problem(value) or problem(value)
         if reason is not None:
             raise PydanticCustomError(
                 "invalid_name", "{value} is not a valid {what}; {reason}",
-                {"value": redact(value), "what": what, "reason": reason},
+                {"value": names.shown(value), "what": what, "reason": reason},
             )
         return value
 
