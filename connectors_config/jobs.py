@@ -27,6 +27,7 @@ from connectors_config.jobs_checks import (
     group_cycle_problems,
     hierarchy_problems,
     literal_job_ids,
+    name_problems,
     permission_problems,
     provider_problems,
     schema_problems,
@@ -108,8 +109,8 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
             # Each check only on what the previous ones passed: one mistake, one message.
             # Past the schema, the checks are independent of each other: all of them report.
             found = found or schema_problems(settings) or [
-                *permission_problems(settings), *provider_problems(settings), *settings_problems(settings),
-                *_substituted(job_problems(settings, foreign, env.name), job.settings)]
+                *name_problems(settings), *permission_problems(settings), *provider_problems(settings),
+                *settings_problems(settings), *_substituted(job_problems(settings, foreign, env.name), job.settings)]
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += unique_names(jobs, resolved, catalogue)

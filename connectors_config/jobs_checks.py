@@ -17,6 +17,7 @@ from jsonschema.exceptions import ValidationError
 from core.credentials import redact
 from connectors_config.errors import ConfigProblem, Path as FieldPath
 from connectors_config.jobs_substitute import references
+from connectors_config.names import shown
 from connectors_config.jobs_types import (
     CONTROL_TASKS,
     DROPPED_SETTINGS,
@@ -37,9 +38,12 @@ from connectors_config.jobs_types import (
 )
 from connectors_config.sources import available_sources, source_spec
 from core.bundle_schema import BUNDLE_JOB, schema_defs
+from core.name_characters import character_problem
 from core.principals import PRINCIPAL_KEYS
 from core.uc_names import name_key
 
+_PRINCIPAL_WORDS = {"group_name": "group name", "user_name": "user name",
+                    "service_principal_name": "service principal"}
 _JSON_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer",
                "boolean": "true or false", "number": "a number"}
 
@@ -154,6 +158,24 @@ def permission_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]
         if len(named) != 1:
             problems.append((("permissions", index), f"must name exactly one of {', '.join(PRINCIPAL_KEYS)} "
                                                      f"(found: {', '.join(named) or 'none'})"))
+    return problems
+
+
+def name_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
+    """The job's name and the principals its permissions and run_as name must read as what they are: no
+    invisible characters, no look-alike letters of another script (two jobs or groups that look the same)."""
+    named: list[tuple[FieldPath, str, object]] = [(("name",), "job name", settings.get("name"))]
+    for index, entry in enumerate(settings.get("permissions") or ()):
+        if isinstance(entry, dict):
+            named += [(("permissions", index, key), _PRINCIPAL_WORDS[key], entry.get(key)) for key in PRINCIPAL_KEYS]
+    run_as = settings.get("run_as")
+    if isinstance(run_as, dict):
+        named += [(("run_as", key), _PRINCIPAL_WORDS[key], run_as.get(key)) for key in PRINCIPAL_KEYS]
+    problems = []
+    for path, what, value in named:
+        reason = character_problem(value) if isinstance(value, str) else None  # other types: the schema's
+        if reason is not None:
+            problems.append((path, f"{shown(str(value))} is not a valid {what}; {reason}"))
     return problems
 
 

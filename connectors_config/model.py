@@ -27,19 +27,22 @@ from pydantic_core import PydanticCustomError
 from connectors_config import names
 from core.credentials import redact
 from core.job_settings import time_zones
+from core.name_characters import character_problem
 from core.quartz import QuartzError, parse_quartz
 from policy.rules import RULE_IDS
+from policy.suppressions import MIN_REASON, reason_problem
 
 
 def _rule(what: str, problem: Callable[[str], str | None]) -> AfterValidator:
-    """A pydantic validator that reports '<value> is not a valid <what>; <how to fix>'."""
+    """A pydantic validator that reports '<value> is not a valid <what>; <how to fix>'. Every such value is a
+    name: first it must read as what it is (no invisible characters, no look-alike letters of another script)."""
 
     def check(value: str) -> str:
-        reason = problem(value)
+        reason = character_problem(value) or problem(value)
         if reason is not None:
             raise PydanticCustomError(
                 "invalid_name", "{value} is not a valid {what}; {reason}",
-                {"value": redact(value), "what": what, "reason": reason},
+                {"value": names.shown(value), "what": what, "reason": reason},
             )
         return value
 
@@ -54,6 +57,14 @@ def _quartz(value: str) -> str:
             "quartz", "{value} is not a valid Quartz cron expression: {reason}",
             {"value": redact(value), "reason": error.reason},
         ) from None
+    return value
+
+
+def _reason(value: str, minimum: int) -> str:
+    """A reviewed exception's reason: words, no invisible characters, no credential (`reason_problem`)."""
+    problem = reason_problem(value, minimum)
+    if problem is not None:
+        raise PydanticCustomError("reason", "{problem}", {"problem": problem})
     return value
 
 
@@ -376,7 +387,8 @@ class DataLossAcknowledgement(StrictModel):
 
     # The connection the replacement switches to: an acknowledgement covers exactly one change.
     connection: ConnectionName
-    reason: Annotated[str, Field(min_length=10, max_length=1000)]
+    # Written into the stack as the pipeline's CP-PREVENT-DESTROY suppression: checked as a suppression's reason.
+    reason: Annotated[str, Field(max_length=1000), AfterValidator(lambda v: _reason(v, 10))]
 
 
 class LakeflowConnectConnector(_ConnectorBase):
@@ -436,7 +448,7 @@ class PolicySuppression(StrictModel):
 
     rule: Literal[RULE_IDS]  # type: ignore[valid-type]
     resource: ConstructPath  # as the violation names it: '<environment>/<construct path>'
-    reason: Annotated[str, Field(min_length=20, max_length=1000)]
+    reason: Annotated[str, Field(max_length=1000), AfterValidator(lambda v: _reason(v, MIN_REASON))]
 
 
 class Policy(StrictModel):

@@ -10,7 +10,8 @@ import re
 import uuid
 from typing import Any
 
-from core.credentials import looks_like_secret_value
+from core.credentials import looks_like_secret_value, redact
+from core.name_characters import escaped
 from core.principals import BROAD_GROUPS
 from core.workspace_paths import WorkspacePathError, normalize_workspace_path
 
@@ -26,6 +27,16 @@ _SOURCE_OBJECT = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]{0,254}")
 _ENV_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.@:+=/ -]{1,127}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def shown(value: str) -> str:
+    """A name as a message shows it: quoted, redacted when it looks like a credential, and with every
+    non-ASCII character escaped, so a look-alike differs visibly ('\\u0430dmins')."""
+    if value.isascii() or looks_like_secret_value(value):
+        return redact(value)
+    return f"'{escaped(value)}'"
+
+
 def identifier_problem(value: str, example: str) -> str | None:
     if not _IDENTIFIER.fullmatch(value) or len(value) > _MAX_IDENTIFIER:
         return (

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.name_characters import escaped
 from core.principals import PERMISSION_RANK, PRINCIPAL_KEYS, SECRET_ACL_RANK
 from core.stack_references import KIND_WORDS, References, Resource
 
@@ -62,7 +63,7 @@ class Securable:
     name: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.name}"
+        return f"{self.kind} {escaped(self.name)}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class AccessChange:
     note: str = ""  # e.g. 'the job is new'
 
     def line(self) -> str:
-        text = f"- {self.principal} on {self.securable}: {self.verdict} ({self.detail})"
+        # Names with any non-ASCII character escaped: a look-alike principal's revoke and grant lines differ.
+        text = f"- {escaped(self.principal)} on {self.securable}: {self.verdict} ({self.detail})"
         if self.note:
             text += f", {self.note}"
         if self.moved:

@@ -33,12 +33,14 @@ Exit status of the command (`review.cli`), so CI can ask for an extra approval:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from review.access import ACCESS_KINDS, IDENTITY_FIELDS, OTHER_ACCESS_KINDS, access_changes
 from review.describe import NOTHING, format_time, trigger_words, upcoming
+from core.name_characters import escaped
 from core.stack_references import References, Resource
 from review.stack_jobs import JobView, ScheduleView, parse_stack
 
@@ -80,6 +82,8 @@ LIST_KEYS = ("task_key", "job_cluster_key", "environment_key", "name")  # how li
 MAX_VALUE = 80  # characters of a value shown
 MAX_FIELDS = 25  # changed fields shown per resource
 WARN = "⚠"
+# Fields that hold a name (a job's, a principal's, an owner or run-as identity): their values are shown escaped.
+_NAME_FIELD = re.compile(r"(^|\.)(name|[a-z_]+_name|principal|owner|run_as(\.[a-z_]+)?)$")
 _MISSING = object()
 
 
@@ -92,15 +96,16 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 1] + "…"
 
 
-def brief(value: Any) -> str:
-    """A value in at most MAX_VALUE characters: JSON, and a block by its key (`{task_key: "a", …}`)."""
+def brief(value: Any, *, name: bool = False) -> str:
+    """A value in at most MAX_VALUE characters: JSON, and a block by its key (`{task_key: "a", …}`). A `name`
+    (a job's, a principal's) has every non-ASCII character escaped (`"gold\\u200b"`), so look-alikes differ."""
     if value is _MISSING:
         return "(absent)"
     if isinstance(value, dict):
         key = next((k for k in LIST_KEYS if isinstance(value.get(k), str)), None)
         if key and len(value) > 1:
-            return _short(f"{{{key}: {json.dumps(value[key], ensure_ascii=False)}, …}}")
-    return _short(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+            return _short(f"{{{key}: {json.dumps(value[key], ensure_ascii=name)}, …}}")
+    return _short(json.dumps(value, sort_keys=True, ensure_ascii=name, separators=(",", ":")))
 
 
 def _asset_hash(value: Any) -> str | None:
@@ -160,7 +165,14 @@ def change_line(path: str, before: Any, after: Any) -> str:
     old, new = _asset_hash(before), _asset_hash(after)
     if old and new:
         return f"  - {code(path)}: content changed (asset {old[:12]} → {new[:12]})"
-    return f"  - {code(path)}: {code(brief(before))} → {code(brief(after))}"
+    name = bool(_NAME_FIELD.search(path))  # a name's look-alike characters show; a description reads as written
+    return f"  - {code(path)}: {code(brief(before, name=name))} → {code(brief(after, name=name))}"
+
+
+def _label(refs: References, resource: Resource) -> str:
+    """The resource as the summary names it (`job gold`), with any non-ASCII character of its name escaped, so two
+    names that look alike differ (`job gold\\u200b`)."""
+    return escaped(refs.label(resource))
 
 
 def _field_lines(changes: list[tuple[str, Any, Any]]) -> list[str]:
@@ -301,7 +313,7 @@ def data_lines(pair: Pair, base_refs: References, head_refs: References) -> list
         return []
     base = pair.base
     assert base is not None
-    label = base_refs.label(base)
+    label = _label(base_refs, base)
     if pair.how == "removed":
         head = [f"- {label}: **deleted** ({code(base.address)})"]
         protection = _BLOCK_GONE if _protected(base) else "not protected by lifecycle.prevent_destroy"
@@ -342,7 +354,8 @@ def _identity_lines(pair: Pair, base_refs: References, head_refs: References) ->
         before = base_refs.resolve(pair.base.body.get(name, _MISSING))
         after = head_refs.resolve(pair.head.body.get(name, _MISSING))
         if before != after:
-            lines.append(f"- {head_refs.label(pair.head)}: {name} {code(brief(before))} → {code(brief(after))}")
+            lines.append(f"- {_label(head_refs, pair.head)}: {name} {code(brief(before, name=True))} → "
+                         f"{code(brief(after, name=True))}")
     return lines
 
 
@@ -366,16 +379,16 @@ def resource_lines(pair: Pair, base_refs: References, head_refs: References) -> 
     """Section 3's lines for one pair (none when it is unchanged)."""
     if pair.how == "added":
         assert pair.head is not None
-        return [f"- {head_refs.label(pair.head)}: added ({code(pair.head.address)})"]
+        return [f"- {_label(head_refs, pair.head)}: added ({code(pair.head.address)})"]
     assert pair.base is not None
     if pair.how == "removed":
-        return [f"- {base_refs.label(pair.base)}: removed ({code(pair.base.address)})"]
+        return [f"- {_label(base_refs, pair.base)}: removed ({code(pair.base.address)})"]
     if pair.how == "forgotten":
-        return [f"- {base_refs.label(pair.base)}: removed from the Terraform state but not destroyed "
+        return [f"- {_label(base_refs, pair.base)}: removed from the Terraform state but not destroyed "
                 f"(a `removed` block; {code(pair.base.address)})"]
     assert pair.head is not None
     changes = field_changes(pair.base, pair.head, base_refs, head_refs)
-    label = head_refs.label(pair.head)
+    label = _label(head_refs, pair.head)
     if pair.how == "renamed":
         what = (f"logical id changes from {code(pair.base.address)} to {code(pair.head.address)}: Terraform "
                 "destroys it and creates it again (a `moved` block would keep it)")
@@ -440,24 +453,24 @@ def schedule_lines(before: JobView | None, after: JobView | None, now: datetime,
     if before is None and after is not None:
         starts = _starts(after, now, count)
         if len(starts) > 1:
-            return [f"- {after.name} (new job):", *(f"  - {line}" for line in starts)]
-        return [f"- {after.name} (new job): " + (starts[0] if starts else NOTHING)]
+            return [f"- {escaped(after.name)} (new job):", *(f"  - {line}" for line in starts)]
+        return [f"- {escaped(after.name)} (new job): " + (starts[0] if starts else NOTHING)]
     if after is None and before is not None:
         starts = _starts(before, now, count)
         if not starts:
             return []
-        return [f"- {before.name} (job removed): no longer runs; it had:", *(f"  - {line}" for line in starts)]
+        return [f"- {escaped(before.name)} (job removed): no longer runs; it had:", *(f"  - {line}" for line in starts)]
     assert before is not None and after is not None
     lines = []
     if before.schedule != after.schedule:
-        lines.append(f"- {after.name}: {_schedule_headline(before.schedule, after.schedule)}")
+        lines.append(f"- {escaped(after.name)}: {_schedule_headline(before.schedule, after.schedule)}")
         for side, schedule in (("before", before.schedule), ("after", after.schedule)):
             lines.append(f"  - {side}: " + (fire_line(schedule, now, count) if schedule else "no schedule"))
     if before.triggers != after.triggers:
-        lines += [f"- {after.name}: trigger changed", f"  - before: {_triggers_text(before)}",
+        lines += [f"- {escaped(after.name)}: trigger changed", f"  - before: {_triggers_text(before)}",
                   f"  - after: {_triggers_text(after)}"]
     if before.continuous != after.continuous:
-        lines += [f"- {after.name}: continuous changed", f"  - before: {_continuous_text(before)}",
+        lines += [f"- {escaped(after.name)}: continuous changed", f"  - before: {_continuous_text(before)}",
                   f"  - after: {_continuous_text(after)}"]
     return lines
 

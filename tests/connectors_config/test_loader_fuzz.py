@@ -574,11 +574,17 @@ def _secret(v: str) -> list[str]:
 
 
 def _principal(v: str) -> list[str]:
-    return ["AppSec Runner", v.replace("-", ""), "{" + v + "}", v[:-1], "urn:uuid:" + v, v + " ", ""]
+    return ["AppSec Runner", v.replace("-", ""), "{" + v + "}", v[:-1], "urn:uuid:" + v, v + " ", ""] + _look_alikes(v)
+
+
+def _look_alikes(v: str) -> list[str]:
+    """`v` as it would look, but not be: with an invisible character, a bidi control, or one letter Cyrillic."""
+    swapped = v.replace("a", "\u0430", 1) if "a" in v else v.replace("e", "\u0435", 1)
+    return [v[:2] + "\u200b" + v[2:], "\u202e" + v, v + "\ufeff"] + ([swapped] if swapped != v else [])
 
 
 def _group(v: str) -> list[str]:
-    return [" " + v, v + " ", "", "   "]
+    return [" " + v, v + " ", "", "   "] + _look_alikes(v)
 
 
 def _privileged_group(v: str) -> list[str]:
@@ -588,7 +594,7 @@ def _privileged_group(v: str) -> list[str]:
 def _email(v: str) -> list[str]:
     local, _, domain = v.partition("@")
     return [local + domain, local + "@", "@" + domain, local + " x@" + domain, v + "@example.com",
-            local + "@" + domain.rsplit(".", 1)[0], ""]
+            local + "@" + domain.rsplit(".", 1)[0], ""] + _look_alikes(v)
 
 
 def _host(v: str) -> list[str]:
@@ -672,7 +678,8 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("model", "timezone", "value"): _time_zone,
     ("model", "initial_mark", "value"): _instant,
     ("model", "description", "value"): _longer_than(1000),
-    ("model", "reason", "value"): lambda v: ["too short", "r" * 1001],
+    ("model", "reason", "value"): lambda v: ["too short", "r" * 1001, " " * 24, "\u3000" * 24, "- " * 12,
+                                             "\u200b" * 24, "reviewed, token dapi" + "0123456789abcdef" * 2],
     **{("model", f, "value"): _non_empty for f in ("profile", "spark_version", "node_type_id", "resource_group_name",
                                                    "storage_account_name", "container_name", "key", "bucket",
                                                    "region", "prefix", "dynamodb_table")},
@@ -1787,16 +1794,18 @@ for _rule in VALUE_RULES:  # one way per rule
 
 @way("constraints", lambda: _connections())
 def _bad_reason(draw, target) -> Made:
-    """An acknowledgement of data loss whose reason is too short or too long to say why."""
+    """An acknowledgement of data loss whose reason is too short, too long, blank, invisible or a credential (which
+    no message may repeat)."""
     index, connector, env = target
     config, path = sample().config, ("connectors", index)
-    reason = _value(draw, ["SEC-1", "r" * 1001])
+    token = "ghp_" + "aB3dE6gH9j" * 4
+    reason = _value(draw, ["SEC-1", "r" * 1001, " " * 24, "\u200b" * 24, "-" * 24, f"reviewed {token}"])
     acknowledgement = {"connection": connector["connection"][env], "reason": reason}
     edit = add_key(config, path, "acknowledge_data_loss", render({env: acknowledgement})) \
         if "acknowledge_data_loss" not in connector else \
         add_key(config, path + ("acknowledge_data_loss",), env, render(acknowledgement))
     return (f"{format_path(path)} acknowledges with reason {reason[:10]!r}", config, [edit],
-            at(config, path + ("acknowledge_data_loss", env, "reason")))
+            at(config, path + ("acknowledge_data_loss", env, "reason")), *([Secret(token)] if token in reason else []))
 
 
 @way("constraints", lambda: entries(_rule_is(_instant)) + entries(

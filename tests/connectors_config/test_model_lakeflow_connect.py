@@ -195,6 +195,22 @@ def test_an_acknowledgement_must_name_the_current_connection():
     ]
 
 
+@pytest.mark.parametrize(("reason", "problem"), [
+    ('"          "', "has 0 characters besides blanks and no word; say in words, at least 10 characters, why the "
+                    "exception is safe and who reviewed it (e.g. 'export job owned by a retired team, SEC-142')"),
+    ("SEC-1", "has 5 characters besides blanks; say in words, at least 10 characters, why the exception is safe "
+              "and who reviewed it (e.g. 'export job owned by a retired team, SEC-142')"),
+    ("new app glpat-A1b2C3d4E5f6G7h8I9j0", "'glpa…' (redacted: looks like a credential) looks like a credential, "
+                                           "and the reason is written into the synthesized stack and shown on "
+                                           "every synth; remove it (revoke the credential if it is real) and say "
+                                           "why the exception is safe in words"),
+])
+def test_an_acknowledgement_reason_is_checked_like_a_suppression_reason(reason, problem):
+    """The reason becomes the pipeline's CP-PREVENT-DESTROY suppression in the stack."""
+    text = managed(*ACKNOWLEDGED).replace("SEC-1234 new OAuth app; tables re-ingested in full", reason)
+    assert errors_of(text) == [f"connectors.yaml:44: connectors[2].acknowledge_data_loss.prod.reason: {problem}"]
+
+
 def test_changing_a_protected_connection_is_an_error_at_synth():
     text = managed("      prod: servicenow_prod\n", "      prod: servicenow_prod_v2\n")
     with pytest.raises(ConfigError) as raised:

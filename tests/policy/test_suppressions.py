@@ -7,6 +7,7 @@ import pytest
 
 from connectors_config import ConfigError, parse_config, resolve
 from policy import RULE_IDS, Suppression
+from policy.suppressions import reason_problem
 from tests.connectors_config.test_loader import VALID
 
 LONG_REASON = "reviewed by appsec on 2026-01-02, ticket SEC-1"
@@ -29,9 +30,72 @@ def test_a_suppression_of_an_unknown_rule_lists_the_rules():
         f"connectors.yaml:35: policy.suppressions[0].rule: 'CP-RUN-ASS' is not one of: {', '.join(others)} or {last}"]
 
 
-def test_a_suppression_needs_a_reason_of_twenty_characters():
-    assert errors_of("policy:\n  suppressions:\n" + suppression(reason="too short")) == [
-        "connectors.yaml:37: policy.suppressions[0].reason: is too short; write at least 20 characters"]
+HOW_TO_SAY_WHY = ("say in words, at least 20 characters, why the exception is safe and who reviewed it (e.g. "
+                  "'export job owned by a retired team, SEC-142')")
+
+
+@pytest.mark.parametrize(("reason", "problem"), [
+    ("too short", "has 8 characters besides blanks; "),
+    ('"                         "', "has 0 characters besides blanks and no word; "),  # spaces
+    ('"\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000"',
+     "has 0 characters besides blanks and no word; "),  # ideographic spaces
+    ('"\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t ok"', "has 2 characters besides blanks and no word; "),
+    ("'----------------------------'", "has 28 characters besides blanks and no word; "),
+    ("2026-01-02 2026-01-03 2026-01-04", "has 30 characters besides blanks and no word; "),
+    ("a b c d e f g h i j k l m n o p q r s t u", "has 21 characters besides blanks and no word; "),
+])
+def test_a_suppression_reason_must_be_words_not_blanks(reason, problem):
+    assert errors_of("policy:\n  suppressions:\n" + suppression(reason=reason)) == [
+        f"connectors.yaml:37: policy.suppressions[0].reason: {problem}{HOW_TO_SAY_WHY}"]
+
+
+@pytest.mark.parametrize(("reason", "shown"), [
+    ("reviewed, token ghp_A1b2C3d4E5f6G7h8I9j0K1l2m3 by appsec", "'ghp_…'"),
+    ("dapi0123456789abcdef0123456789abcdef was reviewed by appsec", "'dapi…'"),
+    ("AKIAABCDEFGHIJKLMNOP for the export reviewed by appsec", "'AKIA…'"),
+    ("reviewed by appsec with password=Hunter2hunter2", "'pass…'"),
+    ("reviewed by appsec eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHBzZWMifQ.sig", "'eyJh…'"),
+    ("reviewed by appsec x9Kq2Lm7Vt4Rz8Wp3Yn6Bc1D", "'x9Kq…'"),  # long random-looking run
+])
+def test_a_suppression_reason_that_holds_a_credential_is_refused_without_echoing_it(reason, shown):
+    errors = errors_of("policy:\n  suppressions:\n" + suppression(reason=reason))
+    assert errors == [
+        f"connectors.yaml:37: policy.suppressions[0].reason: {shown} (redacted: looks like a credential) looks like "
+        "a credential, and the reason is written into the synthesized stack and shown on every synth; remove it "
+        "(revoke the credential if it is real) and say why the exception is safe in words"]
+    secret = next(word for word in reason.split() if word.startswith(shown[1:5]))
+    assert secret[5:] not in errors[0]
+
+
+@pytest.mark.parametrize(("reason", "shown"), [
+    ('"reviewed by appsec\u200b on 2026-01-02, SEC-1"', "an invisible character \\u200b, which can change how it "
+                                                        "reads; delete it"),
+    ('"reviewed by \u202eappsec\u202c on 2026-01-02, SEC-1"', "invisible characters \\u202c, \\u202e, which "
+                                                               "can change how it reads; delete them"),
+    ('"\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b"',
+     "an invisible character \\u200b, which can change how it reads; delete it"),
+])
+def test_a_suppression_reason_with_invisible_characters_is_refused(reason, shown):
+    assert errors_of("policy:\n  suppressions:\n" + suppression(reason=reason)) == [
+        f"connectors.yaml:37: policy.suppressions[0].reason: contains {shown}"]
+
+
+@pytest.mark.parametrize("reason", [
+    LONG_REASON, "Export reviewed by l'équipe sécurité, ticket SEC-142", "審査済み: 旧チームの輸出ジョブ、SEC-142 で承認",
+    "owned through the UI until 2026-03-01 (SEC-9)", "rotated the token: see SEC-1, reviewed by appsec",
+    "revue\u00a0: export ok, SEC-142 par appsec",  # a no-break space is a blank, not an invisible character
+    "reviewed by appsec, commit 4ba62cf",
+])
+def test_real_reasons_in_any_language_pass(reason):
+    config = parse_config(VALID + "policy:\n  suppressions:\n" + suppression(reason=f'"{reason}"'), "connectors.yaml")
+    assert config.policy.suppressions[0].reason == reason.replace("\\u00a0", "\u00a0")
+
+
+def test_reason_problem_counts_visible_characters_against_its_minimum():
+    assert reason_problem("SEC-1 ok now") == f"has 10 characters besides blanks; {HOW_TO_SAY_WHY}"
+    assert reason_problem("SEC-1 ok now", 10) is None
+    assert reason_problem("SEC-1 ok now\u200b", 10) == ("contains an invisible character \\u200b, which can "
+                                                          "change how it reads; delete it")
 
 
 def test_a_suppression_names_an_environment_then_a_construct_path():
