@@ -11,7 +11,7 @@ from ruamel.yaml.error import YAMLError
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
 from connectors_config.repository import is_inside, repository_of
 from connectors_config.jobs_types import JOBS_GET_FIELDS, PLATFORM_KEYS, LoadedJob, Origin
-from connectors_config.yaml_lines import ambiguous_numbers, read, version_problem
+from connectors_config.yaml_lines import TextProblem, ambiguous_numbers, decode, read, version_problem
 
 
 def load_jobs(raw: Any, lines: dict, config_file: str,
@@ -58,17 +58,21 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
                                    f"the repository that holds {here.file} are read, as review sees them; copy "
                                    "the job definition into its jobs/ folder and name that (e.g. jobs/x.json)")]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes())
+    except TextProblem as refused:
+        return None, [ConfigProblem(refused.line, "(file)", refused.message, file)]
     except FileNotFoundError:
         return None, [here.problem(("file",), f"{file} does not exist; `file:` is relative to the folder of "
                                                f"{here.file}")]
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         return None, [here.problem(("file",), f"{file} cannot be read: {error}")]
     version = version_problem(text)
     if version is not None:
         return None, [ConfigProblem(version[0], "(file)", version[1], file)]
     try:
         document, file_lines = read(text)
+    except TextProblem as refused:
+        return None, [ConfigProblem(refused.line, "(file)", refused.message, file)]
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         position = getattr(error, "position", None)  # a character YAML does not allow: only its position is known

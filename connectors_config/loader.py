@@ -23,7 +23,7 @@ from ruamel.yaml.reader import ReaderError
 from connectors_config import checks
 from connectors_config.errors import ConfigError, ConfigProblem, format_path, line_of
 from connectors_config.jobs import check_jobs
-from connectors_config.yaml_lines import ambiguous_numbers, read, version_problem
+from connectors_config.yaml_lines import TextProblem, ambiguous_numbers, decode, read, version_problem
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
 from core.credentials import redact
@@ -51,11 +51,13 @@ def load_config(path: str | os.PathLike[str]) -> PlatformConfig:
     """The config at `path`, checked also against the lock file beside it (see `lockfile`)."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = decode(Path(path).read_bytes())
     except FileNotFoundError:
         raise ConfigError(file, [ConfigProblem(0, "(file)", f"not found; create it or set {CONFIG_ENV_VAR}")]) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise ConfigError(file, [ConfigProblem(0, "(file)", f"cannot be read: {error}")]) from None
+    except TextProblem as problem:
+        raise ConfigError(file, [ConfigProblem(problem.line, "(file)", problem.message)]) from None
     return parse_config(text, file, lock=read_lock(lock_path(path)))
 
 
@@ -89,6 +91,8 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
         raise ConfigError(file, [ConfigProblem(version[0], "(yaml)", version[1])])
     try:
         return read(text, sequence=tuple)
+    except TextProblem as problem:
+        raise ConfigError(file, [ConfigProblem(problem.line, "(yaml)", problem.message)]) from None
     except DuplicateKeyError as error:
         key = re.search(r'found duplicate key "(.*?)"', str(error.problem))
         first = error.context_mark.line + 1 if error.context_mark else 0

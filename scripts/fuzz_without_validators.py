@@ -70,7 +70,16 @@ JL, JS, JC = "connectors_config.jobs_load", "connectors_config.jobs_substitute",
 SCENARIOS = [
     # --- reading YAML
     Scenario("yaml: duplicate keys", "a key written twice in a mapping (yaml_lines.read)",
-             {"connectors_config.yaml_lines": [("            if key in result:", "            if False:")]}),
+             {"connectors_config.yaml_lines": [("        if key in written:", "        if False:")]}),
+    # (not the alias bound: without it an alias bomb variant would take all memory)
+    *[Scenario(f"yaml: {name}", f"{what} (yaml_lines._check_events), config and job files",
+               {"connectors_config.yaml_lines": [(condition, "False")]}) for name, what, condition in [
+        ("tags", "!foo, !!python/object... on a value, list or mapping", "tag is not None and tag not in _CORE_TAGS"),
+        ("nesting depth", "lists and mappings nested more than 100 deep", "len(open_collections) + extent.depth > "
+                                                                          "MAX_DEPTH"),
+        ("over-long values", "a key or value over 10,000 characters", "len(event.value) > MAX_VALUE_CHARACTERS"),
+        ("second document", "'---' and more after the first document", "documents > 1"),
+    ]],
     Scenario("yaml: %YAML directive", "yaml_lines.version_problem, config and job files",
              **returns("connectors_config.yaml_lines", "version_problem", NONE)),
     Scenario("yaml: ambiguous numbers", "yaml_lines.ambiguous_numbers (0755, 1_000, 0o17), config and job files",

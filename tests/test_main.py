@@ -68,6 +68,39 @@ def test_bad_config_reports_every_error_and_leaves_cdktf_out_untouched(tmp_path)
     assert tree(app / "cdktf.out") == {"previous.json": b"{}"}
 
 
+BILLION_LAUGHS = ("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 9))).encode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("appended", "problem"), [
+    (BILLION_LAUGHS, "{end_4}: (yaml): the alias *l3 (column 10) makes the aliases of this file repeat more than "
+                     "10,000 values, the limit that stops an alias bomb; write the values out or use fewer aliases"),
+    (b"x: !!python/object/apply:os.system [touch pwned]\n# \xff\n",
+     "{end_1}: (file): byte 0xff at column 3 is not UTF-8; save the file as UTF-8"),
+    (b"x: !!python/object/apply:os.system [touch pwned]\n",
+     "{end}: (yaml): the tag !!python/object/apply:os.system (column 4) is not allowed: tags make some YAML readers "
+     "build objects or read a value as another type; remove it (quote a value that is meant as text)"),
+])
+def test_hostile_yaml_exits_1_at_its_line_and_writes_nothing(tmp_path, appended, problem):
+    app = copy_app(tmp_path / "app")
+    (app / "cdktf.out").mkdir()
+    (app / "cdktf.out" / "previous.json").write_text("{}")
+    lock = (app / "connectors.lock.json").read_bytes()
+    sample = (app / "connectors.yaml").read_bytes()
+    end = sample.count(b"\n") + 1
+    (app / "bad.yaml").write_bytes(sample + appended)
+    result = run_main(app, CONNECTORS_CONFIG="bad.yaml")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "bad.yaml: 1 error; nothing was synthesized.",
+        "  bad.yaml:" + problem.format(end=end, end_1=end + 1, end_4=end + 4)]
+    assert tree(app / "cdktf.out") == {"previous.json": b"{}"}
+    assert (app / "connectors.lock.json").read_bytes() == lock
+    assert not (app / "pwned").exists()
+
+
 SEEDS = ("1", "4242", "random")  # 'random': Python picks a new seed per process
 
 

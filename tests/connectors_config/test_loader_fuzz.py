@@ -1287,6 +1287,66 @@ def _ambiguous_number(draw, target) -> Made:
 # --- cron
 
 
+# --- hostile YAML: refused before anything is built
+
+
+@way("hostile yaml", lambda: entries(lambda d, e: (isinstance(e.node, ScalarNode) and e.node.end_mark.index
+                                                   > e.node.start_mark.index) or getattr(e.node, "flow_style", False)))
+def _tag(draw, target) -> Made:
+    """A tag in front of a value, list or mapping (some readers build objects from them)."""
+    document, entry = target
+    tag = _value(draw, ["!foo", "!include", "!!python/object:os.system", "!!python/object/apply:os.system",
+                        "!!binary", "!<tag:example.com,2024:x>"])
+    start = entry.node.start_mark.index
+    line = document.line_of(start)
+    return (f"{tag} on {format_path(entry.path)}", document, [Edit(start, start, tag + " ")],
+            _syntax(document, line, line, f"the tag {tag.strip('!<>') if tag.startswith('!<') else tag} "))
+
+
+@way("hostile yaml", lambda: [d for d in sample().documents if d.name.endswith((".yaml", ".yml"))])
+def _alias_bomb(draw, document) -> Made:
+    """Billion laughs appended: each line's list repeats the previous line's `width` times."""
+    width = draw(st.integers(2, 12))
+    bomb = f"lol0: &lol0 [{', '.join(['lol'] * width)}]\n" + "".join(
+        f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * width)}]\n" for n in range(1, 30))
+    end = len(document.text)
+    lead = "" if document.text.endswith("\n") else "\n"
+    first = document.line_of(end) + len(lead)
+    return (f"an alias bomb of width {width} appended", document, [Edit(end, end, lead + bomb)],
+            _syntax(document, first, first + 29, "alias bomb"))
+
+
+@way("hostile yaml", lambda: entries(lambda d, e: e.key is not None))
+def _deep_nesting(draw, target) -> Made:
+    document, entry = target
+    depth = draw(st.integers(101, 3000))
+    opening, closing = _value(draw, [("[", "]"), ("{a: ", "}")])
+    line = document.line_of(entry.key.start_mark.index)
+    return (f"{format_path(entry.path)} nested {depth} deep", document,
+            [set_value(document, entry.path, opening * depth + "1" + closing * depth)],
+            _syntax(document, line, line, "nested more than 100 deep"))
+
+
+@way("hostile yaml", lambda: entries(lambda d, e: e.key is not None and isinstance(e.node, ScalarNode)))
+def _over_long_value(draw, target) -> Made:
+    document, entry = target
+    length = draw(st.integers(10_001, 50_000))
+    line = document.line_of(entry.key.start_mark.index)
+    return (f"{format_path(entry.path)} {length} characters long", document,
+            [set_value(document, entry.path, render("x" * length))],
+            _syntax(document, line, line, "limited to 10,000 characters"))
+
+
+@way("hostile yaml", lambda: sample().documents)
+def _second_document(draw, document) -> Made:
+    appended = _value(draw, ["---\n", "--- {}\n", "---\nenvironments: {}\n", "...\n---\nx: 1\n"])
+    end = len(document.text)
+    lead = "" if document.text.endswith("\n") else "\n"
+    first = document.line_of(end) + len(lead)
+    return ("a second document appended", document, [Edit(end, end, lead + appended)],
+            _syntax(document, first, first + 1, "a second YAML document"))
+
+
 def _rule_is(*rules: Rule) -> Callable[[Document, Entry], bool]:
     return lambda d, e: isinstance(e.node, ScalarNode) and isinstance(e.value, str) and rule_for(d, e.path) in rules
 
