@@ -231,7 +231,7 @@ def test_merge_keys_in_an_imported_bundle_file_load_as_the_databricks_cli_reads_
     [job] = resolve(config, "dev").jobs
     assert [task["task_key"] for task in job.settings["tasks"]] == ["first", "second"]
     assert {task["notebook_task"]["notebook_path"] for task in job.settings["tasks"]} == \
-        {"/Workspace/Shared/reports/nightly"}
+        {"/Shared/reports/nightly"}  # written normalized, as the workspace reads it
 
 
 def test_a_mistake_in_a_merged_bundle_value_names_its_line(tmp_path):

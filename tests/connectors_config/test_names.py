@@ -117,7 +117,7 @@ def test_look_alike_job_names_and_principals_are_refused_at_their_lines():
               "permissions:\n"
               '  - {group_name: "appsec\u2066-admins", level: CAN_VIEW}\n'
               f'  - {{user_name: "{CYRILLIC_A}lice@example.com", level: CAN_VIEW}}\n'
-              f'run_as: {{service_principal_name: "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61{ZWSP}"}}\n')
+              f'run_as: {{service_principal_name: "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f{ZWSP}"}}\n')
     assert errors_of(VALID + jobs(job("gold", NOTEBOOK_TASK, fields))) == [
         "connectors.yaml:35: jobs.gold.name: 'gold\\u200b' is not a valid job name; it contains an invisible "
         "character \\u200b (ZERO WIDTH SPACE), so it looks like another name; delete it (retype the name if "
@@ -129,9 +129,9 @@ def test_look_alike_job_names_and_principals_are_refused_at_their_lines():
         "name; it mixes letters of the Latin and Cyrillic scripts (\\u0430 (CYRILLIC SMALL LETTER A)), which look "
         "alike; retype it in one script (e.g. only Latin letters)",
         "connectors.yaml:39: jobs.gold.run_as.service_principal_name: "
-        "'3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61\\u200b' is not a valid service principal; it contains an invisible "
+        "'9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f\\u200b' is not a valid service principal; it contains an invisible "
         "character \\u200b (ZERO WIDTH SPACE), so it looks like another name; delete it (retype the name if "
-        "unsure): '3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61'",
+        "unsure): '9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f'",
     ]
 
 
