@@ -39,7 +39,7 @@ from connectors_config.jobs_types import (
 from connectors_config.sources import available_sources, source_spec
 from core.bundle_schema import BUNDLE_JOB, schema_defs
 from core.name_characters import character_problem
-from core.principals import PRINCIPAL_KEYS
+from core.principals import PRINCIPAL_KEYS, Principal
 from core.uc_names import name_key
 
 _PRINCIPAL_WORDS = {"group_name": "group name", "user_name": "user name",
@@ -151,13 +151,28 @@ def _schema_message(error: ValidationError) -> str:
 
 
 def permission_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
-    """Bundle-style permissions name exactly one principal each (the schema leaves all three optional)."""
+    """Bundle-style permissions name exactly one principal each (the schema leaves all three optional), and at
+    most one owner, never a group (what LakeflowJobProps requires, reported here at the entry's line)."""
     problems: list[tuple[FieldPath, str]] = []
+    owners: list[Principal] = []
     for index, entry in enumerate(settings.get("permissions") or ()):
         named = [key for key in PRINCIPAL_KEYS if key in entry]
         if len(named) != 1:
             problems.append((("permissions", index), f"must name exactly one of {', '.join(PRINCIPAL_KEYS)} "
                                                      f"(found: {', '.join(named) or 'none'})"))
+            continue
+        if entry.get("level") != "IS_OWNER":
+            continue
+        owner = Principal(PRINCIPAL_KEYS[named[0]], entry[named[0]])
+        if owner.kind == "group":
+            problems.append((("permissions", index, "level"), f"IS_OWNER for group '{owner.name}': a job's owner is "
+                                                              "a user or service principal; give the group CAN_MANAGE"))
+        elif owners and owner not in owners:
+            listed = ", ".join(f"'{p.name}'" for p in [*owners, owner])
+            problems.append((("permissions", index, "level"), f"a job has exactly one owner; IS_OWNER is given to "
+                                                              f"{listed}: keep one and give the others CAN_MANAGE"))
+        if owner.kind != "group" and owner not in owners:
+            owners.append(owner)
     return problems
 
 

@@ -16,8 +16,9 @@ construct adds, each the safe default a reviewer expects (and nothing else is ch
   (errors still name a task by its place in the settings).
 - permissions (the settings' bundle-style `permissions`, plus `access`) become a `databricks_permissions`
   resource; a principal named twice keeps its highest level.
-- owner: exactly one IS_OWNER, never a group. Default: the service principal the job runs as, unless `access`
-  or the settings' permissions name the owner; otherwise Databricks would make whoever deploys the owner.
+- owner: exactly one IS_OWNER, never a group. Default: the principal the job runs as (the settings' own run_as,
+  a service principal or a user, else the given service principal), unless `access` or the settings'
+  permissions name the owner; otherwise Databricks would make whoever deploys the owner.
 - lifecycle.prevent_destroy (bundle-style), or `prevent_destroy`, becomes Terraform's lifecycle.
 """
 
@@ -101,13 +102,24 @@ class LakeflowJobProps:
         for entry in self.settings.get("permissions") or ():
             key = next(key for key in PRINCIPAL_KEYS if key in entry)
             granted.append((Principal(PRINCIPAL_KEYS[key], entry[key]), entry["level"]))
-        if not any(level == "IS_OWNER" for _, level in granted) and self.run_as_service_principal:
-            granted.append((Principal.service_principal(self.run_as_service_principal), "IS_OWNER"))
+        runner = self.runner()
+        if not any(level == "IS_OWNER" for _, level in granted) and runner is not None:
+            granted.append((runner, "IS_OWNER"))
         levels: dict[Principal, str] = {}
         for principal, level in granted:
             if PERMISSION_RANK[level] >= PERMISSION_RANK.get(levels.get(principal, ""), -1):
                 levels[principal] = level
         return levels
+
+    def runner(self) -> Principal | None:
+        """The principal the job runs as: the settings' own run_as (a service principal or a user), else
+        `run_as_service_principal`; the job's owner unless `access` or the permissions name one."""
+        run_as = self.settings.get("run_as")
+        if isinstance(run_as, Mapping):
+            for key, kind in PRINCIPAL_KEYS.items():
+                if kind != "group" and isinstance(run_as.get(key), str) and run_as[key]:
+                    return Principal(kind, run_as[key])
+        return Principal.service_principal(self.run_as_service_principal) if self.run_as_service_principal else None
 
     def job_settings(self) -> dict[str, Any]:
         """The settings with the platform's defaults applied (see the module docstring), in API names."""

@@ -190,6 +190,13 @@ SCENARIOS = [
              **returns(JC, "permission_problems", EMPTY)),
     Scenario("jobs.name_problems", "job names and principals without look-alike characters",
              **returns(JC, "name_problems", EMPTY)),
+    Scenario("identities.cross_environment_problems", "connectors' run_as, owners, settings name no other "
+             "environment's principal, group, catalog", **returns("connectors_config.identities",
+                                                                   "cross_environment_problems", EMPTY)),
+    Scenario("identities.job_problems", "a job's values name nothing of another environment (any case)",
+             **returns("connectors_config.identities", "job_problems", EMPTY)),
+    Scenario("workspace_paths.normalize_workspace_path", "'..', '//', '/Workspace' read as the workspace does",
+             **returns("core.workspace_paths", "normalize_workspace_path", "path")),
     Scenario("jobs: unknown job references", "${resources.jobs.<key>.id} names a job",
              {JS: [('        problems.append((path, f"${{{name}}} names no job',
                    '        (lambda *_: None)((path, f"${{{name}}} names no job')]}),

@@ -36,4 +36,4 @@ def check(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
 
 
 RULE = Rule("CP-JOB-OWNER", "every job has one databricks_permissions with exactly one owner, a user or service "
-            "principal", "give the job's permissions exactly one IS_OWNER, the service principal it runs as", check)
+            "principal", "give the job's permissions exactly one IS_OWNER, the principal it runs as", check)

@@ -499,6 +499,47 @@ def test_bundle_permissions_name_one_principal_and_wrong_types_say_what_fits():
         "user_name (found: group_name, user_name)"]
 
 
+@pytest.mark.parametrize("owner", ["group_name: appsec-platform-admins", "group_name: appsec-data-engineers"])
+def test_a_group_owner_in_the_jobs_section_is_a_config_error_at_its_line(owner):
+    """It used to pass the checks and crash in the stack (LakeflowJobProps' ValueError, a traceback)."""
+    text = config(f"""\
+  x:
+    permissions:
+      - {{level: CAN_VIEW, user_name: auditor@example.com}}
+      - {{level: IS_OWNER, {owner}}}
+    tasks: [{{task_key: t, notebook_task: {{notebook_path: /Workspace/x}}}}]
+""")
+    group = owner.split(": ")[1]
+    assert errors_of(text) == [
+        f"connectors.yaml:{line_of(text, 'IS_OWNER')}: jobs.x.permissions[1].level: IS_OWNER for group '{group}': a "
+        "job's owner is a user or service principal; give the group CAN_MANAGE"]
+
+
+def test_two_owners_in_the_jobs_section_are_a_config_error_at_the_second():
+    text = config("""\
+  x:
+    permissions:
+      - {level: IS_OWNER, user_name: alice@example.com}
+      - {level: IS_OWNER, user_name: alice@example.com}
+      - {level: IS_OWNER, service_principal_name: 1f2e3d4c-5b6a-4789-8abc-def012345678}
+    tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/x}}]
+""")
+    assert errors_of(text) == [
+        f"connectors.yaml:{line_of(text, '1f2e3d4c')}: jobs.x.permissions[2].level: a job has exactly one owner; "
+        "IS_OWNER is given to 'alice@example.com', '1f2e3d4c-5b6a-4789-8abc-def012345678': keep one and give the "
+        "others CAN_MANAGE"]
+
+
+@pytest.mark.parametrize("entries", [
+    "[{level: IS_OWNER, user_name: alice@example.com}]",
+    "[{level: IS_OWNER, service_principal_name: 1f2e3d4c-5b6a-4789-8abc-def012345678}]",
+    "[{level: CAN_MANAGE, group_name: appsec-platform-admins}, {level: IS_OWNER, user_name: alice@example.com}]",
+], ids=["user", "service principal", "group manages, user owns"])
+def test_one_user_or_service_principal_owner_passes(entries):
+    parsed(config(f"  x:\n    permissions: {entries}\n"
+                  "    tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/x}}]\n"))
+
+
 def test_an_imported_file_is_read_as_strict_yaml_too(tmp_path):
     (tmp_path / "job.yml").write_text("name: x\nmax_concurrent_runs: 01\ntasks:\n"
                                       "  - {task_key: a, notebook_task: {notebook_path: /Workspace/nb}}\n")

@@ -1707,6 +1707,58 @@ def _unknown_environment_run_as(draw, target) -> Made:
     return f"{format_path(path)}.run_as.{env} added", config, [edit], at(config, path + ("run_as", env))
 
 
+# --- identities: one environment's principal or catalog used in another
+
+
+def _env_pairs(setting: str) -> list[tuple[str, str, str]]:
+    """(owner, user, value): environment `owner`'s `setting`, to be named in environment `user`."""
+    envs = _environments()
+    return [(a, b, envs[a][setting]) for a in envs for b in envs
+            if a != b and isinstance(envs[a].get(setting), str) and envs[a][setting] != envs[b].get(setting)]
+
+
+@way("identities", lambda: [(i, c, pair) for i, c in _connectors() for pair in _env_pairs("run_as")])
+def _foreign_connector_run_as(draw, target) -> Made:
+    """A connector's per-environment run_as naming the other environment's service principal."""
+    index, connector, (owner, env, principal) = target
+    config, path = sample().config, ("connectors", index, "run_as")
+    run_as = connector.get("run_as")
+    edit = (set_value(config, path + (env,), render(principal)) if isinstance(run_as, dict) and env in run_as
+            else add_key(config, path, env, render(principal)) if isinstance(run_as, dict)
+            else add_key(config, path[:-1], "run_as", render({env: principal})))
+    return f"{format_path(path)}.{env} = {owner}'s run_as", config, [edit], at(config, path + (env,))
+
+
+@way("identities", lambda: [(d, j, pair) for d, j in _jobs() if d is sample().config
+                            and "run_as" not in d.entries[j].value for pair in _env_pairs("run_as")])
+def _foreign_job_run_as(draw, target) -> Made:
+    """A job of the jobs section run as one environment's service principal: in the other, it is foreign."""
+    document, job, (owner, _, principal) = target
+    return (f"{format_path(job)}.run_as = {owner}'s run_as", document,
+            [add_key(document, job, "run_as", render({"service_principal_name": principal}))],
+            at(document, job + ("run_as",)))
+
+
+@way("identities", lambda: [(d, e, pair) for d, e in entries(_job_string) if "${env.catalog}" in e.value
+                            for pair in _env_pairs("catalog")])
+def _foreign_catalog_in_another_case(draw, target) -> Made:
+    """A jobs-section value naming one environment's catalog in another case (Unity Catalog names ignore case)."""
+    document, entry, (owner, _, catalog) = target
+    written = _value(draw, [catalog.upper(), catalog[:1].upper() + catalog[1:], catalog.swapcase().title()])
+    value = entry.value.replace("${env.catalog}", written)
+    return (f"{format_path(entry.path)} = {value!r} ({owner}'s catalog)", document,
+            [set_value(document, entry.path, render(value))], at(document, entry.path))
+
+
+@way("names", lambda: [(d, j) for d, j in _jobs() if isinstance(d.entries[j].value.get("name"), str)])
+def _look_alike_job_name(draw, target) -> Made:
+    """A job's name with an invisible character, a bidi control or a letter of another script."""
+    document, job = target
+    name = _value(draw, _look_alikes(document.entries[job].value["name"]))
+    return (f"{format_path(job + ('name',))} = {name!r}", document,
+            [set_value(document, job + ("name",), render(name))], at(document, job + ("name",)))
+
+
 def _variable_uses() -> dict[str, list[Expect]]:
     """${var.<name>} -> where jobs use it."""
     uses: dict[str, list[Expect]] = {}

@@ -478,8 +478,9 @@ def test_bundle_permissions_become_a_permissions_resource_not_a_job_argument(fea
     job = job_of(features, "identity")
     assert "permissions" not in job
     permissions = permissions_of(features, "identity")
+    # Owned by the principal it runs as (its own run_as, a user), not the service principal it would default to.
     assert permissions == {"job_id": job_reference(features, "identity"), "access_control": [
-        {"service_principal_name": SP, "permission_level": "IS_OWNER"},
+        {"user_name": "etl-owner@example.com", "permission_level": "IS_OWNER"},
         {"group_name": "platform-admins", "permission_level": "CAN_MANAGE"},
         {"service_principal_name": OTHER_SP, "permission_level": "CAN_MANAGE"},
         {"user_name": "ops@example.com", "permission_level": "CAN_MANAGE_RUN"},
@@ -783,10 +784,30 @@ def test_the_owner_is_the_run_as_service_principal_unless_access_names_one():
     assert Principal.service_principal(SP) not in named.permission_levels()
 
 
+@pytest.mark.parametrize(("run_as", "owner"), [
+    ({"service_principal_name": OTHER_SP}, Principal.service_principal(OTHER_SP)),
+    ({"user_name": "etl@example.com"}, Principal("user", "etl@example.com")),
+], ids=["service principal", "user"])
+def test_a_job_with_its_own_run_as_is_owned_by_the_principal_it_runs_as(run_as, owner):
+    job = LakeflowJobProps(settings=one_task_job("own", run_as=run_as), run_as_service_principal=SP,
+                           access=(ADMINS,))
+    assert job.runner() == owner
+    assert [p for p, level in job.permission_levels().items() if level == "IS_OWNER"] == [owner]
+    assert Principal.service_principal(SP) not in job.permission_levels()
+
+
+def test_a_named_owner_wins_over_the_job_s_own_run_as():
+    owner = Principal("user", "owner@example.com")
+    job = LakeflowJobProps(settings=one_task_job("own", run_as={"service_principal_name": OTHER_SP}),
+                           run_as_service_principal=SP, access=(ADMINS, JobAccess(owner, "IS_OWNER")))
+    assert [p for p, level in job.permission_levels().items() if level == "IS_OWNER"] == [owner]
+
+
 def test_an_empty_service_principal_is_fine_when_the_settings_name_their_run_as():
     job = LakeflowJobProps(settings=one_task_job("own", run_as={"user_name": "u@example.com"}),
                            run_as_service_principal="", access=(ADMINS,))
     assert job.job_settings()["run_as"] == {"user_name": "u@example.com"}
+    assert job.permission_levels()[Principal("user", "u@example.com")] == "IS_OWNER"
 
 
 def test_error_paths_index_the_settings_own_task_list():

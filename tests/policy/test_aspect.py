@@ -31,7 +31,7 @@ from tests.policy.helpers import (ALICE, CONTEXT, DEV, KEEP, NOTEBOOK_DIR, OWNER
 FIX = {
     "CP-RUN-AS": "set run_as.service_principal_name (connectors.yaml: the environment's or connector's run_as)",
     "CP-SECRET-READ": "give run-as identities READ; secrets are written by an admin group, outside the jobs",
-    "CP-JOB-OWNER": "give the job's permissions exactly one IS_OWNER, the service principal it runs as",
+    "CP-JOB-OWNER": "give the job's permissions exactly one IS_OWNER, the principal it runs as",
     "CP-CROSS-ENV": "use the stack's own environment values (${env.*} in the jobs section)",
 }
 REASON = "reviewed by appsec (SEC-1234): owned through the workspace UI until the migration"

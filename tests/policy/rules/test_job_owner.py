@@ -10,7 +10,7 @@ from policy.rules.job_owner import RULE
 from tests.policy.helpers import (ALICE, OWNER_DEV, RUN_AS_DEV, SP_DEV, access, adding, findings_of, job_with_access,
                                   line, owned_job, pipeline)
 
-FIX = "give the job's permissions exactly one IS_OWNER, the service principal it runs as"
+FIX = "give the job's permissions exactly one IS_OWNER, the principal it runs as"
 
 
 def findings(outdir, build, **kwargs) -> list[str]:
