@@ -16,6 +16,7 @@ from connectors_config.identities import cross_environment_problems
 from connectors_config.errors import Path, format_path
 from connectors_config.lockfile import Lock
 from connectors_config.sources import available_sources, source_spec
+from core.credentials import is_credential_key, redact, shape_in, url_password
 from core.uc_names import name_key
 
 Problem = tuple[Path, str]
@@ -36,6 +37,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_connections(connectors, environments),
         *_unique_destinations(connectors),
         *_sources(connectors),
+        *_credentials_in_settings(connectors),
         *_acknowledgements_match(connectors),
         *_deploy_groups(connectors, data.get("jobs"), environments),
         *_suppressions(data.get("policy"), environments, deploy_groups(data)),
@@ -81,8 +83,11 @@ def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
         spec = source_spec(source)
         settings = connector.get("settings", {})
         if isinstance(settings, dict):
+            # A setting holding a credential has its own message (_credentials_in_settings): one mistake, one message.
+            holding = {path[3] for path, _ in _settings_credentials(index, connector)}
             for setting, problem in spec.problems(settings).items():
-                yield ("connectors", index, "settings", setting), problem
+                if setting not in holding:
+                    yield ("connectors", index, "settings", setting), problem
         declared = connector.get("secrets", ())
         if not isinstance(declared, tuple) or not all(
                 isinstance(item, str) and names.secret_name_problem(item) is None for item in declared):
@@ -97,6 +102,44 @@ def _sources(connectors: tuple[Any, ...]) -> Iterator[Problem]:
                 reads = ", ".join(expected) or "no secrets"
                 yield (("connectors", index, "secrets", position),
                        f"'{secret}' is not read by source '{source}' (it reads: {reads}); remove it")
+
+
+# What a setting that holds a credential should be instead: the settings are written into the job as they are.
+_USE_A_SECRET = ("the settings are written into the job as they are: store the credential with `python -m operations "
+                 "load-secrets` and list only its name under the connector's 'secrets' (the source reads it with "
+                 "dbutils.secrets.get)")
+
+
+def _credentials_in_settings(connectors: tuple[Any, ...]) -> Iterator[Problem]:
+    """No credential in a connector's settings, which become its job's base_parameters: no token of a known shape,
+    no URL with 'user:password@', no value under a key that holds a credential. None is ever shown whole."""
+    for index, connector in enumerate(connectors):
+        if isinstance(connector, dict):
+            yield from _settings_credentials(index, connector)
+
+
+def _settings_credentials(index: int, connector: dict[str, Any]) -> Iterator[Problem]:
+    for path, key, value in _leaves(connector.get("settings"), ("connectors", index, "settings"), ""):
+        shape = shape_in(value)
+        url = url_password(value)
+        if shape is not None:
+            yield path, f"{redact(value)} is {shape}; {_USE_A_SECRET}"
+        elif url is not None:
+            yield path, f"'{url}' (redacted) has a password in its URL; remove 'user:password@' from it: {_USE_A_SECRET}"
+        elif is_credential_key(key) and value.strip():
+            yield path, f"'{key}' holds a credential (its value is not shown); {_USE_A_SECRET}"
+
+
+def _leaves(value: Any, path: Path, key: str) -> Iterator[tuple[Path, str, str]]:
+    """(path, the key that holds it, string) for every string under `value`; a list's items are held by its key."""
+    if isinstance(value, str):
+        yield path, key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves(item, (*path, name), str(name))
+    elif isinstance(value, (list, tuple)):
+        for position, item in enumerate(value):
+            yield from _leaves(item, (*path, position), key)
 
 
 def _unique_connector_names(connectors: tuple[Any, ...]) -> Iterator[Problem]:

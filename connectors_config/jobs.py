@@ -31,6 +31,8 @@ from connectors_config.jobs_checks import (
     permission_problems,
     provider_problems,
     schema_problems,
+    secret_readers,
+    secret_reference_problems,
     silver_triggers,
     unique_names,
 )
@@ -104,13 +106,16 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
     for env in environments_of(data):
         resolved = {}
         foreign = Foreign(env.name, owned)
+        readers = secret_readers(data, env)
+        scopes = {str(other.values.get("secret_scope")) for other in environments_of(data) if other.name != env.name}
         for key, job in sorted(jobs.items()):
             settings, found = substitute(job.settings, env, catalogue, job.origin)
             # Each check only on what the previous ones passed: one mistake, one message.
             # Past the schema, the checks are independent of each other: all of them report.
             found = found or schema_problems(settings) or [
                 *name_problems(settings), *permission_problems(settings), *provider_problems(settings),
-                *settings_problems(settings), *_substituted(job_problems(settings, foreign, env.name), job.settings)]
+                *settings_problems(settings), *_substituted(job_problems(settings, foreign, env.name), job.settings),
+                *secret_reference_problems(settings, env, readers, scopes)]
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += unique_names(jobs, resolved, catalogue)

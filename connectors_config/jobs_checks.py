@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from core.credentials import redact
+from core.job_settings import secret_references
 from connectors_config.errors import ConfigProblem, Path as FieldPath
 from connectors_config.jobs_substitute import references
 from connectors_config.names import shown
@@ -391,4 +392,41 @@ def silver_triggers(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, An
                         ("trigger", "table_update", "table_names", index),
                         f"{name}: no connector writes silver table '{name[len(silver):]}'; silver tables: "
                         f"{', '.join(known)}"))
+    return problems
+
+
+def secret_readers(data: dict[str, Any], env: EnvironmentValues) -> set[str]:
+    """Who has READ on `env`'s secret scope (stacks.environment_stack gives it to ResolvedEnvironment's
+    run_as_principals): the environment's run_as and each batch connector's run_as for it."""
+    readers = {env.values["run_as"]} if isinstance(env.values.get("run_as"), str) else set()
+    for connector in connector_entries(data):
+        if isinstance(connector, dict) and connector.get("kind", "batch") == "batch":
+            run_as = connector.get("run_as")
+            if isinstance(run_as, dict) and isinstance(run_as.get(env.name), str):
+                readers.add(run_as[env.name])
+    return readers
+
+
+def secret_reference_problems(settings: dict[str, Any], env: EnvironmentValues, readers: set[str],
+                              others: set[str]) -> list[tuple[FieldPath, str]]:
+    """Each {{secrets/<scope>/<key>}} of a cluster's spark_conf or spark_env_vars reads the environment's own
+    scope, as an identity with READ on it: otherwise the cluster fails to start. Another environment's scope
+    (`others`) has its own message (identities.job_problems)."""
+    scope = env.values.get("secret_scope")
+    run_as = settings.get("run_as")
+    principal = (run_as.get("service_principal_name") if isinstance(run_as, dict) and "service_principal_name"
+                 in run_as else env.values.get("run_as"))
+    problems: list[tuple[FieldPath, str]] = []
+    for path, read_scope, key in secret_references(settings):
+        reference = f"{{{{secrets/{read_scope}/{key}}}}}"
+        if read_scope in others - {scope}:
+            continue
+        if read_scope != scope:
+            problems.append((path, f"{reference} reads secret scope '{read_scope}', not {env.name}'s scope '{scope}', "
+                                   "the only one its jobs have READ on; write "
+                                   f"{{{{secrets/${{env.secret_scope}}/{key}}}}}"))
+        elif principal not in readers:
+            problems.append((path, f"{reference}: the job runs as {redact(principal)}, which has no READ on "
+                                   f"secret scope '{scope}' (READ goes to {env.name}'s run_as and its batch "
+                                   "connectors' run_as); run the job as one of them, e.g. ${env.run_as}"))
     return problems

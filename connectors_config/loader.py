@@ -26,13 +26,10 @@ from connectors_config.jobs import check_jobs
 from connectors_config.yaml_lines import TextProblem, ambiguous_numbers, decode, read, version_problem
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
-from core.credentials import redact
+from core.credentials import is_credential_key, redact
 
 DEFAULT_CONFIG = "connectors.yaml"
 CONFIG_ENV_VAR = "CONNECTORS_CONFIG"
-
-# Keys that would hold credentials: named in the error so nobody "fixes" the typo by finding the right key.
-_CREDENTIAL_KEY = re.compile(r"(?i)(token|password|passwd|secret_value|client_secret|api_key|private_key)")
 
 # What a pydantic error type means, in words for the person editing the YAML.
 _EXPECTED = {
@@ -170,7 +167,7 @@ def _hint(loc: tuple) -> str:
 
 def _unknown_key(loc: tuple) -> str:
     key = str(loc[-1])
-    if _CREDENTIAL_KEY.search(key):
+    if is_credential_key(key):  # named in the error so nobody "fixes" the typo by finding the right key
         return (f"unknown key '{key}'; credentials never go in connectors.yaml: put them in the secret scope and "
                 "list their names under the connector's 'secrets', or authenticate the deploy with a Databricks "
                 "CLI profile or environment variables")

@@ -9,7 +9,9 @@ Terraform provider makes: the workspace rejects these at deploy time or, worse, 
   no cycle, an `outcome` only on a condition task, defined `job_cluster_key`/`environment_key`, `for_each`
   inputs that are a JSON array or a reference;
 - `{{...}}` dynamic value references: known names only, `{{job.parameters.P}}` declared, `{{tasks.X.…}}`
-  upstream of the task that reads it, `{{input}}` inside a for_each task.
+  upstream of the task that reads it, `{{input}}` inside a for_each task; `{{secrets/<scope>/<key>}}` only as a
+  value of a cluster's spark_conf or spark_env_vars, the one place Databricks resolves it (which scope it may
+  read is the config's to check: `secret_references`).
 
 `settings_problems` returns (path inside the settings, message) pairs; the config adds file and line, the
 LakeflowJob construct its own prefix. It works on settings with unresolved markers or cdktf tokens in them:
@@ -326,7 +328,7 @@ class _References:
     def check(self, path: FieldPath, text: str, task: _Task | None) -> Iterator[Problem]:
         for match in _REFERENCE.finditer(text):
             name = match.group(1).strip()
-            problem = self._problem(name, task)
+            problem = _secret_problem(name, path) if name.startswith("secrets/") else self._problem(name, task)
             if problem:
                 joint = " " if problem.startswith(("is ", "needs ")) else ": "
                 yield path, f"{{{{{name}}}}}{joint}{problem}"
@@ -382,6 +384,36 @@ class _References:
                     f"'{reader.key}' reads it; add '{other}' to the depends_on of '{reader.key}' "
                     "(directly or through a task in between)")
         return None
+
+
+_SECRET = re.compile(r"secrets/([A-Za-z0-9_.@-]+)/([A-Za-z0-9_.-]+)")
+CLUSTER_SECRET_FIELDS = ("spark_conf", "spark_env_vars")
+
+
+def in_cluster_secret_field(path: FieldPath) -> bool:
+    """True for the value of a cluster's spark_conf or spark_env_vars (a task's or a job cluster's new_cluster),
+    where Databricks resolves {{secrets/<scope>/<key>}} when the cluster starts."""
+    return len(path) >= 3 and path[-3] == "new_cluster" and path[-2] in CLUSTER_SECRET_FIELDS
+
+
+def secret_references(settings: Mapping[str, Any]) -> Iterator[tuple[FieldPath, str, str]]:
+    """(path, scope, key) of each well-formed {{secrets/<scope>/<key>}} where Databricks resolves it."""
+    for path, text in _strings(settings, ()):
+        if in_cluster_secret_field(path):
+            for match in _REFERENCE.finditer(text):
+                secret = _SECRET.fullmatch(match.group(1).strip())
+                if secret:
+                    yield path, secret.group(1), secret.group(2)
+
+
+def _secret_problem(name: str, path: FieldPath) -> str | None:
+    if not in_cluster_secret_field(path):
+        return ("is a secret reference, which Databricks resolves only in a cluster's spark_conf and spark_env_vars "
+                "(new_cluster of a task or of job_clusters); read the secret in code with "
+                "dbutils.secrets.get(scope, key), or pass it to the cluster there")
+    if not _SECRET.fullmatch(name):
+        return "is not a secret reference; write {{secrets/<scope>/<key>}}"
+    return None
 
 
 def _segments(name: str) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.credentials import looks_like_secret_value, redact, shape_in
+from core.credentials import looks_like_secret_value, masked, redact, shape_in, url_password
 from core.name_characters import escaped, invisible
 
 MIN_REASON = 20  # characters besides blanks: what was reviewed, by whom or where (e.g. a ticket)
@@ -30,8 +30,11 @@ def reason_problem(reason: str, minimum: int = MIN_REASON) -> str | None:
     punctuation), hold no invisible characters (a bidi control could make it read otherwise), and never a
     credential (which is never echoed here)."""
     for word in reason.split():
-        if looks_like_secret_value(word) or shape_in(word):
-            return (f"{redact(word)} looks like a credential, and the reason is written into the synthesized "
+        if looks_like_secret_value(word) or shape_in(word) or url_password(word):
+            # A token inside a word ('(ghp_…)') or a URL's password is cut where it is, the rest shown.
+            shown = (redact(word) if looks_like_secret_value(word)
+                     else f"{masked(word)!r} (redacted: looks like a credential)")
+            return (f"{shown} looks like a credential, and the reason is written into the synthesized "
                     "stack and shown on every synth; remove it (revoke the credential if it is real) and say why "
                     "the exception is safe in words")
     hidden = sorted({char for char in reason if invisible(char) and not char.isspace()})  # blanks are fine

@@ -359,6 +359,29 @@ def _identity_lines(pair: Pair, base_refs: References, head_refs: References) ->
     return lines
 
 
+_SECRET_REFERENCE = re.compile(r"\{\{\s*secrets/[^}\s]+\s*\}\}")
+
+
+def _secret_references(body: Any) -> set[str]:
+    """Every {{secrets/<scope>/<key>}} in a resource's body (a cluster's spark_conf or spark_env_vars): what its
+    runs read from a secret scope."""
+    if isinstance(body, str):
+        return {re.sub(r"\s", "", match) for match in _SECRET_REFERENCE.findall(body)}
+    values = body.values() if isinstance(body, dict) else body if isinstance(body, list) else ()
+    return {reference for value in values for reference in _secret_references(value)}
+
+
+def _secret_lines(pair: Pair, head_refs: References) -> list[str]:
+    """The secrets a job's clusters newly read, or no longer read: access changes too (what a run can see)."""
+    if pair.head is None or pair.kind in ACCESS_KINDS:
+        return []
+    before = _secret_references(pair.base.body) if pair.base is not None else set()
+    after = _secret_references(pair.head.body)
+    label = _label(head_refs, pair.head)
+    return ([f"- {label}: reads secret {code(reference)}" for reference in sorted(after - before)]
+            + [f"- {label}: no longer reads secret {code(reference)}" for reference in sorted(before - after)])
+
+
 def _other_access_lines(pair: Pair, base_refs: References, head_refs: References) -> list[str]:
     if pair.kind not in OTHER_ACCESS_KINDS:
         return []
@@ -563,7 +586,8 @@ def diff_stack(env: str, base: dict | None, head: dict | None, now: datetime, co
         (p.head or p.base).address))  # type: ignore[union-attr]
     access = [change.line() for change in access_changes(base_refs, head_refs)]
     for pair in pairs:
-        access += _identity_lines(pair, base_refs, head_refs) + _other_access_lines(pair, base_refs, head_refs)
+        access += (_identity_lines(pair, base_refs, head_refs) + _secret_lines(pair, head_refs)
+                   + _other_access_lines(pair, base_refs, head_refs))
     data = [line for pair in pairs for line in data_lines(pair, base_refs, head_refs)]
     grouped: dict[str, list[str]] = {}
     for pair in pairs:

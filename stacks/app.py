@@ -14,6 +14,7 @@ from connectors_config.errors import ConfigProblem
 from connectors_config.lockfile import lock_of, lock_path, write_lock
 from connectors_config.repository import is_inside, repository_of
 from connectors_config.sources import NOTEBOOKS_DIR
+from core.credentials import SHAPES
 from policy import PolicyError
 
 
@@ -39,14 +40,36 @@ def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOO
 def check_uploads(notebooks_dir: Path) -> None:
     """Raises ConfigError if a file the synth would upload (a *.py of `notebooks_dir`) lies outside the repository
     that holds the folder (connectors_config.repository), every symlink followed: it would deploy what review
-    never saw."""
+    never saw; or if one holds a credential of a known shape (core.credentials), which the upload would put in the
+    workspace for anyone who can read the folder."""
     repository = repository_of(notebooks_dir)
-    outside = sorted(p.name for p in notebooks_dir.glob("*.py") if not is_inside(p, repository))
-    if outside:
-        raise ConfigError(f"{notebooks_dir.name}/", [ConfigProblem(
-            0, "(file)", "is a symlink to a file outside the repository; only the repository's own files are "
-            "uploaded, as review sees them: copy the file into the repository in its place",
-            f"{notebooks_dir.name}/{name}") for name in outside])
+    files = sorted(notebooks_dir.glob("*.py"))
+    outside = [p for p in files if not is_inside(p, repository)]
+    problems = [ConfigProblem(
+        0, "(file)", "is a symlink to a file outside the repository; only the repository's own files are "
+        "uploaded, as review sees them: copy the file into the repository in its place",
+        f"{notebooks_dir.name}/{p.name}") for p in outside]
+    for path in files:
+        if path not in outside and path.is_file():
+            problems += _credentials_in(path, f"{notebooks_dir.name}/{path.name}")
+    if problems:
+        raise ConfigError(f"{notebooks_dir.name}/", problems)
+
+
+def _credentials_in(path: Path, shown: str) -> list[ConfigProblem]:
+    """A problem at each line of the file at `path` that holds a token of a known shape, the token cut to 4
+    characters."""
+    problems = []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        for what, pattern in SHAPES:
+            for match in pattern.finditer(line):
+                problems.append(ConfigProblem(
+                    number, "(file)", f"holds {what} ('{match.group(0)[:4]}…', redacted), and the file is uploaded "
+                    "to the workspace as it is: remove it (revoke it if it is real) and read the credential from "
+                    "the secret scope with dbutils.secrets.get(scope, key), stored there with `python -m operations "
+                    "load-secrets`", shown))
+    return problems
 
 
 def synth_checked(app) -> list[str]:

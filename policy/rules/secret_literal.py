@@ -1,57 +1,70 @@
-"""CP-SECRET-LITERAL: no credential in any synthesized attribute: known token and key shapes (core.credentials),
-`password=`-style assignments in text, random-looking values in fields named like a credential. A finding never
-shows the value."""
+"""CP-SECRET-LITERAL: no credential in any synthesized attribute: known token and key shapes, a URL's
+`user:password@`, a literal in a field whose key holds a credential (any part of it: 'spark.hadoop.fs.s3a.secret.key',
+'fs.azure.account.key.<account>.dfs.core.windows.net'), all from core.credentials, and `password=`-style
+assignments in text. A finding never shows the value."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from core.credentials import entropy, masked, redact, shape_in
+from core.credentials import is_credential_key, masked, redact, shape_in, url_password
 from policy.rule import Item, PolicyContext, Rule, Stack
-from policy.rules._helpers import strings
 
 # `password=x`, `token:x` (no space: prose such as "the token: see..." is not one) and JSON's `"password": "x"`.
 _ASSIGNMENT = re.compile(r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api[_-]?key)"
                          r"(?:\s*=\s*|:(?=\S)|[\"']\s*:\s*[\"']?)(?!\{\{secrets/|\$\{)([^\s&;'\",]+)")
-_CREDENTIAL_FIELD = re.compile(r"(?i)token|secret|passw|pwd|api_?key|credential|private_?key|access_?key")
-# Fields that name a credential rather than hold one: secret_scope, secret_names, token_url...
-_NAMES_A_CREDENTIAL = re.compile(r"(?i)_(scope|names?|url|uri|path|file|id|ttl|type|keys?_name)$")
+# A value that refers to a credential instead of holding one: a secret reference or a Terraform reference.
 _REFERENCE = re.compile(r"\{\{secrets/[^}]+\}\}|\$\{[^}]+\}")
 
 
-def _random_looking(value: str) -> bool:
-    """A run of 16+ letters and digits with both, and little repetition: words joined by '-' or '_' are not."""
-    for run in re.split(r"[^A-Za-z0-9+/=]+", _REFERENCE.sub(" ", value)):
-        if (len(run) >= 16 and any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
-                and entropy(run) >= 3.5):
-            return True
-    return False
+def _strings(value: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, str]]:
+    """(attribute path, the key that holds it, string) for every string in a block; map keys count as strings
+    too (held by no key). A list's items are held by the list's key."""
+    if isinstance(value, str):
+        yield path, key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            at = f"{path}.{name}" if path else str(name)
+            yield at, "", str(name)
+            yield from _strings(item, at, str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]", key)
+
+
+def _shown(text: str) -> str:
+    """A literal credential as a finding shows it: its first 4 characters when it is long enough to keep the rest
+    hidden, else nothing of it."""
+    return f"'{text[:4]}…', redacted" if len(text) >= 12 else "redacted"
 
 
 def check(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
-    seen: dict[str, tuple[str | None, re.Match | None]] = {}  # text -> (shape, assignment): strings repeat
+    seen: dict[str, tuple[str | None, str | None, re.Match | None]] = {}  # text -> what it holds: strings repeat
 
-    def credential_in(text: str) -> tuple[str | None, re.Match | None]:
+    def credential_in(text: str) -> tuple[str | None, str | None, re.Match | None]:
         if text not in seen:
             shape = shape_in(text)
-            seen[text] = (shape, None if shape else _ASSIGNMENT.search(text))
+            url = None if shape else url_password(text)
+            seen[text] = (shape, url, None if shape or url else _ASSIGNMENT.search(text))
         return seen[text]
 
     for item in stack.items:
-        for at, text in strings(item.body):
-            shape, assignment = credential_in(text)
-            field = at.rsplit(".", 1)[-1]
+        for at, key, text in _strings(item.body):
+            shape, url, assignment = credential_in(text)
+            where = masked(at) or "a key"
             if shape is not None:
-                yield item, f"{masked(at) or 'a key'} holds {shape} ({redact(text)})"
+                yield item, f"{where} holds {shape} ({redact(text)})"
+            elif url is not None:
+                yield item, f"{where} holds a password in a URL ('{url}', redacted)"
             elif assignment is not None:
-                yield item, (f"{masked(at) or 'a key'} assigns a credential in text ('{assignment.group(1)}=…', "
-                             "redacted)")
-            elif _CREDENTIAL_FIELD.search(field) and not _NAMES_A_CREDENTIAL.search(field) and _random_looking(text):
-                yield item, (f"{masked(at) or 'a key'}, named like a credential, holds a random-looking value "
-                             f"('{text[:4]}…', redacted)")
+                yield item, f"{where} assigns a credential in text ('{assignment.group(1)}=…', redacted)"
+            elif key and is_credential_key(key) and text.strip() and not _REFERENCE.search(text):
+                yield item, f"{where}, named like a credential, holds a literal value ({_shown(text)})"
 
 
-RULE = Rule("CP-SECRET-LITERAL", "no secret-like literal (tokens, keys, password= values, random values in "
-            "credential-named fields) in any synthesized attribute",
-            "store the value in the secret scope and pass its name; code reads it with dbutils.secrets.get", check)
+RULE = Rule("CP-SECRET-LITERAL", "no secret-like literal (tokens, keys, passwords in URLs or password= values, any "
+            "literal in a field named like a credential) in any synthesized attribute",
+            "store the value in the secret scope and pass its name (code reads it with dbutils.secrets.get; a "
+            "cluster's spark_conf or spark_env_vars value reads it as {{secrets/<scope>/<key>}})", check)

@@ -20,8 +20,8 @@ def test_a_missing_required_setting_names_the_source_and_what_it_is():
 
 
 def test_an_unknown_setting_lists_the_sources_settings():
-    assert errors_of(replace(GITHUB_SETTINGS, "    settings: {organisation: acme, org_token: abc}\n")) == [
-        "connectors.yaml:27: connectors[0].settings.org_token: is not a setting of source 'github' (its settings: "
+    assert errors_of(replace(GITHUB_SETTINGS, "    settings: {organisation: acme, org_name: abc}\n")) == [
+        "connectors.yaml:27: connectors[0].settings.org_name: is not a setting of source 'github' (its settings: "
         "base_url, organisation)"]
 
 

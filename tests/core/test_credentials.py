@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.credentials import TOKEN_SHAPES, entropy, looks_like_secret_value, masked, redact, shape_in
+from core.credentials import (
+    TOKEN_SHAPES,
+    entropy,
+    is_credential_key,
+    looks_like_secret_value,
+    masked,
+    redact,
+    shape_in,
+    url_password,
+)
 
 # One token of each shape, as the vendor issues it (made-up values of the real length).
 EXAMPLES = {
@@ -50,3 +59,37 @@ def test_assignments_and_random_runs_look_like_secrets():
     assert looks_like_secret_value("f3a9c1e07b2d4c6e8a1f5b3d9e7c2a40")
     assert entropy("aaaa") == 0.0
     assert entropy("abcd") == 2.0
+
+
+@pytest.mark.parametrize("key", [
+    "spark.hadoop.fs.s3a.secret.key", "spark.hadoop.fs.s3a.access.key", "fs.azure.account.key.acct.dfs.core.windows.net",
+    "fs.azure.account.oauth2.client.secret.acct.dfs.core.windows.net", "fs.azure.sas.raw.acct.blob.core.windows.net",
+    "spark.databricks.ingest.password", "spark.hadoop.javax.jdo.option.ConnectionPassword", "GITHUB_TOKEN", "apiToken",
+    "access_key", "client_secret", "secret_value", "private_key", "Authorization"])
+def test_a_key_holds_a_credential_when_any_part_says_so(key):
+    assert is_credential_key(key)
+
+
+@pytest.mark.parametrize("key", [
+    "spark.sql.shuffle.partitions", "fs.s3a.endpoint", "secret_scope", "secret_names", "token_url", "task_key", "key",
+    "fs.azure.sas.token.provider.type", "spark.hadoop.fs.s3a.aws.credentials.provider",
+    "fs.azure.account.oauth2.client.id.acct.dfs.core.windows.net", "fs.azure.account.auth.type", "tokenizer"])
+def test_a_key_that_names_or_configures_a_credential_holds_none(key):
+    assert not is_credential_key(key)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("https://svc:hunter2@db.example.com/x", "https://svc:…@db.example.com/x"),
+    ("url=postgresql://u:p%40ss@h:5432/db?ssl=1", "postgresql://u:…@h:5432/db"),
+    ("jdbc:mysql://a:b@c", "mysql://a:…@c"),
+])
+def test_a_password_in_a_url_is_found_and_cut(text, shown):
+    assert url_password(text) == shown
+    assert "…@" in masked(text) and "hunter2" not in masked(text) and "p%40ss" not in masked(text)
+
+
+@pytest.mark.parametrize("text", ["https://db.example.com/x", "https://user@host", "see http://host:8080/x",
+                                  "https://x:{{secrets/s/k}}@h"])
+def test_a_url_without_a_password_has_none(text):
+    assert url_password(text) is None
+    assert masked(text) == text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.job_settings import settings_problems, task_types
+from core.job_settings import secret_references, settings_problems, task_types
 from constructs.lakeflow_job import JobAccess, LakeflowJobProps
 from core.principals import Principal
 from tests.fixtures import builders
@@ -334,3 +334,36 @@ def test_the_sample_and_the_connectors_jobs_pass(sample_config):
     for env in sample_config.environments:
         for job_ in resolve(sample_config, env).jobs:
             assert settings_problems(job_.settings) == [], job_.key
+
+
+SECRET_ELSEWHERE = ("is a secret reference, which Databricks resolves only in a cluster's spark_conf and "
+                    "spark_env_vars (new_cluster of a task or of job_clusters); read the secret in code with "
+                    "dbutils.secrets.get(scope, key), or pass it to the cluster there")
+CLUSTER = {"spark_version": "14.3.x-scala2.12", "num_workers": 1}
+
+
+@pytest.mark.parametrize("settings", [
+    {"tasks": [{"task_key": "a", **NOTEBOOK, "new_cluster": {
+        **CLUSTER, "spark_conf": {"spark.hadoop.fs.s3a.secret.key": "{{secrets/scope-1/s3-key}}"}}}]},
+    {"tasks": [{"task_key": "a", **NOTEBOOK, "new_cluster": {
+        **CLUSTER, "spark_env_vars": {"DB_PASSWORD": "{{ secrets/scope.dev@team/db_password }}"}}}]},
+    {"job_clusters": [{"job_cluster_key": "c", "new_cluster": {
+        **CLUSTER, "spark_conf": {"fs.azure.account.key.a.dfs.core.windows.net": "{{secrets/s/adls-key}}"}}}],
+     "tasks": [{"task_key": "a", **NOTEBOOK, "job_cluster_key": "c"}]},
+])
+def test_a_secret_reference_in_a_clusters_spark_conf_or_env_vars_passes(settings):
+    assert problems(settings) == []
+    assert [(scope, key) for _, scope, key in secret_references(settings)] in (
+        [("scope-1", "s3-key")], [("scope.dev@team", "db_password")], [("s", "adls-key")])
+
+
+@pytest.mark.parametrize(("settings", "path"), [
+    ({"parameters": [{"name": "p", "default": "{{secrets/s/k}}"}], "tasks": [{"task_key": "a", **NOTEBOOK}]},
+     ("parameters", 0, "default")),
+    ({"tasks": [{"task_key": "a", "notebook_task": {"notebook_path": "/x", "base_parameters": {
+        "token": "{{secrets/s/k}}"}}}]}, ("tasks", 0, "notebook_task", "base_parameters", "token")),
+    ({"tasks": [{"task_key": "a", **NOTEBOOK, "new_cluster": {**CLUSTER, "custom_tags": {"t": "{{secrets/s/k}}"}}}]},
+     ("tasks", 0, "new_cluster", "custom_tags", "t")),
+])
+def test_a_secret_reference_anywhere_else_is_refused(settings, path):
+    assert problems(settings) == [(path, f"{{{{secrets/s/k}}}} {SECRET_ELSEWHERE}")]

@@ -49,6 +49,21 @@ def test_a_suppression_reason_must_be_words_not_blanks(reason, problem):
         f"connectors.yaml:37: policy.suppressions[0].reason: {problem}{HOW_TO_SAY_WHY}"]
 
 
+@pytest.mark.parametrize(("reason", "shown", "secret"), [
+    ("reviewed by appsec, mirror ftp://u:hunter2@h SEC-142", "'ftp://u:…@h'", "hunter2"),
+    ("reviewed by appsec, sftp://deploy:tiger@files.example.com SEC-142", "'sftp://deploy:…@files.example.com'",
+     "tiger"),
+])
+def test_a_password_in_a_url_of_a_reason_is_refused_and_cut(reason, shown, secret):
+    """A URL's password, even a short word: the message cuts it where it is."""
+    errors = errors_of("policy:\n  suppressions:\n" + suppression(reason=reason))
+    assert errors == [
+        f"connectors.yaml:37: policy.suppressions[0].reason: {shown} (redacted: looks like a credential) looks like "
+        "a credential, and the reason is written into the synthesized stack and shown on every synth; remove it "
+        "(revoke the credential if it is real) and say why the exception is safe in words"]
+    assert secret not in errors[0]
+
+
 @pytest.mark.parametrize(("reason", "shown"), [
     ("reviewed, token ghp_A1b2C3d4E5f6G7h8I9j0K1l2m3 by appsec", "'ghp_…'"),
     ("dapi0123456789abcdef0123456789abcdef was reviewed by appsec", "'dapi…'"),

@@ -650,3 +650,29 @@ def test_env_picks_stacks_and_unknown_ones_are_errors(capsys, synthesized, tmp_p
     assert main(["diff", str(synthesized), str(head), "--env", "staging"]) == 1
     assert capsys.readouterr() == ("", "error: no environment 'staging' in the stacks (environments: dev, prod)\n")
 
+
+
+def _cluster_job(name: str, **spark_conf: str) -> dict:
+    return _job(name, task=[{"task_key": "a", "new_cluster": {"spark_version": "14.3.x-scala2.12",
+                                                             "spark_conf": spark_conf}}])
+
+
+def test_a_secret_a_jobs_cluster_reads_added_or_removed_is_an_access_change():
+    base = _stack(databricks_job={"j": _cluster_job("gold", **{
+        "spark.hadoop.fs.s3a.secret.key": "{{secrets/connectors-prod/s3-key}}", "spark.sql.shuffle.partitions": "8"})})
+    head = _stack(databricks_job={"j": _cluster_job("gold", **{
+        "spark.hadoop.fs.s3a.secret.key": "{{secrets/connectors-prod/s3-key-v2}}",
+        "spark.sql.shuffle.partitions": "8"})})
+    stack, code = _diff(base, head)
+    assert stack.access == ("- job gold: reads secret `{{secrets/connectors-prod/s3-key-v2}}`",
+                            "- job gold: no longer reads secret `{{secrets/connectors-prod/s3-key}}`")
+    assert code == EXIT_ACCESS
+
+
+def test_a_new_job_reading_a_secret_is_an_access_change_and_other_cluster_settings_are_not():
+    base = _stack(databricks_job={"j": _cluster_job("gold", **{"spark.sql.shuffle.partitions": "8"})})
+    head = _stack(databricks_job={"j": _cluster_job("gold", **{"spark.sql.shuffle.partitions": "16"}),
+                                  "k": _cluster_job("export", DB_PASSWORD="{{secrets/connectors-prod/db-password}}")})
+    stack, code = _diff(base, head)
+    assert stack.access == ("- job export: reads secret `{{secrets/connectors-prod/db-password}}`",)
+    assert code == EXIT_ACCESS

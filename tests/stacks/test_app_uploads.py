@@ -1,5 +1,6 @@
-"""The synth uploads only the repository's own files: a *.py of the notebooks folder that is a symlink to a file
-outside the repository is refused, naming each, before anything is built or written."""
+"""The synth uploads only the repository's own files, without credentials: a *.py of the notebooks folder that is a
+symlink to a file outside the repository, or that holds a token of a known shape, is refused, naming each (a token
+at its line, cut short), before anything is built or written."""
 
 from __future__ import annotations
 
@@ -67,6 +68,49 @@ def test_every_escaping_file_is_named_and_a_linked_folder_is_no_way_out(repo, tm
 
 def test_a_refused_upload_writes_nothing(repo, tmp_path, sample_config):
     (repo / "notebooks" / "evil.py").symlink_to(tmp_path / "elsewhere" / "evil.py")
+    outdir = tmp_path / "out" / "cdktf.out"
+    with pytest.raises(ConfigError):
+        stacks.app.synth(sample_config, str(outdir), notebooks_dir=repo / "notebooks")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+CREDENTIAL_FIX = ("and the file is uploaded to the workspace as it is: remove it (revoke it if it is real) and read the "
+                  "credential from the secret scope with dbutils.secrets.get(scope, key), stored there with `python -m "
+                  "operations load-secrets`")
+
+
+@pytest.mark.parametrize(("token", "what"), [
+    ("ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5", "a GitHub token"),
+    ("dapi" + "0123456789abcdef0123456789abcdef", "a Databricks token"),
+    ("AKIA" + "IOSFODNN7EXAMPLE", "an AWS access key"),
+])
+def test_a_notebook_with_a_hard_coded_token_is_refused_at_its_line(repo, token, what):
+    (repo / "notebooks" / "source_jira.py").write_text(
+        "# Databricks notebook source\nimport requests\n\n"
+        f'HEADERS = {{"Authorization": "Bearer {token}"}}\n')
+    message = refusal(repo / "notebooks")
+    assert message == ("notebooks/: 1 error; nothing was synthesized.\n"
+                       f"  notebooks/source_jira.py:4: (file): holds {what} ('{token[:4]}…', redacted), {CREDENTIAL_FIX}")
+    assert token[4:] not in message
+
+
+def test_a_token_in_a_module_linked_from_inside_the_repository_is_refused_too(repo):
+    """helpers.py is a symlink to lib/helpers.py: what is uploaded is the file it points to."""
+    (repo / "lib" / "helpers.py").write_text("X = 1\nKEY = 'AKIA" + "IOSFODNN7EXAMPLE'\n")
+    assert refusal(repo / "notebooks") == (
+        "notebooks/: 1 error; nothing was synthesized.\n"
+        f"  notebooks/helpers.py:2: (file): holds an AWS access key ('AKIA…', redacted), {CREDENTIAL_FIX}")
+
+
+def test_a_notebook_that_speaks_of_tokens_and_reads_them_from_the_scope_passes(repo):
+    (repo / "notebooks" / "source_jira.py").write_text(
+        "# Databricks notebook source\n# The token (a ghp_ personal access token) comes from the secret scope.\n"
+        'token = dbutils.secrets.get(scope, "jira-api-token")\nheaders = {"Authorization": f"Bearer {token}"}\n')
+    stacks.app.check_uploads(repo / "notebooks")
+
+
+def test_a_refused_notebook_token_writes_nothing(repo, tmp_path, sample_config):
+    (repo / "notebooks" / "source_jira.py").write_text("TOKEN = 'ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5'\n")
     outdir = tmp_path / "out" / "cdktf.out"
     with pytest.raises(ConfigError):
         stacks.app.synth(sample_config, str(outdir), notebooks_dir=repo / "notebooks")
