@@ -16,7 +16,7 @@ from connectors_config.identities import cross_environment_problems
 from connectors_config.errors import Path, format_path
 from connectors_config.lockfile import Lock
 from connectors_config.sources import available_sources, source_spec
-from core.credentials import is_credential_key, redact, shape_in, url_password
+from core.credentials import is_credential_key, looks_like_secret_value, masked, redact, shape_in, url_password
 from core.uc_names import name_key
 
 Problem = tuple[Path, str]
@@ -123,7 +123,9 @@ def _settings_credentials(index: int, connector: dict[str, Any]) -> Iterator[Pro
         shape = shape_in(value)
         url = url_password(value)
         if shape is not None:
-            yield path, f"{redact(value)} is {shape}; {_USE_A_SECRET}"
+            # A token after other words ('Bearer <token>') is cut where it starts: redact shows such a value whole.
+            shown = redact(value) if looks_like_secret_value(value) else repr(masked(value))
+            yield path, f"{shown} is {shape}; {_USE_A_SECRET}"
         elif url is not None:
             yield path, f"'{url}' (redacted) has a password in its URL; remove 'user:password@' from it: {_USE_A_SECRET}"
         elif is_credential_key(key) and value.strip():

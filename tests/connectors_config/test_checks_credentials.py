@@ -65,6 +65,18 @@ def test_a_token_in_the_settings_is_refused_and_never_shown(token, what, start):
     assert token[5:] not in "\n".join(errors)
 
 
+@pytest.mark.parametrize(("value", "what", "shown"), [
+    ("Bearer xoxb-000000000000-000000000000000000000000", "a Slack token", "Bearer xoxb…"),
+    ("Bearer glpat-ASfOXt-fQiyCQq1FvNW1", "a GitLab token", "Bearer glpa…"),
+])
+def test_a_token_after_other_words_in_the_settings_is_refused_and_never_shown(value, what, shown):
+    """Found by the fuzz: a value that does not itself start like a token was shown whole."""
+    errors = errors_of(environments() + connectors(batch_connector(
+        "github", "0 */15 * * * ?", settings=f'{{organisation: "{value}"}}', secrets=("github-token",))))
+    assert errors == [f"connectors.yaml:27: connectors[0].settings.organisation: '{shown}' is {what}; {USE_A_SECRET}"]
+    assert value.split()[1][5:] not in "\n".join(errors)
+
+
 def test_the_sample_settings_and_urls_without_a_password_pass():
     """Look-alikes: a URL with a port, a token_url (it names where tokens come from), an organisation named
     after tokens."""

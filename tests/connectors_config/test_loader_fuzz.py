@@ -1758,6 +1758,160 @@ def _look_alike_job_name(draw, target) -> Made:
     return (f"{format_path(job + ('name',))} = {name!r}", document,
             [set_value(document, job + ("name",), render(name))], at(document, job + ("name",)))
 
+# --- secrets: credentials in connector settings (their job's base_parameters), secret references in jobs
+# (README "Mistakes are caught", docs/jobs.md): the fakes below only have the shapes of credentials.
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_HEX = "0123456789abcdef"
+
+
+def _chars(alphabet: str, size: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet, min_size=size, max_size=size)
+
+
+def _fake_token() -> st.SearchStrategy[tuple[str, str]]:
+    """(what the error calls it, a made-up token of that shape)."""
+    return st.one_of(
+        st.tuples(st.sampled_from("pousr"), _chars(_ALNUM, 36)).map(lambda t: ("a GitHub token", f"gh{t[0]}_{t[1]}")),
+        _chars(_ALNUM + "_", 59).map(lambda s: ("a GitHub token", "github_pat_" + s)),
+        _chars(_HEX, 32).map(lambda s: ("a Databricks token", "dapi" + s)),
+        st.tuples(st.sampled_from(["AKIA", "ASIA"]), _chars(_ALNUM[:26] + _HEX[:10], 16)).map(
+            lambda t: ("an AWS access key", t[0] + t[1])),
+        _chars(_ALNUM + "_-", 20).map(lambda s: ("a GitLab token", "glpat-" + s)),
+        st.tuples(st.sampled_from("abprs"), _chars(_HEX[:10], 12), _chars(_ALNUM, 24)).map(
+            lambda t: ("a Slack token", f"xox{t[0]}-{t[1]}-{t[2]}")),
+        st.tuples(st.sampled_from("pua"), _chars(_HEX, 40)).map(lambda t: ("a SonarQube token", f"sq{t[0]}_{t[1]}")),
+        _chars(_ALNUM + "_-", 48).map(lambda s: ("an API key", "sk-" + s)),
+        st.tuples(_chars(_ALNUM, 22), _chars(_ALNUM + "_-", 43)).map(
+            lambda t: ("a JSON web token", f"eyJhbGciOiJIUzI1NiJ9.eyJ{t[0]}.{t[1]}")),
+        _chars(_ALNUM, 64).map(lambda s: ("a private key", f"-----BEGIN RSA PRIVATE KEY-----\nMIIE{s}\n"
+                                                           "-----END RSA PRIVATE KEY-----")),
+    )
+
+
+_PASSWORDS = ["Tr0ub4dor-and-3", "hunter2hunter2", "s3cr3t.Pa55!", "Zq7kM2pW9xLr"]
+_URLS_WITH_PASSWORD = ["https://svc-appsec:{}@sonarqube.example.com", "postgresql://appsec:{}@db.example.com:5432/findings",
+                       "jdbc:mysql://reporter:{}@mysql.example.com:3306/cmdb",
+                       "mongodb+srv://ingest:{}@cluster0.example.net/appsec?retryWrites=true", "redis://:{}@cache:6379/0"]
+_CREDENTIAL_KEYS = ["client_secret", "api_token", "db_password", "fs.azure.account.key.appsecdata.dfs.core.windows.net",
+                    "spark.hadoop.fs.s3a.secret.key", "apiKey", "AWS_SECRET_ACCESS_KEY", "private-key", "passphrase"]
+
+
+def _setting_strings() -> list[tuple[Document, Entry]]:
+    """Every string of a connector's settings (a setting, an item or entry of one)."""
+    return entries(lambda d, e: d is sample().config and e.path[::2][:2] == ("connectors", "settings")
+                   and len(e.path) >= 4 and isinstance(e.value, str))
+
+
+@way("secrets", _setting_strings)
+def _password_in_url(draw, target) -> Made:
+    """A setting written as a URL with 'user:password@', in a scheme of the web, a database or a driver."""
+    document, entry = target
+    password = _value(draw, _PASSWORDS)
+    url = _value(draw, _URLS_WITH_PASSWORD).format(password)
+    return (f"{format_path(entry.path)} = {url!r}", document, [set_value(document, entry.path, render(url))],
+            at(document, entry.path, text="has a password in its URL"), Secret(password))
+
+
+@way("secrets", _setting_strings)
+def _token_in_setting(draw, target) -> Made:
+    """A setting holding a token of a known shape, as the whole value or after a word."""
+    document, entry = target
+    what, token = draw(_fake_token())
+    value = _value(draw, ["{}", "Bearer {}"]).format(token)
+    return (f"{format_path(entry.path)} = {what}", document, [set_value(document, entry.path, render(value))],
+            at(document, entry.path, text=f"is {what}"), Secret(token))
+
+
+@way("secrets", lambda: [(i, c) for i, c in _connectors() if isinstance(c.get("settings"), dict) and c["settings"]])
+def _credential_setting(draw, target) -> Made:
+    """A new setting whose key holds a credential (any part of a dotted, snake, kebab or camelCase key), with a
+    literal value."""
+    index, _ = target
+    config, path = sample().config, ("connectors", index, "settings")
+    key, literal = _value(draw, _CREDENTIAL_KEYS), _value(draw, ["changeme", "Summer2024!", "c0rrect-horse-battery"])
+    return (f"{format_path(path)}.{key} = {literal!r}", config, [add_key(config, path, key, render(literal))],
+            at(config, path + (key,), text="holds a credential"), Secret(literal))
+
+
+def _in_cluster_field(path: tuple) -> bool:
+    """A value of a cluster's spark_conf or spark_env_vars, where Databricks resolves {{secrets/...}}."""
+    return len(path) >= 3 and path[-3] == "new_cluster" and path[-2] in ("spark_conf", "spark_env_vars")
+
+
+def _free_text(document: Document, entry: Entry) -> bool:
+    """A string of a job that takes any text (not a choice of values, not a job reference)."""
+    return (_job_string(document, entry) and slot_at(document, entry.path).kinds == {"str"}
+            and not slot_at(document, entry.path).enum
+            and entry.path[-2:] != ("run_job_task", "job_id"))
+
+
+@way("secrets", lambda: entries(lambda d, e: _free_text(d, e) and not _in_cluster_field(e.path)))
+def _secret_reference_outside_a_cluster(draw, target) -> Made:
+    """{{secrets/<scope>/<key>}} where Databricks does not resolve it (a notebook's base_parameters, a job
+    parameter, a description, a task key...): the whole value of an open mapping's entry, in a URL, or
+    appended to the value."""
+    document, entry = target
+    reference = "{{secrets/" + _value(draw, ["mvp-connectors", "${env.secret_scope}", "shared"]) + "/" \
+        + _value(draw, ["jira-token", "db-password"]) + "}}"
+    if slot_at(document, entry.path).role == "entry":
+        value = _value(draw, [reference, f"https://svc:{reference}@db.example.com"])
+    else:
+        value = entry.value + reference
+    return (f"{format_path(entry.path)} = {value!r}", document, [set_value(document, entry.path, render(value))],
+            at(document, entry.path, text="is a secret reference, which Databricks resolves only"))
+
+
+def _cluster_places() -> list[tuple[Document, tuple]]:
+    """Where a cluster's spark_conf can be written: each new_cluster of the sample, and each inline job of
+    connectors.yaml that has no job_clusters (given one)."""
+    clusters = [(d, e.path) for d, e in entries(lambda d, e: e.path[-1:] == ("new_cluster",)
+                                                and isinstance(e.value, dict) and slot(d, e.path) is not None)]
+    return clusters + [(d, j) for d, j in _jobs() if d is sample().config and "job_clusters" not in d.entries[j].value]
+
+
+def _in_cluster(draw: Any, document: Document, place: tuple, value: str) -> tuple[list[Edit], tuple]:
+    """Edits that write `value` under a credential key of a cluster's spark_conf or spark_env_vars, and its path."""
+    field, key = _value(draw, [("spark_conf", "spark.hadoop.fs.s3a.secret.key"), ("spark_env_vars", "DB_PASSWORD"),
+                               ("spark_conf", "fs.azure.account.key.appsecdata.dfs.core.windows.net")])
+    if place[-1] == "new_cluster":
+        present = document.entries[place].value.get(field)
+        edit = add_key(document, place + (field,), key, render(value)) if isinstance(present, dict) and present \
+            else add_key(document, place, field, render({key: value}))
+        return [edit], place + (field, key)
+    cluster = {"job_cluster_key": "secrets", "new_cluster": {"spark_version": "14.3.x-scala2.12", "num_workers": 1,
+                                                             field: {key: value}}}
+    return [add_key(document, place, "job_clusters", render([cluster]))], place + ("job_clusters", 0, "new_cluster",
+                                                                                   field, key)
+
+
+@way("secrets", _cluster_places)
+def _unknown_secret_scope(draw, target) -> Made:
+    """A cluster's secret reference to a scope no environment has (its jobs have READ on their own only), or
+    one without its key."""
+    document, place = target
+    scope = _value(draw, ["shared-scope", "team-secrets", "mvp-connector"])
+    reference = _value(draw, [f"{{{{secrets/{scope}/s3-key}}}}", "{{secrets/${env.secret_scope}}}"])
+    edits, path = _in_cluster(draw, document, place, reference)
+    expect = "is not a secret reference" if reference.count("/") == 1 else f"reads secret scope '{scope}'"
+    return f"{format_path(path)} = {reference!r}", document, edits, at(document, path, text=expect)
+
+
+@way("secrets", lambda: [(d, p, owner, user) for d, p in _cluster_places() if d is sample().config
+                         for owner in _environments() for user in _environments() if owner != user])
+def _foreign_secret_scope(draw, target) -> Made:
+    """Environment `owner` given a secret scope of its own (and `user` one, or the default), and a cluster's
+    secret reference naming it: in `user`, it is another environment's."""
+    document, place, owner, user = target
+    scopes = {env: f"appsec-{env}-connectors" for env in (owner, user)}
+    edits = [add_key(document, ("environments", env), "secret_scope", render(scopes[env]))
+             for env in ((owner, user) if draw(st.booleans()) else (owner,))]
+    reference = f"{{{{secrets/{scopes[owner]}/s3-key}}}}"
+    cluster_edits, path = _in_cluster(draw, document, place, reference)
+    return (f"environments.{owner}.secret_scope = {scopes[owner]!r}; {format_path(path)} = {reference!r}", document,
+            edits + cluster_edits, at(document, path, text=f"names {owner}'s secret scope '{scopes[owner]}'"))
+
+
 
 def _variable_uses() -> dict[str, list[Expect]]:
     """${var.<name>} -> where jobs use it."""
