@@ -109,7 +109,7 @@ def redact(value: object) -> str:
     if isinstance(value, str):
         if looks_like_secret_value(value):
             return f"'{value[:4]}…' (redacted: looks like a credential)"
-        return repr(value)
+        return repr(masked(value))  # a token or a URL password after other words is cut too
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, (list, tuple)):

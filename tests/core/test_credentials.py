@@ -93,3 +93,13 @@ def test_a_password_in_a_url_is_found_and_cut(text, shown):
 def test_a_url_without_a_password_has_none(text):
     assert url_password(text) is None
     assert masked(text) == text
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("Bearer ghp_" + "a1B2" * 9, "'Bearer ghp_…'"),
+    ("see https://svc:hunter2@db.example.com/x", "'see …' (redacted: looks like a credential)"),
+    ("token for https://svc:x@h", "'token for https://svc:…@h'"),
+    ("appsec-platform-admins", "'appsec-platform-admins'"),
+])
+def test_redact_cuts_a_credential_inside_other_words(value, shown):
+    assert redact(value) == shown
