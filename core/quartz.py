@@ -15,10 +15,13 @@ import calendar
 import functools
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+_T = TypeVar("_T")
 
 _FIELDS_HINT = (
     "Quartz needs 6 or 7 fields (seconds minutes hours day-of-month month day-of-week [year])"
@@ -426,10 +429,11 @@ def parse_quartz(expression: str, now: datetime | None = None) -> QuartzSchedule
     """Parse a Quartz cron expression; raises QuartzError with a one-sentence reason. A year field is held against
     `now` (an aware datetime; default: the clock): a schedule that never fires again is refused."""
     schedule = _checked(expression, _parse, expression)
-    return _checked(expression, _reject_years_past, schedule, now or datetime.now(timezone.utc)) or schedule
+    _checked(expression, _reject_years_past, schedule, now or datetime.now(timezone.utc))
+    return schedule
 
 
-def _checked(expression: str, check, *args):  # type: ignore[no-untyped-def]
+def _checked(expression: str, check: Callable[..., _T], *args: Any) -> _T:
     """`check(*args)`, its _Invalid raised as the QuartzError of `expression`."""
     try:
         return check(*args)
