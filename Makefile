@@ -23,11 +23,15 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 # javac for its driver).
 QUARTZ_JAR := /usr/share/java/quartz2.jar
 
-.PHONY: synth test lint install cdktf-synth bench bench-quartz snapshot-update describe graphs check-user-edits clean
+.PHONY: help synth test lint install cdktf-synth bench bench-quartz snapshot-update describe graphs check-user-edits clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
 # inputs by then, and the tests (plain `python`) keep every check on.
+help: ## List the targets with what each does
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
+		awk -F'\t' '{ printf "  make %-17s %s\n", $$1, $$2 }'
+
 synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
 	$(PIPENV) run python -O main.py
 

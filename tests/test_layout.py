@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -81,3 +82,11 @@ def test_tests_mirror_the_code():
         if not any(module == name or module.startswith(name + "_") for name in modules | {"rules"}):
             misplaced.append(f"{relative}: no module '{module}' (or '<module>_<aspect>') in {relative.parts[0]}/")
     assert misplaced == [], misplaced
+
+
+def test_make_help_lists_every_documented_target():
+    listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=PROJECT_DIR, capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    targets = re.findall(r"^([a-z-]+):[^\n]*## ", (PROJECT_DIR / "Makefile").read_text(), flags=re.MULTILINE)
+    assert [line.split()[1] for line in listed] == targets
+    assert {"synth", "test", "snapshot-update", "help"} <= set(targets)
