@@ -9,6 +9,7 @@ every run and machine."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -75,20 +76,27 @@ def _day_of_month(rng: random.Random) -> str:
                        (0.3, "L-31")])
 
 
-def _month(rng: random.Random) -> str:
-    def name() -> str:
-        text = rng.choice(MONTHS)
-        return _pick(rng, [(6, text), (2, text.lower()), (1, text.title()),
-                           (0.3, {"JAN": "JANUARY", "SEP": "SEPTEMBER"}.get(text, text + "X"))])
-
+def _named_item(rng: random.Random, names: tuple[str, ...], spellings: Callable[[str], list[tuple[float, str]]],
+                weights: tuple[float, ...], last: Callable[[int, int, int], str]) -> Callable[[], str]:
+    """An item of a month or day-of-week field: a number, a name spelled one of `spellings`' ways, ranges and
+    steps of numbers or names, the forms Quartz refuses or misreads (a step after a name, a name mixed with a
+    number, backwards), and `last(a, b, step)`; `weights` go with these twelve forms in that order."""
     def item() -> str:
-        a, b = sorted(rng.sample(range(1, 13), 2))
-        na, nb = MONTHS[a - 1], MONTHS[b - 1]
-        step = rng.randint(1, 12)
-        return _pick(rng, [(4, str(a)), (4, name()), (3, f"{a}-{b}"), (3, f"{na}-{nb}"), (2, f"{a}-{b}/{step}"),
-                           (2, f"{a}/{step}"), (0.3, f"{na}/{step}"), (0.3, f"{na}-{nb}/{step}"), (0.3, f"{na}-{b}"),
-                           (0.3, f"{a}-{nb}"), (0.3, f"{nb}-{na}"), (1, f"*/{step}")])
+        a, b = sorted(rng.sample(range(1, len(names) + 1), 2))
+        na, nb = names[a - 1], names[b - 1]
+        step = rng.randint(1, len(names))
+        name = _pick(rng, spellings(rng.choice(names)))
+        forms = (str(a), name, f"{a}-{b}", f"{na}-{nb}", f"{a}-{b}/{step}", f"{a}/{step}", f"{na}/{step}",
+                 f"{na}-{nb}/{step}", f"{na}-{b}", f"{a}-{nb}", f"{nb}-{na}", last(a, b, step))
+        return _pick(rng, list(zip(weights, forms, strict=True)))
+    return item
 
+
+def _month(rng: random.Random) -> str:
+    item = _named_item(rng, MONTHS, lambda text: [
+        (6, text), (2, text.lower()), (1, text.title()),
+        (0.3, {"JAN": "JANUARY", "SEP": "SEPTEMBER"}.get(text, text + "X"))],
+        (4, 4, 3, 3, 2, 2, 0.3, 0.3, 0.3, 0.3, 0.3, 1), lambda a, b, step: f"*/{step}")
     form = _pick(rng, [(8, "*"), (6, "item"), (3, "list")])
     if form == "*":
         return "*"
@@ -96,19 +104,9 @@ def _month(rng: random.Random) -> str:
 
 
 def _day_of_week(rng: random.Random) -> str:
-    def name() -> str:
-        text = rng.choice(DAYS)
-        return _pick(rng, [(6, text), (2, text.lower()),
-                           (0.3, {"MON": "MONDAY", "FRI": "FRIDAY"}.get(text, text + "Z"))])
-
-    def item() -> str:
-        a, b = sorted(rng.sample(range(1, 8), 2))
-        na, nb = DAYS[a - 1], DAYS[b - 1]
-        step = rng.randint(1, 7)
-        return _pick(rng, [(4, str(a)), (4, name()), (3, f"{a}-{b}"), (4, f"{na}-{nb}"), (2, f"{a}-{b}/{step}"),
-                           (2, f"{a}/{step}"), (0.3, f"{na}/{step}"), (0.5, f"{na}-{nb}/{step}"), (0.3, f"{na}-{b}"),
-                           (0.3, f"{a}-{nb}"), (0.3, f"{nb}-{na}"), (0.3, f"{b}-{a}")])
-
+    item = _named_item(rng, DAYS, lambda text: [
+        (6, text), (2, text.lower()), (0.3, {"MON": "MONDAY", "FRI": "FRIDAY"}.get(text, text + "Z"))],
+        (4, 4, 3, 4, 2, 2, 0.3, 0.5, 0.3, 0.3, 0.3, 0.3), lambda a, b, step: f"{b}-{a}")
     weekday = rng.randint(1, 7)
     special = _pick(rng, [(3, f"{weekday}L"), (2, f"{DAYS[weekday - 1]}L"), (1, "L"),
                           (3, f"{weekday}#{rng.randint(1, 5)}"), (2, f"{DAYS[weekday - 1]}#{rng.randint(1, 5)}"),
