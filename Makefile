@@ -68,14 +68,15 @@ check-user-edits: install ## A user's edits (new connector, source, schedule, en
 	$(PIPENV) run python scripts/check_user_edits.py
 
 # The synth-diff check of a pull request (.github/workflows/synth-diff.yml) runs these two, and so can you: this
-# checkout's `python -m review diff` from BASE (the target branch's synth folder) to cdktf.out writes the Markdown
-# and the exit status (0 nothing sensitive, 1 error, 3 access, 4 data, 5 both) into OUT; the gate then passes or
+# checkout's `python -m review diff` from BASE (the target branch's synth folder) to HEAD (default: this checkout's
+# cdktf.out) writes the Markdown and the exit status (0 nothing sensitive, 1 error, 3 access, 4 data, 5 both) into OUT; the gate then passes or
 # fails on them, an access or data change passing only with APPROVED=true (the maintainer's approval label).
 OUT ?= .synth-diff
-review-diff: install ## Compare BASE=<the target branch's cdktf.out> with cdktf.out into OUT (default .synth-diff/)
+HEAD ?= cdktf.out
+review-diff: install ## Compare BASE=<the target branch's cdktf.out> with cdktf.out, into OUT (default .synth-diff/)
 	@test -n "$(BASE)" || { echo "make review-diff: say which synth to compare with: BASE=../base/cdktf.out" >&2; exit 2; }
 	@mkdir -p "$(OUT)"
-	@$(PIPENV) run python -m review diff "$(BASE)" cdktf.out > "$(OUT)/synth-diff.md"; echo $$? > "$(OUT)/exit-code"
+	@$(PIPENV) run python -m review diff "$(BASE)" "$(HEAD)" > "$(OUT)/synth-diff.md"; echo $$? > "$(OUT)/exit-code"
 	@echo "python -m review diff: exit status $$(cat "$(OUT)/exit-code"); the summary is $(OUT)/synth-diff.md"
 
 review-gate: ## Pass or fail on OUT's diff as the synth-diff check does (APPROVED=true: an approved change)

