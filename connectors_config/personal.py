@@ -43,9 +43,9 @@ def user_name(raw: str) -> str:
     value = raw.strip()
     short = _EMAIL_SEPARATORS.sub("_", value.split("@", 1)[0].lower()) if "@" in value else value
     if not _USER.fullmatch(short):
-        shown = value if len(value) <= 40 and value.isprintable() else f"{value[:40]!r}…"
+        shown = f"'{value}'" if len(value) <= 40 and value.isprintable() else f"{value[:40]!r}…"
         raise PersonalTargetError(
-            f"{DEV_USER_ENV_VAR}='{shown}' is not a user name: use 1 to 20 lower-case letters, digits and '_', "
+            f"{DEV_USER_ENV_VAR}={shown} is not a user name: use 1 to 20 lower-case letters, digits and '_', "
             "starting with a letter (e.g. alice), or your e-mail address (alice.smith@example.com gives "
             "alice_smith)")
     return short
