@@ -33,7 +33,14 @@ help: ## List the targets with what each does
 	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
 		awk -F'\t' '{ printf "  make %-17s %s\n", $$1, $$2 }'
 
-synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
+# `make synth DEV_USER=alice` (and `make cdktf-synth DEV_USER=alice`): also alice's personal development targets
+# ('<env>-user-alice' of each environment with `personal_targets: true`; docs/deploying.md). An environment variable,
+# as `cdktf synth` and `cdktf deploy` run main.py without arguments.
+ifdef DEV_USER
+synth cdktf-synth: export CONNECTORS_DEV_USER := $(DEV_USER)
+endif
+
+synth: install ## Synthesize one Terraform stack per environment into cdktf.out/ (DEV_USER=<you>: also your dev target)
 	$(PIPENV) run python -O main.py
 
 test: lint $(QUARTZ_JAR) ## The linter and the type checker, then the unit, validation, snapshot, determinism and CLI tests

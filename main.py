@@ -18,6 +18,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 from connectors_config import ConfigError, config_path_from_env, load_config  # noqa: E402
+from connectors_config.personal import DEV_USER_ENV_VAR, PersonalTargetError, personal_stack_name, user_name  # noqa: E402
 from policy import PolicyError  # noqa: E402
 from stacks.app import data_loss_notices, record_lock, synth  # noqa: E402
 
@@ -30,20 +31,32 @@ def main() -> int:
     gc.disable()
     config_path = config_path_from_env()
     try:
+        # `make synth DEV_USER=alice`: also alice's personal targets (connectors_config.personal)
+        user = user_name(os.environ[DEV_USER_ENV_VAR]) if os.environ.get(DEV_USER_ENV_VAR, "").strip() else None
+    except PersonalTargetError as error:
+        print(f"error: {error}; nothing was synthesized.", file=sys.stderr)
+        return 1
+    try:
         config = load_config(config_path)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return 1
     try:
-        suppressed = synth(config, DEFAULT_OUTDIR)
+        suppressed = synth(config, DEFAULT_OUTDIR, user=user)
     except (ConfigError, PolicyError) as error:  # ConfigError: an uploaded file outside the repository
         print(error.render(), file=sys.stderr)
+        return 1
+    except PersonalTargetError as error:
+        print(f"error: {error}; nothing was synthesized.", file=sys.stderr)
         return 1
     for line in suppressed:
         print(line)
     for notice in data_loss_notices(config):
         print(notice, file=sys.stderr)
-    print(f"synthesized {', '.join(sorted(config.environments))} with {len(config.connectors)} connector(s) "
+    personal = [personal_stack_name(name, user) for name, env in sorted(config.environments.items())
+                if user is not None and env.personal_targets]
+    print(f"synthesized {', '.join([*sorted(config.environments), *personal])} with {len(config.connectors)} "
+          "connector(s) "
           f"into {os.environ.get('CDKTF_OUTDIR') or DEFAULT_OUTDIR}/")
     updated = record_lock(config, config_path)
     if updated is not None:

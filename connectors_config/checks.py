@@ -34,6 +34,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
         *_environments_stay_apart(environments),
         *cross_environment_problems(data),
         *_monitoring_workspaces(environments),
+        *_personal_targets(environments),
         *_connections(connectors, environments),
         *_unique_destinations(connectors),
         *_sources(connectors),
@@ -228,6 +229,17 @@ def _suppressions(policy: Any, environments: dict[str, Any], groups: list[str]) 
 # Settings that belong to exactly one environment: sharing one, or naming another environment in it, lets a
 # dev deploy read or write prod.
 _OWN_SETTINGS = ("catalog", "workspace_dir", "secret_scope", "run_as")
+
+
+def _personal_targets(environments: dict[str, Any]) -> Iterator[Problem]:
+    """Personal targets run unreviewed code as the environment's run_as, with its secrets, in its catalog: only
+    an environment whose schedules are paused (a development one) may have them."""
+    for env_name, env in environments.items():
+        if isinstance(env, dict) and env.get("personal_targets") is True and env.get("schedules_paused") is False:
+            yield (("environments", env_name, "personal_targets"),
+                   "is true where schedules_paused is false: a personal target deploys code before review, as this "
+                   "environment's run_as and with its secrets, so only a development environment (schedules "
+                   "paused) may have them; set personal_targets on your dev environment instead")
 
 
 def _monitoring_workspaces(environments: dict[str, Any]) -> Iterator[Problem]:

@@ -265,6 +265,9 @@ class Environment(StrictModel):
     monitoring: Monitoring | None = None
     # Safe by default: `python -m operations backfill` asks before it starts a backfill here (--yes skips it).
     confirm_backfill: bool = True
+    # Default: none. True: each engineer may synthesize a personal target of this environment ('<env>-user-<user>',
+    # `make synth DEV_USER=<user>`): own names, folder, schemas and state, everything paused (docs/deploying.md).
+    personal_targets: bool = False
 
 
 class Defaults(StrictModel):

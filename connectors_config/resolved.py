@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
-from connectors_config import names
+from connectors_config import names, personal
 from connectors_config.environment import environment_values
 from connectors_config.jobs_substitute import references, substitute
 from connectors_config.jobs_types import DROPPED_SETTINGS, Catalogue, EnvironmentValues, Origin
@@ -159,6 +159,11 @@ class ResolvedEnvironment:
     broad_groups: frozenset[str] = BROAD_GROUPS
     monitoring: ResolvedMonitoring | None = None  # None: the stack deploys no monitoring
     confirm_backfill: bool = True  # `operations backfill` asks before it starts one
+    # A personal target (connectors_config.personal): the environment it derives from, whose stack manages what
+    # they share (the secret scope and its ACLs, the catalog's and connections' grants), and whose values the
+    # policy's cross-environment check counts as its own. None: an environment of the config.
+    personal_of: str | None = None
+    name_prefix: str = ""  # before every job and pipeline name: a personal target's '[dev alice] '
 
     @property
     def all_connectors(self) -> tuple[AnyConnector, ...]:
@@ -183,16 +188,18 @@ class ResolvedEnvironment:
         return tuple(sorted({self.run_as, *(c.run_as for c in self.connectors)}))
 
 
-def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
+def resolve(config: PlatformConfig, env_name: str, user: str | None = None) -> ResolvedEnvironment:
+    """Environment `env_name` of the config; with `user` (a checked personal.user_name), that user's personal
+    target of it (see connectors_config.personal)."""
     env = config.environments[env_name]
-    return ResolvedEnvironment(
-        **_values(config, env_name),
+    resolved = ResolvedEnvironment(
+        **_values(config, env_name, user),
         workspace=env.workspace,
         protect_data=env.protect_data,
         backend=env.backend,
         connectors=tuple(_connector(config, env_name, env, c) for c in _sorted(config, BatchConnector)),
         managed_connectors=tuple(_managed(config, env_name, env, c) for c in _sorted(config, LakeflowConnectConnector)),
-        jobs=_jobs(config, env_name, env),
+        jobs=_jobs(config, env_name, env, user),
         suppressions=tuple(sorted(
             Suppression(item.resource, item.rule, item.reason, f"policy.suppressions[{index}]")
             for index, item in enumerate(config.policy.suppressions)
@@ -200,6 +207,52 @@ def resolve(config: PlatformConfig, env_name: str) -> ResolvedEnvironment:
         broad_groups=BROAD_GROUPS | {group.strip().lower() for group in config.policy.broad_groups},
         monitoring=_monitoring(config, env),
         confirm_backfill=env.confirm_backfill,
+    )
+    return resolved if user is None else _personal(resolved, user)
+
+
+def personal_targets(config: PlatformConfig, user: str) -> tuple[ResolvedEnvironment, ...]:
+    """`user`'s personal target of each environment with `personal_targets: true`, by environment name. Raises
+    personal.PersonalTargetError if no environment has one, or if a target's stack would have the name of a
+    stack the config already has."""
+    opted = sorted(name for name, env in config.environments.items() if env.personal_targets)
+    if not opted:
+        raise personal.PersonalTargetError(
+            f"{personal.DEV_USER_ENV_VAR}={user}: no environment of the config has `personal_targets: true`; set it "
+            f"on your development environment (docs/configuration.md), or unset {personal.DEV_USER_ENV_VAR} for "
+            "the shared environments only")
+    stacks = [*config.environments, *(f"{env}-{group}" for env in config.environments for group in _groups(config))]
+    targets = tuple(resolve(config, env_name, user) for env_name in opted)
+    for target in targets:
+        assert target.personal_of is not None
+        personal.check_stack_names([target.name], target.personal_of, stacks)
+    return targets
+
+
+def _personal(env: ResolvedEnvironment, user: str) -> ResolvedEnvironment:
+    """`user`'s personal target of `env`, whose `${env.*}` values are already the target's (personal_values)."""
+    stack = personal.personal_stack_name(env.name, user)
+    prefix = personal.name_prefix(env.name, user)
+
+    def schema(name: str) -> str:
+        return personal.schema_name(user, name)
+
+    return replace(
+        env, name=stack, personal_of=env.name, name_prefix=prefix,
+        backend=personal.personal_backend(env.backend, user),
+        # one stack, even where the environment has deploy groups; everything paused, whatever the environment says
+        connectors=tuple(replace(c, schedule_paused=True, group=None) for c in env.connectors),
+        managed_connectors=tuple(replace(
+            c, schedule_paused=True, group=None, development=True, destination_schema=schema(c.destination_schema),
+            objects=tuple(replace(o, destination_schema=schema(o.destination_schema)) for o in c.objects))
+            for c in env.managed_connectors),
+        jobs=tuple(replace(j, paused=True, group=None, settings={**j.settings, "name": prefix + j.settings["name"]})
+                   for j in env.jobs),
+        # the environment's reviewed suppressions hold for the same resources here (construct ids below a stack
+        # are the same in a deploy group's stack and in one stack)
+        suppressions=tuple(sorted(replace(s, resource=f"{stack}/{s.resource.partition('/')[2]}")
+                                  for s in env.suppressions)),
+        monitoring=replace(env.monitoring, paused=True) if env.monitoring is not None else None,
     )
 
 
@@ -215,9 +268,11 @@ def _monitoring(config: PlatformConfig, env: Environment) -> ResolvedMonitoring 
         recipients=tuple(sorted(set(env.notifications.on_failure))))
 
 
-def _values(config: PlatformConfig, env_name: str) -> dict[str, Any]:
-    """The environment's `${env.*}` values: the same resolver the jobs section's substitution reads."""
-    return environment_values(env_name, config.environments[env_name].model_dump(), config.defaults.model_dump())
+def _values(config: PlatformConfig, env_name: str, user: str | None = None) -> dict[str, Any]:
+    """The environment's `${env.*}` values: the same resolver the jobs section's substitution reads; with `user`,
+    those of the user's personal target."""
+    values = environment_values(env_name, config.environments[env_name].model_dump(), config.defaults.model_dump())
+    return values if user is None else personal.personal_values(values, user)
 
 
 def _stack_of(resource: str) -> str:
@@ -228,8 +283,8 @@ def _groups(config: PlatformConfig) -> set[str]:
     return {w.deploy_group for w in (*config.connectors, *config.jobs.values()) if w.deploy_group is not None}
 
 
-def _jobs(config: PlatformConfig, env_name: str, env: Environment) -> tuple[ResolvedJob, ...]:
-    environment = EnvironmentValues(env_name, _values(config, env_name), dict(env.variables))
+def _jobs(config: PlatformConfig, env_name: str, env: Environment, user: str | None) -> tuple[ResolvedJob, ...]:
+    environment = EnvironmentValues(env_name, _values(config, env_name, user), dict(env.variables))
     catalogue = Catalogue(jobs=frozenset(config.jobs), connectors=frozenset(c.name for c in config.connectors),
                                pipelines=frozenset(c.name for c in config.connectors
                                                    if isinstance(c, LakeflowConnectConnector)))

@@ -50,10 +50,13 @@ class ConnectorOperationsProps:
     # Default: no duration warning. Set: a run longer than this (seconds) breaks the job's health rule, which
     # e-mails the failure recipients and shows in the monitoring alert; the run goes on, up to the timeout.
     duration_warning_seconds: int | None = None
+    # Default: none. Before the names of the job (and a managed connector's pipeline), e.g. a personal target's
+    # '[dev alice] ', so they read apart from the environment's own in the workspace.
+    name_prefix: str = ""
 
     @property
     def job_name(self) -> str:
-        return f"{self.source_name}-connector"
+        return f"{self.name_prefix}{self.source_name}-connector"
 
     def validate(self, *required: str, extra: Sequence[str] = ()) -> None:
         """Raises one ValueError naming every problem: `required` adds the subclass's must-not-be-empty fields,

@@ -97,7 +97,7 @@ class ConnectorPipeline(Construct):
         self.props = props
         self.pipeline = Pipeline(
             self, "pipeline",
-            name=f"{props.source_name}-ingestion",
+            name=f"{props.name_prefix}{props.source_name}-ingestion",
             catalog=props.catalog,
             schema=props.event_log_schema,
             serverless=True,

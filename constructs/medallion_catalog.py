@@ -85,6 +85,10 @@ class MedallionCatalogProps:
     prevent_destroy: bool = True
     # Where jobs derive data from silver: writers may write it, readers read it. Default: no gold layer.
     gold_schema: str | None = None
+    # Default: USE_CATALOG on the catalog and USE_CONNECTION on the connections are granted here. False: another
+    # stack of the same catalog grants them to the same principals (a personal target beside its environment);
+    # a grant's identity is its securable and principal, so both stacks managing one would revoke it on destroy.
+    grant_shared_securables: bool = True
 
 
 class MedallionCatalog(Construct):
@@ -127,6 +131,8 @@ class MedallionCatalog(Construct):
                                         for name in access.destination_schemas)]
             requests += [PrivilegeRequest(catalog, props.readers_group, CATALOG_PRIVILEGES)]
             requests += [PrivilegeRequest(s, props.readers_group, READER_SCHEMA_PRIVILEGES) for s in readable]
+        if not props.grant_shared_securables:
+            requests = [request for request in requests if request.securable.kind == "schema"]
         self.grants: dict[tuple[Securable, str], Grant] = self._grants(merge_privileges(requests))
 
     def grants_for(self, access: ManagedIngestionAccess) -> list[Grant]:

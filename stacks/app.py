@@ -13,16 +13,20 @@ from connectors_config import ConfigError, PlatformConfig, resolve
 from connectors_config.errors import ConfigProblem
 from connectors_config.lockfile import lock_of, lock_path, write_lock
 from connectors_config.repository import is_inside, repository_of
+from connectors_config.resolved import personal_targets
 from connectors_config.sources import NOTEBOOKS_DIR
 from core.credentials import SHAPES
 from policy import PolicyError
 
 
-def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR):
+def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR, user: str | None = None):
     """The cdktf App with one EnvironmentStack per environment, sorted by name, each followed by its deploy groups'
-    stacks, if the config has deploy groups. `notebooks_dir`: the folder whose files are uploaded (the tests
-    synthesize their own fixture's); raises ConfigError if one of them is outside the repository."""
+    stacks, if the config has deploy groups; with `user` (a checked personal.user_name), then that user's personal
+    target of every environment that has them (raises PersonalTargetError if none has). `notebooks_dir`: the
+    folder whose files are uploaded (the tests synthesize their own fixture's); raises ConfigError if one of them
+    is outside the repository."""
     check_uploads(notebooks_dir)
+    targets = personal_targets(config, user) if user is not None else ()
     # late: loading jsii is the slow part of a synth, and a config with mistakes never needs it
     from cdktf import App
 
@@ -33,6 +37,9 @@ def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOO
     environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
     stacks = [stack for env in environments
               for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
+    # Others: the config's environments only; a personal target's stack is never another's to refer to.
+    stacks += [stack for env in targets
+               for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
     app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
     return app
 
@@ -90,15 +97,17 @@ def synth_checked(app) -> list[str]:
             for pack in packs for finding, suppression in pack.suppressed]
 
 
-def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
-    """Synthesizes every stack into `outdir`, whole or not at all; returns the policy suppressions applied."""
+def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR,
+          user: str | None = None) -> list[str]:
+    """Synthesizes every stack (with `user`, also that user's personal targets: see build_app) into `outdir`,
+    whole or not at all; returns the policy suppressions applied."""
     if os.environ.get("CDKTF_OUTDIR"):  # run by the cdktf CLI, which prepares and reads its own folder
-        return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"], notebooks_dir))
+        return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"], notebooks_dir, user))
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
-        suppressed = synth_checked(build_app(config, str(staging), notebooks_dir))
+        suppressed = synth_checked(build_app(config, str(staging), notebooks_dir, user))
         previous = target.with_name(f".{target.name}.previous")
         shutil.rmtree(previous, ignore_errors=True)
         if target.exists():

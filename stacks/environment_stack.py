@@ -18,6 +18,7 @@ from constructs import Construct
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector, ResolvedMonitoring
 from connectors_config.resolved import AnyConnector, ResolvedJob
 from connectors_config.jobs_types import JobRef, PipelineRef, UploadRef
+from connectors_config.personal import state_key
 from core.quartz import cadence
 from constructs.connector_job import ConnectorJob, ConnectorJobProps, JobClusterSpec, RetryPolicy
 from constructs.connector_operations import DURATION_METRIC
@@ -81,12 +82,14 @@ class EnvironmentStack(TerraformStack):
             readers=tuple(Principal.group(g) for g in sorted({g for c in env.connectors for g in c.operator_groups})),
             runners=runners,
         ))
+        # A personal target reads the environment's scope, whose stack manages it and its ACLs (one identity each:
+        # two states managing them would revoke each other's on destroy).
         self.secrets = SecretScopeAccess(self, "secrets", props=SecretScopeAccessProps(
             scope_name=env.secret_scope,
             readers=env.run_as_principals,
             managers=(env.admin_group,),
             prevent_destroy=env.protect_data,
-        ))
+        )) if env.personal_of is None else None
         self.catalog = MedallionCatalog(self, "catalog", props=MedallionCatalogProps(
             catalog=env.catalog,
             bronze_schema=env.bronze_schema,
@@ -96,6 +99,7 @@ class EnvironmentStack(TerraformStack):
             readers_group=env.readers_group,
             managed_ingestion=tuple(_ingestion_access(c) for c in env.managed_connectors),
             prevent_destroy=env.protect_data,
+            grant_shared_securables=env.personal_of is None,
         ))
         # Each key of the `jobs` section and each connector name -> the construct that owns its job: what job
         # settings refer to as ${resources.jobs.<key>.id}, in whichever of the environment's stacks it is.
@@ -326,7 +330,9 @@ def _policy_pack(stack: TerraformStack, env: ResolvedEnvironment, others: tuple[
     own = tuple(s for s in env.suppressions if s.resource.split("/", 1)[0] == stack.node.id)
     return PolicyPack(stack, props=PolicyProps(
         context=PolicyContext(environment=environment_facts(env),
-                              others=tuple(environment_facts(o) for o in others if o.name != env.name),
+                              # a personal target shares its environment's names: they are its own
+                              others=tuple(environment_facts(o) for o in others
+                                           if o.name not in (env.name, env.personal_of)),
                               protect_data=env.protect_data, broad_groups=env.broad_groups),
         suppressions=(*own, *(workloads.acknowledged if workloads else ())),
     ))
@@ -352,14 +358,6 @@ def _provider_and_backend(stack: TerraformStack, env: ResolvedEnvironment, group
         GcsBackend(stack, **{**settings, "prefix": state_key(settings["prefix"], group)})
 
 
-def state_key(key: str, group: str | None) -> str:
-    """A deploy group's state key beside the environment's: 'appsec/dev.tfstate' -> 'appsec/dev-core.tfstate'."""
-    if group is None:
-        return key
-    stem, dot, extension = key.rpartition(".tfstate")
-    return f"{stem}-{group}{dot}{extension}" if dot else f"{key}-{group}"
-
-
 def _operations(env: ResolvedEnvironment, connector: AnyConnector) -> dict[str, Any]:
     """The operating settings both kinds of connector pass to their job alike."""
     return dict(
@@ -372,6 +370,7 @@ def _operations(env: ResolvedEnvironment, connector: AnyConnector) -> dict[str, 
         notify_on_failure=connector.notify_on_failure,
         admin_group=env.admin_group,
         operator_groups=connector.operator_groups,
+        name_prefix=env.name_prefix,
         timeout_seconds=connector.timeout_seconds,
         tags=connector.tags,
         description=connector.description,

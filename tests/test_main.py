@@ -229,3 +229,40 @@ def test_replacing_a_protected_pipeline_stops_the_synth_and_keeps_the_lock(tmp_p
     ]
     assert (app / "connectors.lock.json").read_bytes() == lock_before
     assert not (app / "cdktf.out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("user", "opt_in", "message"), [
+    ("Alice Smith", True, "error: CONNECTORS_DEV_USER='Alice Smith' is not a user name: use 1 to 20 lower-case "
+                          "letters, digits and '_', starting with a letter (e.g. alice), or your e-mail address "
+                          "(alice.smith@example.com gives alice_smith); nothing was synthesized."),
+    ("alice", False, "error: CONNECTORS_DEV_USER=alice: no environment of the config has `personal_targets: true`; "
+                     "set it on your development environment (docs/configuration.md), or unset CONNECTORS_DEV_USER "
+                     "for the shared environments only; nothing was synthesized."),
+])
+def test_a_bad_dev_user_exits_1_and_writes_nothing(tmp_path, user, opt_in, message):
+    app = copy_app(tmp_path / "app")
+    if opt_in:
+        config = app / "connectors.yaml"
+        config.write_text(config.read_text().replace("    confirm_backfill: false\n",
+                                                     "    confirm_backfill: false\n    personal_targets: true\n", 1))
+    (app / "cdktf.out").mkdir()
+    (app / "cdktf.out" / "previous.json").write_text("{}")
+    result = run_main(app, CONNECTORS_DEV_USER=user)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n")
+    assert tree(app / "cdktf.out") == {"previous.json": b"{}"}
+
+
+@pytest.mark.slow
+def test_a_dev_user_adds_a_personal_target_and_leaves_the_lock_alone(tmp_path):
+    app = copy_app(tmp_path / "app")
+    config = app / "connectors.yaml"
+    config.write_text(config.read_text().replace("    confirm_backfill: false\n",
+                                                 "    confirm_backfill: false\n    personal_targets: true\n", 1))
+    lock = (app / "connectors.lock.json").read_bytes()
+    result = run_main(app, CONNECTORS_DEV_USER="alice.smith@example.com")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == \
+        "synthesized dev, prod, dev-user-alice_smith with 4 connector(s) into cdktf.out/"
+    assert sorted(p.name for p in (app / "cdktf.out" / "stacks").iterdir()) == ["dev", "dev-user-alice_smith", "prod"]
+    assert (app / "connectors.lock.json").read_bytes() == lock
