@@ -174,7 +174,7 @@ def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, 
     outdir.mkdir()
     (outdir / "manifest.json").write_text("previous")
 
-    def broken_app(config, staging, notebooks_dir):
+    def broken_app(config, staging, notebooks_dir, user):
         Path(staging, "stacks").mkdir(parents=True)
         Path(staging, "stacks", "half.json").write_text("{")
         raise RuntimeError("synth failed half-way")
