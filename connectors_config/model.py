@@ -304,6 +304,9 @@ class _ConnectorBase(StrictModel):
     # The stack the connector deploys in, '<environment>-<deploy_group>', beside the environment's shared stack
     # (docs/architecture.md, "deploy groups"); default: no groups, one stack per environment. All or none.
     deploy_group: DeployGroup | None = None
+    # The name the connector was deployed under before: its job (and pipeline) move to the new name with Terraform
+    # `moved` blocks and keep their ids and run history. One name: the one every environment last deployed.
+    renamed_from: SourceName | None = None
 
 
 class BatchConnector(_ConnectorBase):
@@ -438,6 +441,8 @@ class Job(StrictModel):
     job_level: Literal["atomic", "composite", "orchestrator"] | None = None
     # As a connector's: the stack '<environment>-<deploy_group>' the job deploys in; required once groups are used.
     deploy_group: DeployGroup | None = None
+    # The key the job was deployed under before: as a connector's renamed_from, the job keeps its id and history.
+    renamed_from: JobKey | None = None
     origin: str  # the file it is written in: connectors.yaml, or the file it is imported from
     directory: str  # the folder its relative paths resolve against
     settings: dict[str, Any]  # Jobs API job settings, before substitution

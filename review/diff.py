@@ -584,7 +584,9 @@ def diff_stack(env: str, base: dict | None, head: dict | None, now: datetime, co
     pairs = sorted(pair_resources(base_doc, head, base_refs, head_refs), key=lambda p: (
         p.kind, head_refs.label(p.head) if p.head else base_refs.label(p.base),  # type: ignore[arg-type]
         (p.head or p.base).address))  # type: ignore[union-attr]
-    access = [change.line() for change in access_changes(base_refs, head_refs)]
+    moved = {pair.base.address: pair.head.address for pair in pairs
+             if pair.how == "moved" and pair.base is not None and pair.head is not None}
+    access = [change.line() for change in access_changes(base_refs, head_refs, moved)]
     for pair in pairs:
         access += (_identity_lines(pair, base_refs, head_refs) + _secret_lines(pair, head_refs)
                    + _other_access_lines(pair, base_refs, head_refs))
