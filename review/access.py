@@ -206,14 +206,14 @@ def _compare(system: str, before: frozenset[str], after: frozenset[str]) -> tupl
 
 
 def renamed_objects(base: References, head: References,
-                    moved: Mapping[str, str] | None = None) -> dict[Securable, Securable]:
+                    moves: Mapping[str, str] | None = None) -> dict[Securable, Securable]:
     """Jobs and pipelines renamed in place (same logical id, or the one a `moved` block takes it to, another
     name): the same object, so its permissions are compared under its new name. (A schema, notebook or folder
-    under another name is a new object.) `moved`: base address -> head address, from the head's `moved` blocks."""
+    under another name is a new object.) `moves`: base address -> head address, from the head's `moved` blocks."""
     renamed: dict[Securable, Securable] = {}
     for kind in ("databricks_job", "databricks_pipeline"):
         for resource in base.of_kind(kind):
-            name = (moved or {}).get(resource.address, resource.address).split(".", 1)[1]
+            name = (moves or {}).get(resource.address, resource.address).split(".", 1)[1]
             body = head.body(kind, name)
             old = base.identity(resource)
             new = head.identity(Resource(kind, name, body)) if body is not None else None
@@ -223,16 +223,16 @@ def renamed_objects(base: References, head: References,
 
 
 def access_changes(base: References, head: References,
-                   moved: Mapping[str, str] | None = None) -> list[AccessChange]:
+                   moves: Mapping[str, str] | None = None) -> list[AccessChange]:
     """Every access that is granted, widened, narrowed, changed, revoked, or moves to another logical id without
-    a `moved` block (`moved`: base address -> head address, as the head's `moved` blocks say), sorted by
+    a `moved` block (`moves`: base address -> head address, as the head's `moved` blocks say), sorted by
     securable, then principal."""
-    renamed = renamed_objects(base, head, moved)
+    renamed = renamed_objects(base, head, moves)
     before: dict[tuple[str, Securable, str], AccessEntry] = {}
     after = access_entries(head)
     for entry in access_entries(base).values():  # a renamed job's entries under its new name and address
         securable = renamed.get(entry.securable, entry.securable)
-        addresses = frozenset((moved or {}).get(address, address) for address in entry.addresses)
+        addresses = frozenset((moves or {}).get(address, address) for address in entry.addresses)
         renamed_entry = AccessEntry(entry.system, securable, entry.principal, entry.levels, addresses)
         before.setdefault(renamed_entry.key, renamed_entry)
     created = defined_securables(head) - defined_securables(base)
