@@ -128,6 +128,18 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 Tags = dict[TagKey, Annotated[str, Field(max_length=255)]]
 
 
+def _one_old_name(value: object) -> object:
+    """renamed_from is one name: a Terraform resource moves from one address."""
+    if isinstance(value, (list, tuple)):
+        raise PydanticCustomError(
+            "renamed_from", "takes one name, the one every environment last deployed (e.g. renamed_from: github); "
+            "deploy a rename to every environment before renaming again", {})
+    return value
+
+
+OldName = BeforeValidator(_one_old_name)
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -306,7 +318,7 @@ class _ConnectorBase(StrictModel):
     deploy_group: DeployGroup | None = None
     # The name the connector was deployed under before: its job (and pipeline) move to the new name with Terraform
     # `moved` blocks and keep their ids and run history. One name: the one every environment last deployed.
-    renamed_from: SourceName | None = None
+    renamed_from: Annotated[SourceName | None, OldName] = None
 
 
 class BatchConnector(_ConnectorBase):
@@ -442,7 +454,7 @@ class Job(StrictModel):
     # As a connector's: the stack '<environment>-<deploy_group>' the job deploys in; required once groups are used.
     deploy_group: DeployGroup | None = None
     # The key the job was deployed under before: as a connector's renamed_from, the job keeps its id and history.
-    renamed_from: JobKey | None = None
+    renamed_from: Annotated[JobKey | None, OldName] = None
     origin: str  # the file it is written in: connectors.yaml, or the file it is imported from
     directory: str  # the folder its relative paths resolve against
     settings: dict[str, Any]  # Jobs API job settings, before substitution
