@@ -465,7 +465,7 @@ def _batch_consequences(old: str, new: str, before: dict, after: dict) -> list[s
     old_tables = [code(f"{catalog}.{schema}.{old}_*") for schema in schemas]
     new_tables = [code(f"{catalog}.{schema}.{new}_*") for schema in schemas]
     mark = now.get("initial_mark")
-    start = f"the initial mark {mark}" if mark else "the start of the source's history (no initial_mark)"
+    start = f"the initial mark {mark}" if mark else "the start of the source's history (no initial_mark is set)"
     lines = [f"  - tables: {_names(old_tables)} are no longer written (left in place, not deleted); "
              f"{_names(new_tables)} are filled anew from {start} (the state in "
              f"{code(f'{catalog}.{schemas[0]}.connector_state')} is kept per connector name)"]
