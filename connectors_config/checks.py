@@ -30,6 +30,7 @@ def cross_field_problems(data: dict[str, Any], lock: Lock | None = None) -> list
     connectors = connectors if isinstance(connectors, tuple) else ()
     return [
         *_unique_connector_names(connectors),
+        *_renames(connectors, data.get("jobs")),
         *_known_environments(connectors, environments),
         *_environments_stay_apart(environments),
         *cross_environment_problems(data),
@@ -157,6 +158,37 @@ def _unique_connector_names(connectors: tuple[Any, ...]) -> Iterator[Problem]:
                    "unique (they name the job, its tables and its secrets)")
         else:
             first_use[name] = index
+
+
+def _renames(connectors: tuple[Any, ...], jobs: Any) -> Iterator[Problem]:
+    """A `renamed_from` names what a connector or job was deployed as before: a name nothing has now (else two
+    resources would claim one Terraform address), not its own, and claimed by one connector or job only."""
+    current: dict[str, str] = {}
+    entries: list[tuple[Path, str, str, Any]] = []  # (path, own name, what it is, renamed_from)
+    for index, connector in enumerate(connectors):
+        if isinstance(connector, dict) and isinstance(connector.get("name"), str):
+            current.setdefault(connector["name"], f"the name of connectors[{index}]")
+            entries.append((("connectors", index), connector["name"], "connector", connector.get("renamed_from")))
+    for key, entry in (jobs.items() if isinstance(jobs, dict) else ()):
+        current.setdefault(key, f"the key of jobs.{key}")
+        if isinstance(entry, dict):
+            entries.append((("jobs", key), key, "job", entry.get("renamed_from")))
+    claimed: dict[str, Path] = {}
+    for path, own, what, old in entries:
+        if not isinstance(old, str) or names.identifier_problem(old, "github") is not None:
+            continue  # absent, or not a name: the model reports it
+        field = (*path, "renamed_from")
+        if old == own:
+            yield field, (f"'{old}' is this {what}'s own {'name' if what == 'connector' else 'key'}; renamed_from "
+                          "names what it was deployed as before a rename: set the old name, or remove it")
+        elif old in current:
+            yield field, (f"'{old}' is still {current[old]}; renamed_from names what this {what} was deployed as "
+                          "before, a name no connector or job has now: correct it, or remove it")
+        elif old in claimed:
+            yield field, (f"'{old}' is also the renamed_from of {format_path(claimed[old])}; one deployed "
+                          "connector or job can move to one new name only: remove it from one of them")
+        else:
+            claimed[old] = path
 
 
 # Connector settings given per environment: each key must be an environment of the file.
@@ -368,19 +400,25 @@ def _replacements(connectors: tuple[Any, ...], environments: dict[str, Any], loc
     Databricks deletes every table a pipeline ingested when the pipeline is deleted."""
     managed = {connector["name"]: (index, connector) for index, connector in _managed(connectors)
                if isinstance(connector.get("name"), str)}  # the model reports any other name
+    # A renamed connector's pipeline moves to its new name (a `moved` block): it is the one the lock names.
+    renamed = {connector["renamed_from"]: (index, connector) for index, connector in managed.values()
+               if isinstance(connector.get("renamed_from"), str) and connector["renamed_from"] not in managed}
     for env, pipelines in sorted(lock.pipelines.items()):
         settings = environments.get(env)
         if not isinstance(settings, dict) or settings.get("protect_data", True) is not True:
             continue
         for name, before in sorted(pipelines.items()):
-            if name not in managed:
+            if name not in managed and name in renamed and renamed[name][1]["name"] not in pipelines:
+                index, connector = renamed[name]
+            elif name not in managed:
                 yield (("connectors",),
                        f"'{name}' was synthesized into {env} as a lakeflow_connect connector ({lock.file}) and is "
                        f"no longer here; removing it deletes its pipeline and every table it ingested. Put it back, "
                        f"or accept the loss by deleting its entry under pipelines.{env} in {lock.file} in the same "
                        "change")
                 continue
-            index, connector = managed[name]
+            else:
+                index, connector = managed[name]
             now = _mapping(connector, "connection").get(env)
             acknowledgement = _mapping(connector, "acknowledge_data_loss").get(env)
             acknowledged = isinstance(acknowledgement, dict) and acknowledgement.get("connection") == now

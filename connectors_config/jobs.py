@@ -127,7 +127,8 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
         problems += group_cycle_problems(jobs, resolved, connector_groups(data))
     # Entries that are not mappings stay as they are, for the model to report.
     model_jobs = {key: entry for key, entry in (data.get("jobs") or {}).items() if not isinstance(entry, dict)}
-    model_jobs.update({key: {"job_level": job.level, "deploy_group": job.group, "origin": job.origin.file,
+    model_jobs.update({key: {"job_level": job.level, "deploy_group": job.group,
+                             "renamed_from": job.renamed_from, "origin": job.origin.file,
                              "directory": str(job.origin.directory), "settings": job.settings}
                        for key, job in jobs.items()})
     return model_jobs, problems

@@ -29,20 +29,22 @@ def load_jobs(raw: Any, lines: dict, config_file: str,
             others = sorted(set(entry) - set(PLATFORM_KEYS))
             if others:
                 problems.append(here.problem((others[0],), "an imported job is changed in its file, not here; "
-                                             "keep only file, job, job_level and deploy_group "
-                                             f"(found: {', '.join(others)})"))
+                                             "keep only file, job, job_level, deploy_group and "
+                                             f"renamed_from (found: {', '.join(others)})"))
                 continue
             loaded, file_problems = _read_job_file(entry.get("file"), entry.get("job"), here, base_dir)
             problems += file_problems
             if loaded is not None:
                 settings, origin = loaded
-                jobs[key] = LoadedJob(key, level, settings, origin, here, entry.get("deploy_group"))
+                jobs[key] = LoadedJob(key, level, settings, origin, here, entry.get("deploy_group"),
+                                      entry.get("renamed_from"))
             continue
         if "job" in entry:
             problems.append(here.problem(("job",), "'job' picks a job of an imported bundle file; add `file:` "
                                          "or remove it"))
         settings = plain_lists({k: v for k, v in entry.items() if k not in PLATFORM_KEYS})
-        jobs[key] = LoadedJob(key, level, settings, here, group=entry.get("deploy_group"))
+        jobs[key] = LoadedJob(key, level, settings, here, group=entry.get("deploy_group"),
+                              renamed_from=entry.get("renamed_from"))
     return jobs, problems
 
 

@@ -14,7 +14,7 @@ from connectors_config.errors import ConfigProblem, Path as FieldPath, format_pa
 
 LEVELS = ("atomic", "composite", "orchestrator")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
-PLATFORM_KEYS = ("job_level", "deploy_group", "file", "job")
+PLATFORM_KEYS = ("job_level", "deploy_group", "renamed_from", "file", "job")
 # What `databricks jobs get` prints around a job's settings: facts about the deployed job, not settings.
 JOBS_GET_FIELDS = frozenset({"job_id", "creator_user_name", "run_as_user_name", "created_time", "settings",
                              "effective_budget_policy_id", "effective_usage_policy_id", "has_more", "trigger_state",
@@ -101,6 +101,7 @@ class LoadedJob:
     origin: Origin  # where the settings are written: the entry, or the file it imports
     entry: Origin | None = None  # the entry in connectors.yaml, where job_level is written; None: `origin`
     group: Any = None  # its deploy_group, as written (the model checks it)
+    renamed_from: Any = None  # the key it was deployed under before, as written (the model checks it)
 
     @property
     def entry_origin(self) -> Origin:

@@ -128,6 +128,18 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 Tags = dict[TagKey, Annotated[str, Field(max_length=255)]]
 
 
+def _one_old_name(value: object) -> object:
+    """renamed_from is one name: a Terraform resource moves from one address."""
+    if isinstance(value, (list, tuple)):
+        raise PydanticCustomError(
+            "renamed_from", "takes one name, the one every environment last deployed (e.g. renamed_from: github); "
+            "deploy a rename to every environment before renaming again", {})
+    return value
+
+
+OldName = BeforeValidator(_one_old_name)
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -307,6 +319,9 @@ class _ConnectorBase(StrictModel):
     # The stack the connector deploys in, '<environment>-<deploy_group>', beside the environment's shared stack
     # (docs/architecture.md, "deploy groups"); default: no groups, one stack per environment. All or none.
     deploy_group: DeployGroup | None = None
+    # The name the connector was deployed under before: its job (and pipeline) move to the new name with Terraform
+    # `moved` blocks and keep their ids and run history. One name: the one every environment last deployed.
+    renamed_from: Annotated[SourceName | None, OldName] = None
 
 
 class BatchConnector(_ConnectorBase):
@@ -441,6 +456,8 @@ class Job(StrictModel):
     job_level: Literal["atomic", "composite", "orchestrator"] | None = None
     # As a connector's: the stack '<environment>-<deploy_group>' the job deploys in; required once groups are used.
     deploy_group: DeployGroup | None = None
+    # The key the job was deployed under before: as a connector's renamed_from, the job keeps its id and history.
+    renamed_from: Annotated[JobKey | None, OldName] = None
     origin: str  # the file it is written in: connectors.yaml, or the file it is imported from
     directory: str  # the folder its relative paths resolve against
     settings: dict[str, Any]  # Jobs API job settings, before substitution

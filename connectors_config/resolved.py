@@ -50,6 +50,7 @@ class ResolvedConnector:
     description: str | None
     group: str | None = None  # its deploy group: it deploys in stack '<env>-<group>'; None: in the env's stack
     duration_warning_seconds: int | None = None  # a longer run is reported, not stopped; None: never
+    renamed_from: str | None = None  # the name it was deployed under before: its resources move from there
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class ResolvedManagedConnector:
     description: str | None
     group: str | None = None  # as ResolvedConnector.group
     duration_warning_seconds: int | None = None  # as ResolvedConnector.duration_warning_seconds
+    renamed_from: str | None = None  # as ResolvedConnector.renamed_from
 
     @property
     def destination_schemas(self) -> tuple[str, ...]:
@@ -115,6 +117,7 @@ class ResolvedJob:
     tags: tuple[tuple[str, str], ...]
     runs_jobs: tuple[str, ...]  # keys of the jobs and connectors it runs
     group: str | None = None  # as ResolvedConnector.group
+    renamed_from: str | None = None  # the key it was deployed under before: its resources move from there
 
 
 # What the stacks and `operations` loop over: a connector of either kind, and anything that deploys a job of its
@@ -302,7 +305,7 @@ def _jobs(config: PlatformConfig, env_name: str, env: Environment, user: str | N
             key=key, level=job.job_level, settings=settings, run_as=env.run_as, paused=env.schedules_paused,
             notify_on_failure=tuple(sorted(set(env.notifications.on_failure))), admin_group=env.admin_group,
             operator_groups=tuple(sorted({env.team_group} - {env.admin_group})), tags=tuple(sorted(tags.items())),
-            runs_jobs=runs, group=job.deploy_group,
+            runs_jobs=runs, group=job.deploy_group, renamed_from=job.renamed_from,
         )
     return tuple(_dependency_order(resolved))
 
@@ -350,6 +353,7 @@ def _operated(config: PlatformConfig, env_name: str, env: Environment,
         tags=tuple(sorted(tags.items())),
         description=connector.description,
         group=connector.deploy_group,
+        renamed_from=connector.renamed_from,
         duration_warning_seconds=(connector.duration_warning_seconds if connector.duration_warning_seconds
                                   is not None else config.defaults.duration_warning_seconds),
     )

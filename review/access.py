@@ -20,6 +20,7 @@ the new one, and the access is briefly gone during the apply.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.name_characters import escaped
@@ -204,29 +205,35 @@ def _compare(system: str, before: frozenset[str], after: frozenset[str]) -> tupl
     return ("widened" if new_rank > old_rank else "narrowed"), f"{old} → {new}"
 
 
-def renamed_objects(base: References, head: References) -> dict[Securable, Securable]:
-    """Jobs and pipelines renamed in place (same logical id, another name): the same object, so its permissions
-    are compared under its new name. (A schema, notebook or folder under another name is a new object.)"""
+def renamed_objects(base: References, head: References,
+                    moves: Mapping[str, str] | None = None) -> dict[Securable, Securable]:
+    """Jobs and pipelines renamed in place (same logical id, or the one a `moved` block takes it to, another
+    name): the same object, so its permissions are compared under its new name. (A schema, notebook or folder
+    under another name is a new object.) `moves`: base address -> head address, from the head's `moved` blocks."""
     renamed: dict[Securable, Securable] = {}
     for kind in ("databricks_job", "databricks_pipeline"):
         for resource in base.of_kind(kind):
-            body = head.body(kind, resource.name)
+            name = (moves or {}).get(resource.address, resource.address).split(".", 1)[1]
+            body = head.body(kind, name)
             old = base.identity(resource)
-            new = head.identity(Resource(kind, resource.name, body)) if body is not None else None
+            new = head.identity(Resource(kind, name, body)) if body is not None else None
             if old is not None and new is not None and old != new:
                 renamed[Securable(KIND_WORDS[kind], old)] = Securable(KIND_WORDS[kind], new)
     return renamed
 
 
-def access_changes(base: References, head: References) -> list[AccessChange]:
-    """Every access that is granted, widened, narrowed, changed, revoked, or moves to another logical id,
-    sorted by securable, then principal."""
-    renamed = renamed_objects(base, head)
+def access_changes(base: References, head: References,
+                   moves: Mapping[str, str] | None = None) -> list[AccessChange]:
+    """Every access that is granted, widened, narrowed, changed, revoked, or moves to another logical id without
+    a `moved` block (`moves`: base address -> head address, as the head's `moved` blocks say), sorted by
+    securable, then principal."""
+    renamed = renamed_objects(base, head, moves)
     before: dict[tuple[str, Securable, str], AccessEntry] = {}
     after = access_entries(head)
-    for entry in access_entries(base).values():  # a renamed job's entries under its new name
+    for entry in access_entries(base).values():  # a renamed job's entries under its new name and address
         securable = renamed.get(entry.securable, entry.securable)
-        renamed_entry = AccessEntry(entry.system, securable, entry.principal, entry.levels, entry.addresses)
+        addresses = frozenset((moves or {}).get(address, address) for address in entry.addresses)
+        renamed_entry = AccessEntry(entry.system, securable, entry.principal, entry.levels, addresses)
         before.setdefault(renamed_entry.key, renamed_entry)
     created = defined_securables(head) - defined_securables(base)
     deleted = defined_securables(base) - defined_securables(head)

@@ -426,6 +426,95 @@ def resource_lines(pair: Pair, base_refs: References, head_refs: References) -> 
     return [f"- {label}: {what}", *_field_lines(changes)]
 
 
+# ------------------------------------------------------------------------------------------------ renames
+
+
+def _construct_path(document: dict, resource: Resource) -> list[str]:
+    """The resource's construct path below its stack (cdktf's `//` metadata), e.g. ['github', 'job']."""
+    body = ((document.get("resource") or {}).get(resource.kind) or {}).get(resource.name)
+    comment = body.get("//") if isinstance(body, dict) else None
+    path = (comment.get("metadata") or {}).get("path") if isinstance(comment, dict) else None
+    return path.split("/")[1:] if isinstance(path, str) else []
+
+
+def _task_parameters(body: dict) -> dict[str, Any]:
+    """The first task's notebook parameters (a batch connector's tasks share theirs)."""
+    tasks = body.get("task")
+    task = tasks[0] if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict) else {}
+    notebook = task.get("notebook_task")
+    notebook = notebook[0] if isinstance(notebook, list) and notebook else notebook
+    parameters = notebook.get("base_parameters") if isinstance(notebook, dict) else None
+    return parameters if isinstance(parameters, dict) else {}
+
+
+def _job_parameter(body: dict, name: str) -> Any:
+    return next((item.get("default") for item in body.get("parameter") or []
+                 if isinstance(item, dict) and item.get("name") == name), None)
+
+
+def _names(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _batch_consequences(old: str, new: str, before: dict, after: dict) -> list[str]:
+    """What renaming a batch connector does to its data and secrets: its tables and its state are named after it."""
+    was, now = _task_parameters(before), _task_parameters(after)
+    catalog = _job_parameter(after, "target_catalog") or "?"
+    schemas = [now.get("bronze_schema", "bronze"), now.get("silver_schema", "silver")]
+    old_tables = [code(f"{catalog}.{schema}.{old}_*") for schema in schemas]
+    new_tables = [code(f"{catalog}.{schema}.{new}_*") for schema in schemas]
+    mark = now.get("initial_mark")
+    start = f"the initial mark {mark}" if mark else "the start of the source's history (no initial_mark is set)"
+    lines = [f"  - tables: {_names(old_tables)} are no longer written (left in place, not deleted); "
+             f"{_names(new_tables)} are filled anew from {start} (the state in "
+             f"{code(f'{catalog}.{schemas[0]}.connector_state')} is kept per connector name)"]
+    secrets = [name for name in str(now.get("secret_names") or "").split(",") if name]
+    unread = [name for name in str(was.get("secret_names") or "").split(",") if name and name not in secrets]
+    environment = (after.get("tags") or {}).get("environment", "<environment>")
+    if secrets:
+        lines.append(f"  - secrets: load {_names([code(s) for s in secrets])} into scope "
+                     f"{code(str(now.get('secret_scope', '?')))} with "
+                     f"{code(f'python -m operations load-secrets --env {environment} {new}')} before its first run"
+                     + (f"; {_names([code(s) for s in unread])} {'is' if len(unread) == 1 else 'are'} no longer read"
+                        if unread else ""))
+    return lines
+
+
+def rename_lines(base_doc: dict, head_doc: dict, pairs: list[Pair], base_refs: References,
+                 head_refs: References) -> list[str]:
+    """Each connector or job of the `jobs` section renamed with `renamed_from` (its job moved by a `moved` block),
+    in words, with what the new name changes beyond the job."""
+    renames: list[tuple[str, list[str]]] = []
+    pipelines = {tuple(_construct_path(head_doc, resource)[:1]): resource
+                 for resource in head_refs.of_kind("databricks_pipeline")}
+    for pair in pairs:
+        if pair.how != "moved" or pair.kind != "databricks_job":
+            continue
+        assert pair.base is not None and pair.head is not None
+        old_path, new_path = _construct_path(base_doc, pair.base), _construct_path(head_doc, pair.head)
+        if len(old_path) == len(new_path) == 3 and old_path[0] == new_path[0] == "jobs":
+            renames.append((new_path[1], [f"- job {code(old_path[1])} of the `jobs` section renamed to "
+                                          f"{code(new_path[1])}: its job keeps its id and run history (moved)"]))
+            continue
+        if not (len(old_path) == len(new_path) == 2 and old_path[0] != new_path[0]):
+            continue
+        old, new = old_path[0], new_path[0]
+        before, after = base_refs.resolve(pair.base.body), head_refs.resolve(pair.head.body)
+        pipeline = pipelines.get((new,))
+        if pipeline is not None:
+            tables = _pipeline_tables(pipeline, head_refs)
+            renames.append((new, [
+                f"- connector {code(old)} renamed to {code(new)}: its pipeline and job keep their ids and history "
+                "(moved)",
+                "  - tables: the pipeline goes on writing " + (", ".join(code(t) for t in tables) or "its tables")
+                + "; nothing is re-ingested"]))
+        else:
+            renames.append((new, [f"- connector {code(old)} renamed to {code(new)}: its job keeps its id and run "
+                                  "history (moved)", *_batch_consequences(old, new, before, after)]))
+    return [line for _, lines in sorted(renames) for line in lines]
+
+
 # ---------------------------------------------------------------------------------------------- schedules
 
 
@@ -512,6 +601,7 @@ class StackDiff:
     removed_resources: int = 0  # 'removed' stacks: how many resources stay deployed
     suppressions: tuple[str, ...] = ()  # the policy pack's suppressions in HEAD, and those lifted since BASE
     new_suppressions: int = 0  # added, or given another reason: an exception to review like an access change
+    renames: tuple[str, ...] = ()  # connectors and jobs renamed with `renamed_from`, and what that changes
 
     @property
     def access_changed(self) -> bool:
@@ -537,6 +627,9 @@ class StackDiff:
             parts.append(f"{WARN} {_plural(self.new_suppressions, 'new policy suppression')}")
         if data:
             parts.append(f"{WARN} {_plural(data, 'data-bearing resource')} deleted or replaced")
+        renamed = sum(1 for line in self.renames if line.startswith("- "))
+        if renamed:
+            parts.append(_plural(renamed, "rename"))
         parts.append(_plural(changed, "resource change"))
         if started:
             parts.append(_plural(started, "schedule or trigger change"))
@@ -562,6 +655,8 @@ class StackDiff:
             out += [f"### {heading}", "", *self.suppressions, ""]
         if self.data:
             out += [f"### {WARN} Data-bearing resources deleted or replaced", "", *self.data, ""]
+        if self.renames:
+            out += ["### Renames", "", *self.renames, ""]
         if self.resources:
             out += ["### Resource changes", ""]
             for heading, lines in self.resources:
@@ -584,7 +679,9 @@ def diff_stack(env: str, base: dict | None, head: dict | None, now: datetime, co
     pairs = sorted(pair_resources(base_doc, head, base_refs, head_refs), key=lambda p: (
         p.kind, head_refs.label(p.head) if p.head else base_refs.label(p.base),  # type: ignore[arg-type]
         (p.head or p.base).address))  # type: ignore[union-attr]
-    access = [change.line() for change in access_changes(base_refs, head_refs)]
+    moved = {pair.base.address: pair.head.address for pair in pairs
+             if pair.how == "moved" and pair.base is not None and pair.head is not None}
+    access = [change.line() for change in access_changes(base_refs, head_refs, moved)]
     for pair in pairs:
         access += (_identity_lines(pair, base_refs, head_refs) + _secret_lines(pair, head_refs)
                    + _other_access_lines(pair, base_refs, head_refs))
@@ -600,11 +697,12 @@ def diff_stack(env: str, base: dict | None, head: dict | None, now: datetime, co
     resources = tuple((name, tuple(grouped[name])) for name, _ in GROUPS if name in grouped)
     schedules = _schedule_changes(env, base_doc, head, pairs, now, count)
     suppressions, new_suppressions = suppression_lines(base_doc, head)
-    changed = bool(access or data or resources or schedules or new_suppressions
+    renames = rename_lines(base_doc, head, pairs, base_refs, head_refs)
+    changed = bool(access or data or resources or schedules or new_suppressions or renames
                    or any("lifted" in line for line in suppressions))
     status = "added" if base is None else "changed" if changed else "unchanged"
     return StackDiff(env, status, tuple(access), tuple(data), resources, tuple(schedules), 0,
-                     tuple(suppressions), new_suppressions)
+                     tuple(suppressions), new_suppressions, tuple(renames))
 
 
 def _suppressions_of(document: dict) -> dict[tuple[str, str], str]:

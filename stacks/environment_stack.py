@@ -31,6 +31,7 @@ from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessP
 from constructs.workspace_notebooks import WorkspaceNotebooks, WorkspaceNotebooksProps
 from policy import EnvironmentFacts, PolicyContext, Suppression
 from policy.aspect import PolicyPack, PolicyProps
+from stacks.renames import move_from
 
 INGEST_NOTEBOOK = "ingest_entry"
 TRANSFORM_NOTEBOOK = "transform_entry"
@@ -130,8 +131,9 @@ class GroupStack(TerraformStack):
 class Workloads:
     """Adds an environment's workloads (or one deploy group's) to a stack: each connector's job (construct id:
     the connector's name), each managed connector's pipeline and job, and the `jobs` section (`jobs/<key>`),
-    each job after the jobs it runs. Job settings that refer to jobs, pipelines and uploads get those resources'
-    ids and paths, from this stack or through cross-stack references."""
+    each job after the jobs it runs; a renamed one's resources move from their addresses under its old name. Job
+    settings that refer to jobs, pipelines and uploads get those resources' ids and paths, from this stack or
+    through cross-stack references."""
 
     def __init__(self, stack: TerraformStack, env: ResolvedEnvironment, *, shared: EnvironmentStack,
                  group: str | None = None) -> None:
@@ -151,6 +153,10 @@ class Workloads:
             for connector in env.managed_connectors if connector.group == group
         }
         shared.registry.update({**self.connector_jobs, **self.connector_pipelines})
+        here: dict[str, ConnectorJob | ConnectorPipeline] = {**self.connector_jobs, **self.connector_pipelines}
+        for connector in env.all_connectors:
+            if connector.renamed_from is not None and connector.name in here:
+                move_from(stack, here[connector.name], connector.renamed_from)
         jobs_scope = Construct(stack, "jobs") if any(job.group == group for job in env.jobs) or self.local else None
         self.jobs: dict[str, LakeflowJob] = {}
         for job in env.jobs:
@@ -166,6 +172,8 @@ class Workloads:
                 notify_on_failure=job.notify_on_failure,
                 tags=job.tags,
             ))
+            if job.renamed_from is not None:
+                move_from(stack, self.jobs[job.key], job.renamed_from)
         self.monitoring = self._monitoring(stack, env, env.monitoring) if env.monitoring is not None else None
         # An acknowledged data loss lifts a pipeline's prevent_destroy: a suppression the config already reviewed.
         self.acknowledged = tuple(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,3 +57,15 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
+
+
+def synth_config_text(text: str, outdir: Path) -> dict[str, dict]:
+    """`text` (a connectors.yaml of builders' parts, read as if it were the sample's) synthesized into `outdir`
+    as main.py does it, uploading the sample's notebooks; stack name -> its cdk.tf.json."""
+    import stacks.app
+    from connectors_config import parse_config
+    from tests.conftest import SAMPLE_CONFIG, SAMPLE_DIR, SAMPLE_NOTEBOOKS, stack_documents
+
+    config = parse_config(text, str(SAMPLE_CONFIG), lock=None, base_dir=SAMPLE_DIR)
+    stacks.app.synth(config, str(outdir), notebooks_dir=SAMPLE_NOTEBOOKS)
+    return stack_documents(outdir)

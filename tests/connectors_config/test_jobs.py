@@ -443,7 +443,7 @@ def test_import_entry_mistakes(tmp_path):
         f"connectors.yaml:{line_of(text, 'missing.json')}: jobs.b.file: {DATA}/missing.json does not exist; "
         "`file:` is relative to the folder of connectors.yaml",
         f"connectors.yaml:{line_of(text, 'name: renamed')}: jobs.c.name: an imported job is changed in its file, "
-        "not here; keep only file, job, job_level and deploy_group (found: name)",
+        "not here; keep only file, job, job_level, deploy_group and renamed_from (found: name)",
         f"connectors.yaml:{line_of(text, 'job: report')}: jobs.d.job: {DATA}/jobs_get.json is not a bundle file "
         "with resources.jobs; remove `job:`",
     ]

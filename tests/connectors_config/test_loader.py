@@ -47,7 +47,7 @@ def test_unknown_key_suggests_the_closest_field():
         "connectors.yaml:28: connectors[1].schedule: is required but missing; add it",
         "connectors.yaml:30: connectors[1].schedul: unknown key 'schedul'; did you mean 'schedule'? allowed here: "
         "compute, deploy_group, description, duration_warning_seconds, initial_mark, kind, name, notifications, "
-        "owners, retries, run_as, "
+        "owners, renamed_from, retries, run_as, "
         "schedule, secrets, "
         "settings, source, tags, timeout_seconds",
     ]

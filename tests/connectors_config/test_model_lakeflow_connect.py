@@ -116,8 +116,8 @@ def test_batch_only_settings_are_refused(insert, line, key):
     assert errors_of(managed("    source_schema: tables\n", "    source_schema: tables\n" + insert)) == [
         f"connectors.yaml:{line}: connectors[2].{key}: unknown key '{key}': it is a setting of batch connectors, "
         "not of lakeflow_connect ones; allowed here: acknowledge_data_loss, channel, connection, deploy_group, "
-        "description, destination_schema, duration_warning_seconds, kind, name, notifications, objects, owners, run_as, "
-        "schedule, source_schema, tags, "
+        "description, destination_schema, duration_warning_seconds, kind, name, notifications, objects, owners, "
+        "renamed_from, run_as, schedule, source_schema, tags, "
         "timeout_seconds"
     ]
 
@@ -128,7 +128,7 @@ def test_managed_only_settings_on_a_batch_connector_are_refused():
     assert errors_of(text) == [
         "connectors.yaml:31: connectors[1].connection: unknown key 'connection': it is a setting of lakeflow_connect "
         "connectors, not of batch ones; allowed here: compute, deploy_group, description, duration_warning_seconds, initial_mark, kind, name, "
-        "notifications, owners, retries, run_as, schedule, secrets, settings, source, tags, timeout_seconds"
+        "notifications, owners, renamed_from, retries, run_as, schedule, secrets, settings, source, tags, timeout_seconds"
     ]
 
 
