@@ -367,7 +367,7 @@ def derived_parameters(jobs: dict[str, LoadedJob]) -> list[ConfigProblem]:
                 if (target, name) in derived and not (isinstance(value, str) and (_derives(value) or "{{" in value)):
                     default, where = derived[(target, name)]
                     problems.append(job.origin.problem(path + ("run_job_task", "job_parameters", name), (
-                        f"passes {name}='{redact(str(value))}' to job '{target}', whose parameter '{name}' is derived "
+                        f"passes {name}={redact(str(value))} to job '{target}', whose parameter '{name}' is derived "
                         f"from the connectors ({default}, {where}); a written value stays as written when a "
                         f"connector is renamed, added or removed; remove it here (the job's default applies) or pass "
                         f"{default}")))
