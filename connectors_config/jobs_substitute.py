@@ -1,7 +1,9 @@
 """Substitution: a job's settings for one environment, `${...}` values replaced (SUBSTITUTIONS), references to
 the stack's own jobs and pipelines made JobRef / PipelineRef, relative notebook and python file paths made
-UploadRef, workspace paths normalized (core.workspace_paths). `{{...}}` dynamic value references are left to the
-Jobs service."""
+UploadRef, workspace paths normalized (core.workspace_paths), `${connectors.sources.*}` derived from the
+connectors (connectors_config.jobs_derived; a list item standing for several tables becomes that many items, and
+`written_path` maps a path after substitution back to the one written). `{{...}}` dynamic value references are
+left to the Jobs service."""
 
 from __future__ import annotations
 
