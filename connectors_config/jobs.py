@@ -24,6 +24,7 @@ from connectors_config.identities import Foreign, job_problems, owned_names
 from connectors_config.jobs_checks import (
     connector_groups,
     cycle_problems,
+    derived_parameters,
     group_cycle_problems,
     hierarchy_problems,
     literal_job_ids,
@@ -37,7 +38,7 @@ from connectors_config.jobs_checks import (
     unique_names,
 )
 from connectors_config.jobs_load import load_jobs
-from connectors_config.jobs_substitute import substitute
+from connectors_config.jobs_substitute import substitute, written_path
 from connectors_config.jobs_types import Catalogue, EnvironmentValues, Origin, connector_entries
 from core.job_settings import settings_problems
 
@@ -74,6 +75,12 @@ def _substituted(problems: list[tuple[Any, str]], written: Any) -> list[tuple[An
     return result
 
 
+def _written(problems: list[tuple[Any, str]], written: dict[str, Any], env: EnvironmentValues,
+             catalogue: Catalogue) -> list[tuple[Any, str]]:
+    """`problems` of the substituted settings, each at its path in the settings as `written`."""
+    return [(written_path(written, path, env, catalogue), message) for path, message in problems]
+
+
 def _has(container: Any, part: Any) -> bool:
     if isinstance(container, dict):
         return part in container
@@ -86,7 +93,14 @@ def catalogue_of(data: dict[str, Any], jobs: dict[str, Any]) -> Catalogue:
         jobs=frozenset(jobs),
         connectors=frozenset(c["name"] for c in connectors),
         pipelines=frozenset(c["name"] for c in connectors if c.get("kind") == "lakeflow_connect"),
+        batch=tuple(sorted((str(c["name"]), _source_of(c)) for c in connectors if c.get("kind", "batch") == "batch")),
     )
+
+
+def _source_of(connector: dict[str, Any]) -> str:
+    """The source a batch connector reads: `source`, default the connector's name (the model checks the type)."""
+    source = connector.get("source")
+    return source if isinstance(source, str) else str(connector["name"])
 
 
 def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
@@ -101,6 +115,7 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
     hierarchy = data.get("job_hierarchy") is True
     for _, job in sorted(jobs.items()):
         problems += literal_job_ids(job, catalogue)
+    problems += derived_parameters(jobs)
     resolved: dict[str, Any] = {}
     owned = owned_names(data)
     for env in environments_of(data):
@@ -112,14 +127,18 @@ def check_jobs(data: dict[str, Any], lines: dict, config_file: str,
             settings, found = substitute(job.settings, env, catalogue, job.origin)
             # Each check only on what the previous ones passed: one mistake, one message.
             # Past the schema, the checks are independent of each other: all of them report.
-            found = found or schema_problems(settings) or [
-                *name_problems(settings), *permission_problems(settings), *provider_problems(settings),
-                *settings_problems(settings), *_substituted(job_problems(settings, foreign, env.name), job.settings),
-                *secret_reference_problems(settings, env, readers, scopes)]
+            # Their paths are the substituted settings'; written_path maps them back to the lines written.
+            if not found:
+                where = (job.settings, env, catalogue)
+                found = _written(schema_problems(settings), *where) or [
+                    *_written([*name_problems(settings), *permission_problems(settings), *provider_problems(settings),
+                               *settings_problems(settings)], *where),
+                    *_substituted(_written(job_problems(settings, foreign, env.name), *where), job.settings),
+                    *_written(secret_reference_problems(settings, env, readers, scopes), *where)]
             problems += [job.origin.problem(path, message) for path, message in found]
             resolved[key] = settings
         problems += unique_names(jobs, resolved, catalogue)
-        problems += silver_triggers(jobs, resolved, env, data)
+        problems += silver_triggers(jobs, resolved, env, catalogue)
         problems += cycle_problems(jobs, resolved)
         if hierarchy:
             problems += hierarchy_problems(jobs, resolved, catalogue.connectors)

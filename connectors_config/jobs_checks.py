@@ -17,7 +17,8 @@ from jsonschema.exceptions import ValidationError
 from core.credentials import redact
 from core.job_settings import secret_references
 from connectors_config.errors import ConfigProblem, Path as FieldPath
-from connectors_config.jobs_substitute import references
+from connectors_config import jobs_derived
+from connectors_config.jobs_substitute import references, written_path
 from connectors_config.names import shown
 from connectors_config.jobs_types import (
     CONTROL_TASKS,
@@ -37,7 +38,6 @@ from connectors_config.jobs_types import (
     job_references,
     task_entries,
 )
-from connectors_config.sources import available_sources, source_spec
 from core.bundle_schema import BUNDLE_JOB, schema_defs
 from core.name_characters import character_problem
 from core.principals import PRINCIPAL_KEYS, Principal
@@ -344,6 +344,40 @@ def literal_job_ids(job: LoadedJob, catalogue: Catalogue) -> list[ConfigProblem]
     return problems
 
 
+def derived_parameters(jobs: dict[str, LoadedJob]) -> list[ConfigProblem]:
+    """A run_job_task that passes a written value to a job parameter whose default is derived from the connectors
+    (`${connectors.*}`) overrides the derived list with one that stays as written when a connector is renamed,
+    added or removed: the job would read tables no connector writes any more."""
+    derived: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, job in jobs.items():
+        parameters = job.settings.get("parameters")
+        for index, parameter in enumerate(parameters if isinstance(parameters, list) else ()):
+            default = parameter.get("default") if isinstance(parameter, dict) else None
+            if isinstance(default, str) and _derives(default) and isinstance(parameter.get("name"), str):
+                derived[(key, parameter["name"])] = (default, job.origin.where(("parameters", index, "default")))
+    problems = []
+    for _, job in sorted(jobs.items()):
+        for path, task in task_entries(job.settings):
+            run = task.get("run_job_task")
+            job_id = run.get("job_id") if isinstance(run, dict) else None
+            reference = TOKEN.fullmatch(job_id.strip()) if isinstance(job_id, str) else None
+            target = reference.group(1).removeprefix("resources.jobs.").removesuffix(".id") if reference else ""
+            passed = run.get("job_parameters") if isinstance(run, dict) else None
+            for name, value in (passed.items() if isinstance(passed, dict) and target else ()):
+                if (target, name) in derived and not (isinstance(value, str) and (_derives(value) or "{{" in value)):
+                    default, where = derived[(target, name)]
+                    problems.append(job.origin.problem(path + ("run_job_task", "job_parameters", name), (
+                        f"passes {name}={redact(str(value))} to job '{target}', whose parameter '{name}' is derived "
+                        f"from the connectors ({default}, {where}); a written value stays as written when a "
+                        f"connector is renamed, added or removed; remove it here (the job's default applies) or pass "
+                        f"{default}")))
+    return problems
+
+
+def _derives(value: str) -> bool:
+    return any(jobs_derived.is_derived(match.group(1)) for match in TOKEN.finditer(value))
+
+
 def unique_names(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]],
                   catalogue: Catalogue) -> list[ConfigProblem]:
     """Operators find jobs by name (in the UI and the operations command): one job per name."""
@@ -359,25 +393,13 @@ def unique_names(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]]
     return problems
 
 
-def silver_tables(data: dict[str, Any]) -> list[str]:
-    """The silver tables the batch connectors write: '<connector>_<entity>' for each entity of its source."""
-    available = available_sources()
-    tables = []
-    for connector in connector_entries(data):
-        if isinstance(connector, dict) and connector.get("kind", "batch") == "batch" \
-                and isinstance(connector.get("name"), str):
-            source = connector.get("source", connector["name"])
-            if source in available:
-                tables += [f"{connector['name']}_{entity}" for entity in source_spec(source).entities]
-    return sorted(tables)
-
-
 def silver_triggers(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, Any]], env: EnvironmentValues,
-                     data: dict[str, Any]) -> list[ConfigProblem]:
+                     catalogue: Catalogue) -> list[ConfigProblem]:
     """A table_update trigger on this environment's silver schema watches a table a connector writes: a
-    misspelt name would never fire, and the Jobs service would not say so."""
+    misspelt name, or the name of a connector since renamed, would never fire, and the Jobs service would not
+    say so."""
     silver = f"{env.values.get('catalog')}.{env.values.get('silver_schema')}."
-    known = None
+    known: list[str] | None = None
     problems = []
     for key in sorted(resolved):
         trigger = resolved[key].get("trigger")
@@ -386,12 +408,15 @@ def silver_triggers(jobs: dict[str, LoadedJob], resolved: dict[str, dict[str, An
         for index, name in enumerate(names if isinstance(names, list) else ()):
             # Unity Catalog names in any case: APPSEC_DEV.Silver.x is a table of this silver schema.
             if isinstance(name, str) and name_key(name).startswith(name_key(silver)):
-                known = silver_tables(data) if known is None else known
-                if name_key(name[len(silver):]) not in known:
-                    problems.append(jobs[key].origin.problem(
-                        ("trigger", "table_update", "table_names", index),
-                        f"{name}: no connector writes silver table '{name[len(silver):]}'; silver tables: "
-                        f"{', '.join(known)}"))
+                known = sorted(jobs_derived.silver_tables(catalogue)) if known is None else known
+                table = name[len(silver):]
+                if name_key(table) not in known:
+                    path = written_path(jobs[key].settings, ("trigger", "table_update", "table_names", index), env,
+                                        catalogue)
+                    problems.append(jobs[key].origin.problem(path, (
+                        f"{name}: no connector writes silver table '{table}'; "
+                        f"{jobs_derived.stale_table_fix(name_key(table), catalogue)} "
+                        f"(silver tables: {', '.join(known) or 'none'})")))
     return problems
 
 

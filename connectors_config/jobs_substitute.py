@@ -1,14 +1,16 @@
 """Substitution: a job's settings for one environment, `${...}` values replaced (SUBSTITUTIONS), references to
 the stack's own jobs and pipelines made JobRef / PipelineRef, relative notebook and python file paths made
-UploadRef, workspace paths normalized (core.workspace_paths). `{{...}}` dynamic value references are left to the
-Jobs service."""
+UploadRef, workspace paths normalized (core.workspace_paths), `${connectors.sources.*}` derived from the
+connectors (connectors_config.jobs_derived; a list item standing for several tables becomes that many items, and
+`written_path` maps a path after substitution back to the one written). `{{...}}` dynamic value references are
+left to the Jobs service."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from connectors_config import names
+from connectors_config import jobs_derived, names
 from connectors_config.environment import ENV_VALUES
 from connectors_config.errors import Path as FieldPath
 from connectors_config.jobs_types import (
@@ -27,7 +29,9 @@ from core.workspace_paths import WorkspacePathError, is_code_path, normalize_wor
 
 SUBSTITUTIONS = ("${env.<name>} (" + ", ".join(ENV_VALUES) + "), ${var.<name>} (environments.<env>.variables), "
                  "${bundle.target} (the environment's name), ${resources.jobs.<job or connector>.id}, "
-                 "${resources.pipelines.<lakeflow_connect connector>.id}")
+                 "${resources.pipelines.<lakeflow_connect connector>.id}, "
+                 "${connectors.sources.<source>[,...]} (those sources' connectors), "
+                 "${connectors.sources.<source>[,...].tables.<entity>[,...]} (their silver tables, in a list)")
 _JOB_REF = re.compile(r"resources\.jobs\.([A-Za-z0-9_-]+)\.id")
 _PIPELINE_REF = re.compile(r"resources\.pipelines\.([A-Za-z0-9_-]+)\.id")
 
@@ -47,7 +51,11 @@ def _substitute(value: Any, path: FieldPath, env: EnvironmentValues, catalogue: 
     if isinstance(value, dict):
         return {k: _substitute(v, path + (k,), env, catalogue, problems) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, path + (i,), env, catalogue, problems) for i, v in enumerate(value)]
+        items: list[Any] = []
+        for i, item in enumerate(value):
+            tables = _table_list(item, path + (i,), env, catalogue, problems)
+            items += [_substitute(item, path + (i,), env, catalogue, problems)] if tables is None else tables
+        return items
     if not isinstance(value, str):
         return value
     if "${" not in value:
@@ -60,13 +68,17 @@ def _substitute(value: Any, path: FieldPath, env: EnvironmentValues, catalogue: 
             return reference
         if _is_reference(name):
             return value
-        return _lookup(name, env, path, problems, whole_value=True)
+        if jobs_derived.is_table_list(name):
+            problems.append((path, f"{value} stands for several silver tables; write it as an item of a list, e.g. "
+                                   "of trigger.table_update.table_names"))
+            return value
+        return _lookup(name, env, catalogue, path, problems, whole_value=True)
 
     def replace(match: re.Match) -> str:
-        if _is_reference(match.group(1)):
+        if _is_reference(match.group(1)) or jobs_derived.is_table_list(match.group(1)):
             problems.append((path, f"{match.group(0)} must be the whole value, not part of '{value}'"))
             return match.group(0)
-        return str(_lookup(match.group(1), env, path, problems, whole_value=False))
+        return str(_lookup(match.group(1), env, catalogue, path, problems, whole_value=False))
 
     return _workspace_path(value, TOKEN.sub(replace, value), path, env, problems)
 
@@ -108,7 +120,7 @@ def _reference(name: str, catalogue: Catalogue, path: FieldPath, problems: list)
             return JobRef(key)
         problems.append((path, f"${{{name}}} names no job of this config; jobs: "
                                f"{', '.join(sorted(catalogue.jobs)) or 'none'}; connectors: "
-                               f"{', '.join(sorted(catalogue.connectors)) or 'none'}"))
+                               f"{', '.join(sorted(catalogue.connectors)) or 'none'}; {_job_fix(key, catalogue)}"))
         return None
     pipeline = _PIPELINE_REF.fullmatch(name)
     if pipeline:
@@ -123,7 +135,60 @@ def _reference(name: str, catalogue: Catalogue, path: FieldPath, problems: list)
     return None
 
 
-def _lookup(name: str, env: EnvironmentValues, path: FieldPath, problems: list, *, whole_value: bool) -> Any:
+def _table_list(item: Any, path: FieldPath, env: EnvironmentValues, catalogue: Catalogue,
+                problems: list) -> list[str] | None:
+    """The silver tables a list item `${connectors.sources.<source>,... .tables.<entity>,...}` stands for (the item
+    as written where it has a problem); None for any other item."""
+    whole = TOKEN.fullmatch(item) if isinstance(item, str) else None
+    if whole is None or not jobs_derived.is_table_list(whole.group(1)):
+        return None
+    tables, problem = jobs_derived.derive(whole.group(1), env, catalogue)
+    if problem is not None:
+        problems.append((path, problem))
+        return [item]
+    return list(tables)
+
+
+def written_path(settings: Any, path: FieldPath, env: EnvironmentValues, catalogue: Catalogue) -> FieldPath:
+    """The path in the written `settings` of what is at `path` after substitution: a list item that stands for
+    several tables (`_table_list`) moves the items after it."""
+    written: list[Any] = []
+    value = settings
+    for part in path:
+        if isinstance(value, list) and isinstance(part, int):
+            position, found = 0, None
+            for index, item in enumerate(value):
+                tables = _table_list(item, (), env, catalogue, [])
+                width = 1 if tables is None else len(tables)
+                if part < position + width:
+                    found = index
+                    break
+                position += width
+            written.append(part if found is None else found)
+            value = None if found is None else value[found]
+        else:
+            written.append(part)
+            value = value.get(part) if isinstance(value, dict) else None
+    return tuple(written)
+
+
+def _job_fix(key: str, catalogue: Catalogue) -> str:
+    """How to name the job `key` was meant to be: a renamed connector by its name now, else any job."""
+    renamed = [connector for connector, source in catalogue.batch if source == key]
+    if renamed:
+        return (f"no connector is named '{key}', but {', '.join(renamed)} read{'s' if len(renamed) == 1 else ''} "
+                f"source {key}: write ${{resources.jobs.{renamed[0]}.id}}")
+    return "name one of them (a connector's job by the connector's name), or add the job to the jobs section"
+
+
+def _lookup(name: str, env: EnvironmentValues, catalogue: Catalogue, path: FieldPath, problems: list, *,
+            whole_value: bool) -> Any:
+    if jobs_derived.is_derived(name):
+        derived, problem = jobs_derived.derive(name, env, catalogue)
+        if problem is not None:
+            problems.append((path, problem))
+            return ""
+        return derived
     namespace, _, field = name.partition(".")
     if namespace == "env" and field in ENV_VALUES:
         value = env.values.get(field)

@@ -86,11 +86,15 @@ class EnvironmentValues:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The names a job may refer to: config jobs, connectors' jobs, managed connectors' pipelines."""
+    """The names a job may refer to: config jobs, connectors' jobs, managed connectors' pipelines, and the batch
+    connectors with the source each reads (what `${connectors.sources.*}` derives from)."""
 
     jobs: frozenset[str]
     connectors: frozenset[str]
     pipelines: frozenset[str]
+    # (connector, source) of each batch connector deployed to the environment, sorted; every connector of the
+    # config deploys to every environment, so this is the same for all of them.
+    batch: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

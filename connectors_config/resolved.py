@@ -290,7 +290,9 @@ def _jobs(config: PlatformConfig, env_name: str, env: Environment, user: str | N
     environment = EnvironmentValues(env_name, _values(config, env_name, user), dict(env.variables))
     catalogue = Catalogue(jobs=frozenset(config.jobs), connectors=frozenset(c.name for c in config.connectors),
                                pipelines=frozenset(c.name for c in config.connectors
-                                                   if isinstance(c, LakeflowConnectConnector)))
+                                                   if isinstance(c, LakeflowConnectConnector)),
+                               batch=tuple(sorted((c.name, c.source or c.name) for c in config.connectors
+                                                  if isinstance(c, BatchConnector))))
     resolved = {}
     for key, job in sorted(config.jobs.items()):
         origin = Origin(job.origin, {}, (), Path(job.directory))

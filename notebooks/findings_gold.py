@@ -2,9 +2,13 @@
 
 Uploaded as a workspace file beside the notebooks; the notebook `gold_entry` runs it. The contract it keeps:
 
-- Input: for each connector named in the job (its name is the table prefix, its source has the same name), the
-  silver tables of its finding entities, `<catalog>.<silver>.<connector>_<entity>` (FINDINGS below). A silver
-  table that does not exist yet (the connector never ran) is skipped and named in the result, never an error.
+- Input: the parameter `connectors`, each connector with the source it reads: `<connector>:<source>`, or a
+  bare `<connector>` where the connector is named like its source, separated by commas (e.g.
+  `github_cloud:github,sonarqube`); the job writes it as `${connectors.sources.github,sonarqube}`, which synth
+  derives from connectors.yaml, so a renamed or added connector is read without an edit (docs/jobs.md). The
+  source picks the rules (FINDINGS, keyed by source), the connector the tables: the silver tables of the
+  source's finding entities, `<catalog>.<silver>.<connector>_<entity>`. A silver table that does not exist yet
+  (the connector never ran) is skipped and named in the result, never an error.
 - Output: `<catalog>.<gold>.open_findings` (GOLD_SCHEMA), rebuilt whole on every run and written in ONE
   overwrite (`overwrite_table`): readers see the previous refresh or this one, never half of one. A finding
   closed in silver is simply absent from the next refresh; every row names the run that wrote it.
@@ -22,6 +26,10 @@ Uploaded as a workspace file beside the notebooks; the notebook `gold_entry` run
   - sonarqube security_hotspots: status TO_REVIEW, or REVIEWED with resolution ACKNOWLEDGED (reviewed and found
     to be a risk that needs a fix; SAFE and FIXED are closed); vulnerabilityProbability HIGH high, MEDIUM
     medium, LOW low.
+
+The `source` column holds the source (github, sonarqube), not the connector: what a row means follows the
+source's rules, and readers of gold keep their filters when a connector is renamed. Two connectors of one
+source that read the same records give a row each.
 
 Silver keeps no link for SonarQube records (its base URL is a connector setting this job does not read), so their
 `url` is NULL. Only `overwrite_table` differs between a Databricks cluster and a local session; the rest is
@@ -45,7 +53,7 @@ GOLD_TABLE = "open_findings"
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
 GOLD_SCHEMA = T.StructType([
-    T.StructField("source", T.StringType(), False),  # the connector (= its source): github, sonarqube
+    T.StructField("source", T.StringType(), False),  # the source the connector reads: github, sonarqube
     T.StructField("entity", T.StringType(), False),
     T.StructField("finding_key", T.StringType(), False),  # silver's record key: unique within (source, entity)
     T.StructField("rule", T.StringType(), True),  # what the source flags: rule id, advisory, secret type
@@ -113,7 +121,7 @@ def _sonarqube(is_open: str, rule: str, severity_column: str, mapping: Mapping[s
         "url": "NULL", "created_at": "created_at", "updated_at": "updated_at"})
 
 
-# source -> entity -> rule. The connector's name is its source's name, so this is also keyed by connector.
+# source -> entity -> rule; a connector's rules are its source's (the `connectors` parameter names the source).
 FINDINGS: dict[str, dict[str, FindingRule]] = {
     "github": {
         # Silver keeps no rule description, so the rule id is the title.
@@ -144,9 +152,27 @@ WIDGETS = (
     ("catalog", ""),
     ("silver_schema", "silver"),
     ("gold_schema", "gold"),
-    ("connectors", "github,sonarqube"),  # whose silver tables to read; each is also its source's name
+    ("connectors", "github,sonarqube"),  # whose silver tables to read: <connector>[:<source>],...
     ("job_run_id", ""),
 )
+
+
+@dataclass(frozen=True)
+class GoldConnector:
+    """A connector gold reads: its name prefixes its silver tables, its source picks the rules."""
+
+    name: str
+    source: str
+
+    @classmethod
+    def parse(cls, item: str) -> GoldConnector:
+        """'<connector>:<source>', or '<connector>' where the connector is named like its source."""
+        name, _, source = item.partition(":")
+        return cls(name.strip(), source.strip() if ":" in item else name.strip())
+
+    def __str__(self) -> str:
+        """As the parameter writes it."""
+        return self.name if self.name == self.source else f"{self.name}:{self.source}"
 
 
 @dataclass(frozen=True)
@@ -154,7 +180,7 @@ class GoldParameters:
     catalog: str
     silver_schema: str
     gold_schema: str
-    connectors: tuple[str, ...]
+    connectors: tuple[GoldConnector, ...]
     job_run_id: str
 
     def silver_table(self, connector: str, entity: str) -> str:
@@ -175,17 +201,41 @@ def read_parameters(widgets: Widgets) -> GoldParameters:
     values = {name: widgets.get(name).strip() for name, _ in WIDGETS}
     problems = [f"{name}={values[name]!r} is not a lowercase identifier (e.g. 'appsec_dev', 'silver')"
                 for name in ("catalog", "silver_schema", "gold_schema") if not _IDENTIFIER.fullmatch(values[name])]
-    connectors = tuple(dict.fromkeys(c.strip() for c in values["connectors"].split(",") if c.strip()))
-    if not connectors:
-        problems.append("connectors is empty (e.g. 'github,sonarqube')")
-    unknown = [c for c in connectors if c not in FINDINGS]
-    if unknown:
-        problems.append(f"connectors {', '.join(repr(c) for c in unknown)} have no security findings to read "
-                        f"(connectors with findings: {', '.join(FINDINGS)})")
+    connectors, connector_problems = _connectors(values["connectors"])
+    problems += connector_problems
     if problems:
         raise ValueError("bad job parameters: " + "; ".join(problems))
     return GoldParameters(values["catalog"], values["silver_schema"], values["gold_schema"], connectors,
                           values["job_run_id"] or INTERACTIVE_RUN)
+
+
+def _connectors(value: str) -> tuple[tuple[GoldConnector, ...], list[str]]:
+    """The `connectors` parameter, each connector once, and what is wrong with it."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        return (), ["connectors is empty (e.g. 'github_cloud:github,sonarqube')"]
+    malformed = [item for item in items if not all(_IDENTIFIER.fullmatch(part.strip()) for part in item.split(":"))
+                 or item.count(":") > 1]
+    if malformed:
+        return (), [f"connectors {', '.join(repr(item) for item in malformed)}: each is <connector>:<source>, or "
+                    "<connector> where it is named like its source, in lowercase identifiers "
+                    "(e.g. 'github_cloud:github,sonarqube')"]
+    connectors = tuple(dict.fromkeys(GoldConnector.parse(item) for item in items))
+    problems = []
+    sources: dict[str, list[str]] = {}
+    for connector in connectors:
+        sources.setdefault(connector.name, []).append(connector.source)
+    twice = {name: listed for name, listed in sources.items() if len(listed) > 1}
+    if twice:
+        problems.append("connectors " + ", ".join(f"'{name}' (sources {', '.join(listed)})"
+                                                  for name, listed in twice.items())
+                        + " are given more than one source; a connector reads one source")
+    unknown = [c for c in connectors if c.source not in FINDINGS]
+    if unknown:
+        problems.append(f"connectors {', '.join(repr(str(c)) for c in unknown)} read sources with "
+                        f"no security findings to read (sources with findings: {', '.join(FINDINGS)}; a "
+                        "connector named otherwise than its source is written <connector>:<source>)")
+    return connectors, problems
 
 
 # ---------------------------------------------------------------------------------------------- gold build
@@ -202,9 +252,9 @@ class GoldResult:
         return {"findings": self.findings, "skipped_tables": list(self.skipped_tables)}
 
 
-def open_findings(silver: DataFrame, connector: str, entity: str, rule: FindingRule, job_run_id: str) -> DataFrame:
-    """The open findings of one silver table, in GOLD_SCHEMA's columns and types."""
-    fixed = {"source": F.lit(connector), "entity": F.lit(entity), "finding_key": F.col(RECORD_KEY),
+def open_findings(silver: DataFrame, source: str, entity: str, rule: FindingRule, job_run_id: str) -> DataFrame:
+    """The open findings of one silver table of a connector of `source`, in GOLD_SCHEMA's columns and types."""
+    fixed = {"source": F.lit(source), "entity": F.lit(entity), "finding_key": F.col(RECORD_KEY),
              "refreshed_by_run": F.lit(job_run_id)}
     return silver.where(F.expr(f"coalesce(({rule.is_open}), FALSE)")).select(*[
         (fixed[f.name] if f.name in fixed else F.expr(rule.columns[f.name])).cast(f.dataType).alias(f.name)
@@ -218,15 +268,15 @@ def build_open_findings(spark: SparkSession, tables: TableStore, params: GoldPar
     read: list[str] = []
     skipped: list[str] = []
     for connector in params.connectors:
-        for entity, rule in FINDINGS[connector].items():
-            table = params.silver_table(connector, entity)
+        for entity, rule in FINDINGS[connector.source].items():
+            table = params.silver_table(connector.name, entity)
             silver = tables.read(table)
             if silver is None:
                 skipped.append(table)
-                log(f"{table}: does not exist (connector '{connector}' never ran); skipped")
+                log(f"{table}: does not exist (connector '{connector.name}' never ran); skipped")
                 continue
             read.append(table)
-            parts.append(open_findings(silver, connector, entity, rule, params.job_run_id))
+            parts.append(open_findings(silver, connector.source, entity, rule, params.job_run_id))
     findings = spark.createDataFrame([], GOLD_SCHEMA)
     for part in parts:
         findings = findings.unionByName(part)

@@ -208,7 +208,8 @@ def test_references_to_unknown_jobs_and_pipelines():
 """)
     assert errors_of(text) == [
         f"connectors.yaml:{line_of(text, 'nope')}: jobs.x.tasks[0].run_job_task.job_id: ${{resources.jobs.nope.id}} "
-        "names no job of this config; jobs: x; connectors: cmdb, github, servicenow",
+        "names no job of this config; jobs: x; connectors: cmdb, github, servicenow; name one of them (a "
+        "connector's job by the connector's name), or add the job to the jobs section",
         f"connectors.yaml:{line_of(text, 'pipelines.github')}: jobs.x.tasks[1].pipeline_task.pipeline_id: "
         "${resources.pipelines.github.id} names no pipeline of this config; lakeflow_connect connectors: servicenow"]
 
@@ -283,7 +284,9 @@ def test_substitutions_unknown_partial_and_per_environment():
         "substitution ${env.nope}; use ${env.<name>} (name, catalog, bronze_schema, silver_schema, gold_schema, "
         "secret_scope, workspace_dir, run_as, admin_group, team_group, readers_group), ${var.<name>} "
         "(environments.<env>.variables), ${bundle.target} (the environment's name), "
-        "${resources.jobs.<job or connector>.id}, ${resources.pipelines.<lakeflow_connect connector>.id}",
+        "${resources.jobs.<job or connector>.id}, ${resources.pipelines.<lakeflow_connect connector>.id}, "
+        "${connectors.sources.<source>[,...]} (those sources' connectors), "
+        "${connectors.sources.<source>[,...].tables.<entity>[,...]} (their silver tables, in a list)",
         f"connectors.yaml:{line_of(text, 'partial')}: jobs.x.tasks[0].notebook_task.base_parameters.partial: "
         "${resources.jobs.github.id} must be the whole value, not part of 'job ${resources.jobs.github.id}'"]
 
@@ -474,11 +477,13 @@ def test_a_table_update_trigger_on_silver_watches_a_table_a_connector_writes():
     line = line_of(text, "github_hotspots")
     silver = ("cmdb_applications, github_code_scanning_alerts, github_dependabot_alerts, github_repositories, "
               "github_secret_scanning_alerts")
+    fix = ("name a connector's tables as ${connectors.sources.<source>.tables.<entity>}, which follows renames, or one "
+           f"of the silver tables (silver tables: {silver})")
     assert errors_of(text) == [
         f"connectors.yaml:{line}: jobs.x.trigger.table_update.table_names[1]: appsec_dev.silver.github_hotspots: no "
-        f"connector writes silver table 'github_hotspots'; silver tables: {silver}",
+        f"connector writes silver table 'github_hotspots'; {fix}",
         f"connectors.yaml:{line}: jobs.x.trigger.table_update.table_names[1]: appsec_prod.silver.github_hotspots: no "
-        f"connector writes silver table 'github_hotspots'; silver tables: {silver}"]
+        f"connector writes silver table 'github_hotspots'; {fix}"]
 
 
 def test_bundle_permissions_name_one_principal_and_wrong_types_say_what_fits():

@@ -172,7 +172,8 @@ CASES = {
     "run_job unknown job": (
         job("- {task_key: a, run_job_task: {job_id: '${resources.jobs.gitlab.id}'}}"),
         "gitlab", "jobs.j.tasks[0].run_job_task.job_id",
-        "${resources.jobs.gitlab.id} names no job of this config; jobs: j; connectors: cmdb, github, servicenow",
+        "${resources.jobs.gitlab.id} names no job of this config; jobs: j; connectors: cmdb, github, servicenow; "
+        "name one of them (a connector's job by the connector's name), or add the job to the jobs section",
         job("- {task_key: a, run_job_task: {job_id: '${resources.jobs.cmdb.id}'}}")),
 }
 

@@ -33,6 +33,7 @@ from findings_gold import (  # noqa: E402
     SONARQUBE_HOTSPOT_SEVERITY,
     SONARQUBE_ISSUE_SEVERITY,
     WIDGETS,
+    GoldConnector,
     GoldParameters,
     declare_widgets,
     insert_overwrite_statement,
@@ -153,22 +154,25 @@ def sonarqube_source() -> StubSource:
     return source
 
 
-def run_connector(spark, catalog: str, name: str, source: StubSource, run_id: str) -> None:
-    """The connector job's two tasks, as the notebooks run them: ingest into bronze, transform into silver."""
-    params = RunParameters(source_name=name, target_catalog=catalog, hwm_reset=False, source=name, settings={},
+def run_connector(spark, catalog: str, name: str, source: StubSource, run_id: str, reads: str | None = None) -> None:
+    """The connector job's two tasks, as the notebooks run them: ingest into bronze, transform into silver.
+    `reads`: the connector's source; default: the source named like the connector."""
+    reads = reads or name
+    params = RunParameters(source_name=name, target_catalog=catalog, hwm_reset=False, source=reads, settings={},
                            secret_scope="mvp-connectors", secret_names=(), bronze=f"{catalog}.bronze",
                            silver=f"{catalog}.silver", initial_mark=None, job_run_id=run_id)
     tables = LocalParquetTables(spark)
     quiet = lambda _: None  # noqa: E731
     run_ingest(spark, tables, source, params, clock=lambda: CLOCK, log=quiet)
-    silver = load_spec(name).silver({})
+    silver = load_spec(reads).silver({})
     run_transform(spark, tables, {entity: silver[entity] for entity in source.entities}, params,
                   clock=lambda: CLOCK, log=quiet)
 
 
 def parameters(catalog: str, run_id: str, connectors: tuple[str, ...] = ("github", "sonarqube"),
                gold: str = "gold") -> GoldParameters:
-    return GoldParameters(catalog, "silver", gold, connectors, run_id)
+    """`connectors` as the job parameter writes each: '<connector>:<source>' or '<connector>'."""
+    return GoldParameters(catalog, "silver", gold, tuple(GoldConnector.parse(c) for c in connectors), run_id)
 
 
 def gold_rows(spark, catalog: str, gold: str = "gold") -> list[tuple]:
@@ -291,6 +295,33 @@ def test_silver_tables_that_do_not_exist_are_skipped_and_named(spark, github_ran
     assert gold_rows(spark, github_ran, gold) == github_findings("gold-2")
 
 
+def test_a_connector_named_otherwise_than_its_source_is_read_with_its_sources_rules(spark):
+    """github renamed github_cloud (source: github): gold reads github_cloud's tables with GitHub's rules, and its
+    rows are the same as before the rename; the old connector's frozen tables are not read."""
+    cat, lines = catalog(), []
+    run_connector(spark, cat, "github", github_source(), "ingest-old")  # before the rename: frozen from now on
+    cloud = github_source()
+    cloud.put("secret_scanning_alerts", "acme/web#9", secret_alert("web", 9, "open", "2026-11-20T09:00:00Z"))
+    run_connector(spark, cat, "github_cloud", cloud, "ingest-1", reads="github")
+    run_connector(spark, cat, "sonar", sonarqube_source(), "ingest-1", reads="sonarqube")
+
+    result = refresh_open_findings(spark, LocalParquetTables(spark),
+                                   parameters(cat, "gold-1", ("github_cloud:github", "sonar:sonarqube", "gitlab:github")),
+                                   log=lines.append)
+
+    leaked = ("github", "secret_scanning_alerts", "acme/web#9", "github_personal_access_token",
+              "github_personal_access_token", "high", None, "open", "acme/web", None, None,
+              "https://github.com/acme/web/security/secret-scanning/9", "2026-11-01T08:00:00Z",
+              "2026-11-20T09:00:00Z", "gold-1")
+    assert gold_rows(spark, cat) == sorted(github_findings("gold-1") + [leaked] + sonarqube_findings("gold-1"))
+    assert result.read_tables == tuple(f"{cat}.silver.{t}" for t in (
+        "github_cloud_code_scanning_alerts", "github_cloud_dependabot_alerts", "github_cloud_secret_scanning_alerts",
+        "sonar_issues", "sonar_security_hotspots"))
+    assert result.skipped_tables == tuple(f"{cat}.silver.gitlab_{entity}" for entity in FINDINGS["github"])
+    assert lines[0] == f"{cat}.silver.gitlab_code_scanning_alerts: does not exist (connector 'gitlab' never ran); " \
+                       "skipped"
+
+
 def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(spark):
     cat = catalog()
     github, sonarqube = github_source(), sonarqube_source()
@@ -370,7 +401,8 @@ def test_parameters_come_from_widgets_and_bad_ones_are_all_named():
     assert declared.declared == dict(WIDGETS) == {"catalog": "", "silver_schema": "silver", "gold_schema": "gold",
                                                   "connectors": "github,sonarqube", "job_run_id": ""}
     params = read_parameters(declared_widgets({"catalog": "appsec_dev", "connectors": "sonarqube, github,sonarqube"}))
-    assert params == GoldParameters("appsec_dev", "silver", "gold", ("sonarqube", "github"), "interactive")
+    assert params == GoldParameters("appsec_dev", "silver", "gold", (GoldConnector("sonarqube", "sonarqube"),
+                                                                     GoldConnector("github", "github")), "interactive")
     assert (params.gold_table, params.silver_table("github", "dependabot_alerts")) == (
         "appsec_dev.gold.open_findings", "appsec_dev.silver.github_dependabot_alerts")
 
@@ -378,10 +410,41 @@ def test_parameters_come_from_widgets_and_bad_ones_are_all_named():
         read_parameters(declared_widgets({"catalog": "Appsec Dev", "gold_schema": "", "connectors": "github,cmdb,x"}))
     assert str(raised.value) == (
         "bad job parameters: catalog='Appsec Dev' is not a lowercase identifier (e.g. 'appsec_dev', 'silver'); "
-        "gold_schema='' is not a lowercase identifier (e.g. 'appsec_dev', 'silver'); connectors 'cmdb', 'x' have "
-        "no security findings to read (connectors with findings: github, sonarqube)")
-    with pytest.raises(ValueError, match=r"connectors is empty"):
+        "gold_schema='' is not a lowercase identifier (e.g. 'appsec_dev', 'silver'); connectors 'cmdb', 'x' read "
+        "sources with no security findings to read (sources with findings: github, sonarqube; a connector named "
+        "otherwise than its source is written <connector>:<source>)")
+    with pytest.raises(ValueError) as raised:
         read_parameters(declared_widgets({"catalog": "c", "connectors": " , "}))
+    assert str(raised.value) == "bad job parameters: connectors is empty (e.g. 'github_cloud:github,sonarqube')"
+
+
+def test_a_connector_named_otherwise_than_its_source_is_written_with_its_source():
+    params = read_parameters(declared_widgets({"catalog": "c", "connectors": "github_cloud:github, sonarqube,"
+                                               "github_ghes : github,github_cloud:github"}))
+    assert params.connectors == (GoldConnector("github_cloud", "github"), GoldConnector("sonarqube", "sonarqube"),
+                                 GoldConnector("github_ghes", "github"))
+    assert [str(c) for c in params.connectors] == ["github_cloud:github", "sonarqube", "github_ghes:github"]
+    assert params.silver_table("github_cloud", "dependabot_alerts") == "c.silver.github_cloud_dependabot_alerts"
+
+
+@pytest.mark.parametrize(("connectors", "message"), [
+    ("github_cloud:", "connectors 'github_cloud:': each is <connector>:<source>, or <connector> where it is named "
+                      "like its source, in lowercase identifiers (e.g. 'github_cloud:github,sonarqube')"),
+    (":github,a:b:c,GitHub", "connectors ':github', 'a:b:c', 'GitHub': each is <connector>:<source>, or <connector> "
+                             "where it is named like its source, in lowercase identifiers (e.g. "
+                             "'github_cloud:github,sonarqube')"),
+    ("github_cloud:github,github_cloud:sonarqube,github", "connectors 'github_cloud' (sources github, sonarqube) are "
+                                                          "given more than one source; a connector reads one source"),
+    ("github_cloud:cmdb,github_cloud", "connectors 'github_cloud' (sources cmdb, github_cloud) are given more than one "
+                                       "source; a connector reads one source; connectors 'github_cloud:cmdb', "
+                                       "'github_cloud' read sources with no security findings to read (sources with "
+                                       "findings: github, sonarqube; a connector named otherwise than its source is "
+                                       "written <connector>:<source>)"),
+], ids=["no_source", "malformed", "two_sources", "renamed_without_its_source"])
+def test_a_bad_connectors_parameter_is_named_with_the_form_it_takes(connectors, message):
+    with pytest.raises(ValueError) as raised:
+        read_parameters(declared_widgets({"catalog": "c", "connectors": connectors}))
+    assert str(raised.value) == "bad job parameters: " + message
 
 
 # ------------------------------------------------------------------------------------ the mapping

@@ -477,10 +477,10 @@ def test_config_pair(capsys, synthesized, head_synth):
     assert str(synthesized) not in out and str(head_synth) not in out
     assert out.startswith(
         "# Synthesized stacks: what this change deploys\n\n"
-        "- **dev**: ⚠ 34 access changes, ⚠ 2 data-bearing resources deleted or replaced, 8 resource changes, "
-        "3 schedule or trigger changes\n"
-        "- **prod**: ⚠ 13 access changes, ⚠ 2 data-bearing resources deleted or replaced, 8 resource changes, "
-        "3 schedule or trigger changes\n\n"
+        "- **dev**: ⚠ 34 access changes, ⚠ 2 data-bearing resources deleted or replaced, 9 resource changes, "
+        "4 schedule or trigger changes\n"
+        "- **prod**: ⚠ 13 access changes, ⚠ 2 data-bearing resources deleted or replaced, 9 resource changes, "
+        "4 schedule or trigger changes\n\n"
         "**⚠ Needs an extra approval**: access changes and data-bearing resources deleted or replaced "
         "(exit status 5).\n\n## Stack dev\n\n### ⚠ Access changes (needs an extra approval)\n\n")
     for env, sp in (("dev", "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"), ("prod", SP)):
@@ -511,6 +511,18 @@ def test_config_pair(capsys, synthesized, head_synth):
             "#### Jobs\n\n"
             "- job appsec-connectors-refresh: changed (`databricks_job.jobs_connectors_refresh_job_4A6ED939`)\n"
             '  - `task[2]`: `{task_key: "servicenow", …}` → `(absent)`\n'
+            # Gold reads every connector of its sources: the new GitHub connector's tables too, with no edit to it.
+            "- job appsec-findings-gold: changed (`databricks_job.jobs_findings_gold_job_989D3F68`)\n"
+            '  - `parameter[0].default`: `"github,sonarqube"` → `"github,github_oss:github,sonarqube"`\n'
+            f'  - `trigger.table_update.table_names[3]`: `"appsec_{env}.silver.sonarqube_issues"` → '
+            f'`"appsec_{env}.silver.github_oss_code_scanning_alerts"`\n'
+            f'  - `trigger.table_update.table_names[4]`: `"appsec_{env}.silver.sonarqube_security_hotspots"` → '
+            f'`"appsec_{env}.silver.github_oss_dependabot_alerts"`\n'
+            f'  - `trigger.table_update.table_names[5]`: `(absent)` → '
+            f'`"appsec_{env}.silver.github_oss_secret_scanning_alerts"`\n'
+            f'  - `trigger.table_update.table_names[6]`: `(absent)` → `"appsec_{env}.silver.sonarqube_issues"`\n'
+            f'  - `trigger.table_update.table_names[7]`: `(absent)` → '
+            f'`"appsec_{env}.silver.sonarqube_security_hotspots"`\n'
             "- job github_oss-connector: added (`databricks_job.github_oss_job_26A48DAA`)\n"
             "- job servicenow-connector: removed (`databricks_job.servicenow_job_E1C93306`)\n"
             "- job sonarqube-connector: changed (`databricks_job.sonarqube_job_5EA1756F`)\n"
@@ -523,8 +535,11 @@ def test_config_pair(capsys, synthesized, head_synth):
                 "(Sat), 2026-11-21 21:00:00 UTC (Sat)\n"
                 f"  - after: `0 0 */2 * * ?` (UTC), {state}: 2026-11-21 14:00:00 UTC (Sat), 2026-11-21 16:00:00 UTC "
                 "(Sat), 2026-11-21 18:00:00 UTC (Sat)\n") in schedules
-        assert schedules.startswith(f"- github_oss-connector (new job): schedule `0 5/15 * * * ?` (UTC), {state}: "
-                                    "2026-11-21 12:05:00 UTC (Sat)")
+        assert schedules.startswith("- appsec-findings-gold: trigger changed\n  - before: on update of 5 tables")
+        assert f"  - after: on update of 8 tables (ANY_UPDATED; waits 300 s after the last change, at most every " \
+               f"900 s): appsec_{env}.silver.github_code_scanning_alerts" in schedules
+        assert (f"- github_oss-connector (new job): schedule `0 5/15 * * * ?` (UTC), {state}: "
+                "2026-11-21 12:05:00 UTC (Sat)") in schedules
     dev_access = _section(out, "dev", "⚠ Access changes (needs an extra approval)")
     assert "- appsec-platform-admins on secret scope mvp-connectors: revoked (had MANAGE)\n" in dev_access
     assert "- appsec-dev-admins on secret scope mvp-connectors: granted (MANAGE)\n" in dev_access

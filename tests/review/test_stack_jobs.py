@@ -33,7 +33,7 @@ def _job_named(stack, name):
 
 
 SILVER_TABLES = ["github_code_scanning_alerts", "github_dependabot_alerts", "github_secret_scanning_alerts",
-                 "sonarqube_security_hotspots", "sonarqube_issues"]
+                 "sonarqube_issues", "sonarqube_security_hotspots"]
 
 
 # ------------------------------------------------------------------------------------------ the sample's stacks

@@ -129,8 +129,13 @@ def test_jobs_section_references_become_terraform_references(stacks):
     [gold_task] = jobs["appsec-findings-gold"]["task"]
     assert gold_task["notebook_task"]["notebook_path"] == f"${{databricks_notebook.{gold_notebook}.path}}"
     assert gold_task["notebook_task"]["base_parameters"]["catalog"] == "appsec_prod"
-    assert jobs["appsec-findings-gold"]["trigger"]["table_update"]["table_names"][0] == \
-        "appsec_prod.silver.github_code_scanning_alerts"
+    # Derived from the connectors (${connectors.sources.*}); the orchestrator passes nothing, so the default applies.
+    assert jobs["appsec-findings-gold"]["trigger"]["table_update"]["table_names"] == [
+        f"appsec_prod.silver.{table}" for table in (
+            "github_code_scanning_alerts", "github_dependabot_alerts", "github_secret_scanning_alerts",
+            "sonarqube_issues", "sonarqube_security_hotspots")]
+    assert jobs["appsec-findings-gold"]["parameter"] == [{"name": "connectors", "default": "github,sonarqube"}]
+    assert "job_parameters" not in daily["rebuild_findings"]["run_job_task"]
     [cluster] = jobs["appsec-table-maintenance"]["job_cluster"]
     assert cluster["new_cluster"]["num_workers"] == 2  # ${var.maintenance_workers} in prod
     assert {job["name"]: job["tags"]["job_level"] for job in jobs.values()} == {
