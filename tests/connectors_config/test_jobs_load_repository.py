@@ -65,7 +65,8 @@ def test_an_absolute_file_is_refused_even_inside_the_repository(places):
         text = importing(file)
         assert errors_of(text, repo) == [
             f"connectors.yaml:{line_of(text, 'file: ')}: jobs.a.file: {file} is an absolute path, which names a file "
-            "of one machine only; write it relative to the folder of connectors.yaml (e.g. jobs/x.json)"]
+            "of one machine only; write it relative to the folder of connectors.yaml, as no folder above it holds "
+            "cdktf.json (e.g. jobs/x.json)"]
 
 
 @pytest.mark.parametrize(("base", "file"), [
@@ -106,4 +107,5 @@ def test_a_notebook_a_job_uploads_must_really_be_in_the_uploaded_folder(places):
     assert errors_of(text, repo) == [
         f"connectors.yaml:{line_of(text, 'evil.py')}: jobs.a.tasks[0].notebook_task.notebook_path: notebooks/evil.py "
         "is not a .py file of notebooks/, the folder this platform uploads; move the file there (and refer to it "
-        "relative to this file) or give an absolute workspace path"]
+        "relative to the folder of connectors.yaml, as no folder above it holds cdktf.json) or give an absolute "
+        "workspace path"]
