@@ -26,6 +26,7 @@ install; were it ever to, it would replace the copy's links, not the installs). 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import re
 import shutil
@@ -185,10 +186,30 @@ def test_a_group_is_required():
 # ------------------------------------------------------------------------------------------------ the copy
 
 
+def repository_files(root: Path) -> list[str]:
+    """The git-tracked files of `root`, sorted; in a copy without `.git` (the tests of a copy make copies too),
+    every file that `.gitignore` does not ignore (its patterns matched against each part of a path)."""
+    if (root / ".git").exists():
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True).stdout
+        return sorted(filter(None, listed.decode().split("\0")))
+    patterns = [line.strip().rstrip("/") for line in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+
+    def ignored(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+    found = []
+    for folder, folders, files in os.walk(root):  # symlinks to folders are not followed: git keeps them as links
+        here = Path(folder)
+        links = [name for name in folders if (here / name).is_symlink()]
+        folders[:] = sorted(name for name in folders if name not in links and not ignored(name) and name != ".git")
+        found += [(here / name).relative_to(root).as_posix() for name in (*files, *links) if not ignored(name)]
+    return sorted(found)
+
+
 def copy_repository(root: Path, target: Path) -> None:
     """The git-tracked files of `root` (as they are in the working tree), plus links to its installs."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True).stdout
-    for name in sorted(filter(None, listed.decode().split("\0"))):
+    for name in repository_files(root):
         source = root / name
         if not source.exists() and not source.is_symlink():
             continue  # deleted in the working tree
@@ -207,6 +228,10 @@ def copy_repository(root: Path, target: Path) -> None:
             if entry.name != stamp:
                 (target / install / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
         (target / install / stamp).touch()  # after the lock files: up to date
+
+
+def link_shared(root: Path, target: Path) -> None:
+    """`../shared/` beside `root` (the maintainers' reference documents), if there, linked beside `target`."""
     shared = root.parent / "shared"
     if shared.exists():
         (target.parent / "shared").symlink_to(shared.resolve(), target_is_directory=True)
@@ -359,6 +384,7 @@ def main() -> int:
     clone = workdir / "repository"
     try:
         copy_repository(ROOT, clone)
+        link_shared(ROOT, clone)
         before = {p.name: p.read_bytes() for p in (clone / SNAPSHOTS).glob("*.json")}
         print(f"copied {ROOT} to {clone}; edits:")
         for edit in apply_edits(clone):

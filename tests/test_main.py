@@ -146,7 +146,7 @@ def test_the_readmes_candidates_example_synthesizes_what_the_config_does(tmp_pat
     result = run_main(app, CONNECTORS_CONFIG="candidates/connectors.yaml")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ("synthesized dev, prod with 4 connector(s) into cdktf.out/\n"
-                             "updated connectors.lock.json: commit it with connectors.yaml\n")
+                             "updated candidates/connectors.lock.json: commit it with candidates/connectors.yaml\n")
     assert tree(app / "cdktf.out") == tree(synthesized)
     assert (app / "candidates" / "connectors.lock.json").read_bytes() == (app / "connectors.lock.json").read_bytes()
 

@@ -19,9 +19,9 @@ NOTEBOOK = "# Databricks notebook source\nprint('hello')\n"
 def places(tmp_path: Path) -> tuple[Path, Path]:
     """A git checkout `repo` with jobs/x.json, and a folder `elsewhere` beside it with job.json."""
     repo, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
-    for folder in (repo / ".git", repo / "jobs", repo / "shared", repo / "candidates", elsewhere):
+    for folder in (repo / ".git", repo / "jobs", repo / "lib", repo / "candidates", elsewhere):
         folder.mkdir(parents=True)
-    for file in (repo / "jobs" / "x.json", repo / "shared" / "y.json", elsewhere / "job.json"):
+    for file in (repo / "jobs" / "x.json", repo / "lib" / "y.json", elsewhere / "job.json"):
         file.write_text(json.dumps(JOB))
     (elsewhere / "folder").mkdir()
     return repo, elsewhere
@@ -70,13 +70,13 @@ def test_an_absolute_file_is_refused_even_inside_the_repository(places):
 
 
 @pytest.mark.parametrize(("base", "file"), [
-    ("", "jobs/x.json"), ("", "jobs/./x.json"), ("", "shared/../jobs/x.json"),
+    ("", "jobs/x.json"), ("", "jobs/./x.json"), ("", "lib/../jobs/x.json"),
     ("", "jobs/inside_link.json"),  # a symlink to a file of the repository
     ("candidates", "../jobs/x.json"),  # a config in a sub-folder of the checkout reads the checkout's jobs/
 ])
 def test_a_file_of_the_repository_is_read(places, base, file):
     repo, _ = places
-    (repo / "jobs" / "inside_link.json").symlink_to(repo / "shared" / "y.json")
+    (repo / "jobs" / "inside_link.json").symlink_to(repo / "lib" / "y.json")
     job = resolve(parse_config(importing(file), "connectors.yaml", base_dir=repo / base), "dev").jobs[0]
     assert job.settings["name"] == "imported"
 
