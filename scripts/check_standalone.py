@@ -22,7 +22,6 @@ installing them a second time would cost minutes and the network for nothing thi
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -30,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from check_user_edits import MAKE, ROOT, UNSET, copy_repository
+from check_user_edits import MAKE, ROOT, copy_repository, make_env
 
 # The files a run reads or executes (docs only talk about the folder).
 RUN_FILES = re.compile(r"(\.py|\.json|\.toml|\.ini|\.cfg|\.sh|\.ya?ml|^Makefile|^Pipfile|^\.ci/.*)$")
@@ -104,11 +103,7 @@ def check(clone: Path, quick: bool) -> list[str]:
                 "(with its source named) or make it a test that skips without it" for name in outside]
     readers = [name for name in naming if name.startswith("tests/")]
     print(f"test files that name ../shared (each must skip cleanly without it): {', '.join(readers) or 'none'}")
-    env = {key: value for key, value in os.environ.items() if key not in UNSET}
-    # Run through `pipenv run` (the make target), this process's virtualenv is first on PATH, and its python3 has
-    # no pipenv: the copy's make must find the interpreter the user's make found.
-    venv_bin = str(Path(sys.prefix) / "bin")
-    env["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep) if entry != venv_bin)
+    env = make_env()
     status, _ = run("make synth", [*MAKE, "synth"], clone, env)
     if status != 0:
         return [f"`make synth` exited {status} in a copy with nothing beside it"]

@@ -371,6 +371,18 @@ def apply_edits(root: Path) -> list[str]:
 # ------------------------------------------------------------------------------------------------- the runs
 
 
+def make_env() -> dict[str, str]:
+    """This process's environment for a make in the copy: without UNSET, and without the virtualenv's bin folder
+    on PATH. Run as the make targets run it (through `pipenv run`), that folder is first on PATH (this checkout's
+    .venv/bin, or a copy's links to it), and its python3 has no pipenv: the copy's make must find the interpreter
+    the user's make found."""
+    env = {key: value for key, value in os.environ.items() if key not in UNSET}
+    venvs = {str(Path(folder, "bin").resolve()) for folder in (sys.prefix, os.environ.get("VIRTUAL_ENV")) if folder}
+    env["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep)
+                                  if str(Path(entry).resolve()) not in venvs)
+    return env
+
+
 def run(step: str, command: list[str], cwd: Path, env: dict[str, str]) -> int:
     print(f"\n=== {step}: {' '.join(command)}", flush=True)
     return subprocess.run(command, cwd=cwd, env=env).returncode
@@ -389,11 +401,7 @@ def main() -> int:
         print(f"copied {ROOT} to {clone}; edits:")
         for edit in apply_edits(clone):
             print(f"  - {edit}")
-        env = {key: value for key, value in os.environ.items() if key not in UNSET}
-        # Run as `make check-user-edits` does it (through `pipenv run`), this process's virtualenv is first on PATH,
-        # and its python3 has no pipenv: the copy's make must find the interpreter the user's make found.
-        venv_bin = str(Path(sys.prefix) / "bin")
-        env["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep) if entry != venv_bin)
+        env = make_env()
         status = run("make snapshot-update", [*MAKE, "snapshot-update"], clone, env)
         if status != 0:
             print(f"FAILED: `make snapshot-update` exited {status} after the docs' example edits")

