@@ -24,7 +24,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 QUARTZ_JAR := /usr/share/java/quartz2.jar
 
 .PHONY: help synth test lint install pipenv cdktf-synth bench bench-quartz snapshot-update describe graphs \
-	check-user-edits review-diff review-gate actionlint clean
+	check-user-edits check-standalone review-diff review-gate actionlint clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
 # which cost a third of its Python time; the config validation and the constructs' props checks have proven the
@@ -73,6 +73,12 @@ snapshot-update: install ## Rewrite the stack snapshots, the lock and the job pi
 # docs' example edits to connectors.yaml and notebooks/, then `make snapshot-update` and `make test` must pass.
 check-user-edits: install ## A user's edits (new connector, source, schedule, environment) keep the suite green
 	$(PIPENV) run python scripts/check_user_edits.py
+
+# CI, after `make check-user-edits`: in a copy of the repository alone in a temporary folder (no ../shared beside
+# it; this checkout's installs linked, nothing installed), `make synth` and `make test` must pass, with the
+# maintainer-only checks skipped with their message.
+check-standalone: install ## A copy of the repository with nothing beside it passes make synth and make test
+	$(PIPENV) run python scripts/check_standalone.py
 
 # The synth-diff check of a pull request (.github/workflows/synth-diff.yml) runs these two, and so can you: this
 # checkout's `python -m review diff` from BASE (the target branch's synth folder) to HEAD (default: this checkout's

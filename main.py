@@ -60,7 +60,7 @@ def main() -> int:
           f"into {os.environ.get('CDKTF_OUTDIR') or DEFAULT_OUTDIR}/")
     updated = record_lock(config, config_path)
     if updated is not None:
-        print(f"updated {updated.name}: commit it with {Path(config_path).name}")
+        print(f"updated {updated.as_posix()}: commit it with {Path(config_path).as_posix()}")
     return 0
 
 

@@ -6,11 +6,12 @@ bundles write them) or imported with `file:` from an existing definition: a Jobs
 `settings`) or a bundle YAML with `resources.jobs.<key>` (pick one with `job:` when it holds several).
 
 Per environment, `${...}` values are substituted (see SUBSTITUTIONS); `{{...}}` dynamic value references are
-left to the Jobs service. A relative notebook_path / python_file resolves against the file that declares it
-and must be a file of notebooks/, which the platform uploads: it becomes the uploaded object's workspace
-path. Every definition is then checked, for every environment, against Databricks' bundle JSON schema and
-against what the Terraform provider can express; with `job_hierarchy: true`, also against the seed's
-atomic/composite/orchestrator rules. Problems name their file, line and field.
+left to the Jobs service. A relative notebook_path / python_file (like `file:`) resolves against the project
+root when written in the config (connectors_config.repository.project_root), against its own file's folder when
+written in an imported file, and must be a file of notebooks/, which the platform uploads: it becomes the
+uploaded object's workspace path. Every definition is then checked, for every environment, against Databricks'
+bundle JSON schema and against what the Terraform provider can express; with `job_hierarchy: true`, also
+against the seed's atomic/composite/orchestrator rules. Problems name their file, line and field.
 """
 
 from __future__ import annotations

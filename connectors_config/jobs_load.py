@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml.error import YAMLError
 
 from connectors_config.errors import ConfigProblem, Path as FieldPath, format_path, line_of
-from connectors_config.repository import is_inside, repository_of
+from connectors_config.repository import is_inside, relative_to_root, repository_of
 from connectors_config.jobs_types import JOBS_GET_FIELDS, PLATFORM_KEYS, LoadedJob, Origin
 from connectors_config.yaml_lines import TextProblem, ambiguous_numbers, decode, read, version_problem
 
@@ -53,7 +53,7 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
         return None, [here.problem(("file",), "must name a Jobs API JSON or bundle YAML file, e.g. jobs/x.json")]
     if Path(file).is_absolute():
         return None, [here.problem(("file",), f"{file} is an absolute path, which names a file of one machine only; "
-                                   f"write it relative to the folder of {here.file} (e.g. jobs/x.json)")]
+                                   f"write it relative to {relative_to_root(base_dir, here.file)} (e.g. jobs/x.json)")]
     path = (base_dir / file)
     if not is_inside(path, repository_of(base_dir)):
         return None, [here.problem(("file",), f"{file} is outside the repository (symlinks followed): only files of "
@@ -64,8 +64,8 @@ def _read_job_file(file: Any, pick: Any, here: Origin, base_dir: Path) -> tuple[
     except TextProblem as refused:
         return None, [ConfigProblem(refused.line, "(file)", refused.message, file)]
     except FileNotFoundError:
-        return None, [here.problem(("file",), f"{file} does not exist; `file:` is relative to the folder of "
-                                               f"{here.file}")]
+        return None, [here.problem(("file",), f"{file} does not exist; `file:` is relative to "
+                                               f"{relative_to_root(base_dir, here.file)}")]
     except OSError as error:
         return None, [here.problem(("file",), f"{file} cannot be read: {error}")]
     version = version_problem(text)

@@ -24,6 +24,7 @@ from connectors_config.jobs_types import (
     job_references,
     task_entries,
 )
+from connectors_config.repository import relative_to_root
 from connectors_config.sources import NOTEBOOKS_DIR
 from core.workspace_paths import WorkspacePathError, is_code_path, normalize_workspace_path
 
@@ -230,8 +231,9 @@ def _upload(value: str, notebook: bool, origin: Origin, path: FieldPath, problem
     candidates = [target] if target.suffix else [target.with_suffix(".py"), target]
     found = next((c for c in candidates if c.is_file()), None)
     if found is None or found.parent != NOTEBOOKS_DIR or found.suffix != ".py":
+        against = relative_to_root(origin.directory, origin.file) if origin.is_config else "this file"
         problems.append((path, f"{value} is not a .py file of notebooks/, the folder this platform uploads; move "
-                               "the file there (and refer to it relative to this file) or give an absolute "
+                               f"the file there (and refer to it relative to {against}) or give an absolute "
                                "workspace path"))
         return value
     is_notebook = found.read_text(encoding="utf-8").startswith("# Databricks notebook source")

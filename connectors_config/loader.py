@@ -26,6 +26,7 @@ from connectors_config.jobs import check_jobs
 from connectors_config.yaml_lines import TextProblem, ambiguous_numbers, decode, read, version_problem
 from connectors_config.lockfile import Lock, lock_path, read_lock
 from connectors_config.model import CONNECTOR_KINDS, PlatformConfig
+from connectors_config.repository import project_root
 from core.credentials import is_credential_key, redact
 
 DEFAULT_CONFIG = "connectors.yaml"
@@ -61,7 +62,8 @@ def load_config(path: str | os.PathLike[str]) -> PlatformConfig:
 def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None,
                  base_dir: Path | None = None) -> PlatformConfig:
     """The config in `text`; with `lock`, changes that would replace a pipeline holding data are errors.
-    Files the `jobs` section imports are relative to `base_dir` (default: the config file's folder)."""
+    Relative paths of the `jobs` section (`file:`, notebooks) resolve against `base_dir`, default: the project
+    root of `file` (connectors_config.repository.project_root)."""
     data, lines = _parse_yaml(text, file)
     if not isinstance(data, dict):
         raise ConfigError(file, [ConfigProblem(1, "(top level)", "expected a mapping with 'environments' and 'connectors'")])
@@ -69,7 +71,7 @@ def parse_config(text: str, file: str = DEFAULT_CONFIG, lock: Lock | None = None
     problems = [ConfigProblem(line_of(path, lines), format_path(path), message)
                 for path, message in [*ambiguous_numbers(data), *checks.cross_field_problems(data, lock)]]
     if isinstance(data.get("jobs"), dict):
-        data["jobs"], job_problems = check_jobs(data, lines, file, base_dir or Path(file).parent)
+        data["jobs"], job_problems = check_jobs(data, lines, file, base_dir or project_root(file))
         problems += job_problems
     config = None
     try:

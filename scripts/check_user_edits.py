@@ -26,6 +26,7 @@ install; were it ever to, it would replace the copy's links, not the installs). 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import re
 import shutil
@@ -185,10 +186,30 @@ def test_a_group_is_required():
 # ------------------------------------------------------------------------------------------------ the copy
 
 
+def repository_files(root: Path) -> list[str]:
+    """The git-tracked files of `root`, sorted; in a copy without `.git` (the tests of a copy make copies too),
+    every file that `.gitignore` does not ignore (its patterns matched against each part of a path)."""
+    if (root / ".git").exists():
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True).stdout
+        return sorted(filter(None, listed.decode().split("\0")))
+    patterns = [line.strip().rstrip("/") for line in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+
+    def ignored(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+    found = []
+    for folder, folders, files in os.walk(root):  # symlinks to folders are not followed: git keeps them as links
+        here = Path(folder)
+        links = [name for name in folders if (here / name).is_symlink()]
+        folders[:] = sorted(name for name in folders if name not in links and not ignored(name) and name != ".git")
+        found += [(here / name).relative_to(root).as_posix() for name in (*files, *links) if not ignored(name)]
+    return sorted(found)
+
+
 def copy_repository(root: Path, target: Path) -> None:
     """The git-tracked files of `root` (as they are in the working tree), plus links to its installs."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True).stdout
-    for name in sorted(filter(None, listed.decode().split("\0"))):
+    for name in repository_files(root):
         source = root / name
         if not source.exists() and not source.is_symlink():
             continue  # deleted in the working tree
@@ -207,6 +228,10 @@ def copy_repository(root: Path, target: Path) -> None:
             if entry.name != stamp:
                 (target / install / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
         (target / install / stamp).touch()  # after the lock files: up to date
+
+
+def link_shared(root: Path, target: Path) -> None:
+    """`../shared/` beside `root` (the maintainers' reference documents), if there, linked beside `target`."""
     shared = root.parent / "shared"
     if shared.exists():
         (target.parent / "shared").symlink_to(shared.resolve(), target_is_directory=True)
@@ -346,6 +371,18 @@ def apply_edits(root: Path) -> list[str]:
 # ------------------------------------------------------------------------------------------------- the runs
 
 
+def make_env() -> dict[str, str]:
+    """This process's environment for a make in the copy: without UNSET, and without the virtualenv's bin folder
+    on PATH. Run as the make targets run it (through `pipenv run`), that folder is first on PATH (this checkout's
+    .venv/bin, or a copy's links to it), and its python3 has no pipenv: the copy's make must find the interpreter
+    the user's make found."""
+    env = {key: value for key, value in os.environ.items() if key not in UNSET}
+    venvs = {str(Path(folder, "bin").resolve()) for folder in (sys.prefix, os.environ.get("VIRTUAL_ENV")) if folder}
+    env["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep)
+                                  if str(Path(entry).resolve()) not in venvs)
+    return env
+
+
 def run(step: str, command: list[str], cwd: Path, env: dict[str, str]) -> int:
     print(f"\n=== {step}: {' '.join(command)}", flush=True)
     return subprocess.run(command, cwd=cwd, env=env).returncode
@@ -359,15 +396,12 @@ def main() -> int:
     clone = workdir / "repository"
     try:
         copy_repository(ROOT, clone)
+        link_shared(ROOT, clone)
         before = {p.name: p.read_bytes() for p in (clone / SNAPSHOTS).glob("*.json")}
         print(f"copied {ROOT} to {clone}; edits:")
         for edit in apply_edits(clone):
             print(f"  - {edit}")
-        env = {key: value for key, value in os.environ.items() if key not in UNSET}
-        # Run as `make check-user-edits` does it (through `pipenv run`), this process's virtualenv is first on PATH,
-        # and its python3 has no pipenv: the copy's make must find the interpreter the user's make found.
-        venv_bin = str(Path(sys.prefix) / "bin")
-        env["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep) if entry != venv_bin)
+        env = make_env()
         status = run("make snapshot-update", [*MAKE, "snapshot-update"], clone, env)
         if status != 0:
             print(f"FAILED: `make snapshot-update` exited {status} after the docs' example edits")

@@ -2,8 +2,9 @@
 stacks are synthesized once and shared by every test that reads them.
 
 The platform's tests run on a fixture repository of their own, tests/fixtures/sample/ (a copy of the sample
-connectors.yaml, its lock and jobs/, and a notebooks/ folder naming the notebooks it uploads), so they never read
-the user's connectors.yaml, jobs/ or the set of notebooks a user adds. Only tests/test_user_config.py (and the
+connectors.yaml, its lock and jobs/, a notebooks/ folder naming the notebooks it uploads, and cdktf.json, which
+makes it a project root of its own), so they never read the user's connectors.yaml, jobs/ or the set of
+notebooks a user adds. Only tests/test_user_config.py (and the
 README's generated blocks in test_readme.py) read the user's config: `user_config`, `user_synthesized`."""
 
 from __future__ import annotations

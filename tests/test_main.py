@@ -135,6 +135,22 @@ def test_synth_is_byte_identical_across_folders_hash_seeds_and_repeated_runs(tmp
     assert (first / "connectors.lock.json").read_bytes() == (SAMPLE_DIR / "connectors.lock.json").read_bytes()
 
 
+@pytest.mark.slow
+def test_the_readmes_candidates_example_synthesizes_what_the_config_does(tmp_path, synthesized):
+    """`CONNECTORS_CONFIG=candidates/connectors.yaml make synth` for a plain copy of the config: its `file:` and
+    notebook paths are relative to the project root (the folder with cdktf.json), not to candidates/, so the copy
+    synthesizes byte for byte what the original does, and gets a lock of its own beside it."""
+    app = copy_app(tmp_path / "app")
+    (app / "candidates").mkdir()
+    shutil.copy2(app / "connectors.yaml", app / "candidates" / "connectors.yaml")
+    result = run_main(app, CONNECTORS_CONFIG="candidates/connectors.yaml")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("synthesized dev, prod with 4 connector(s) into cdktf.out/\n"
+                             "updated candidates/connectors.lock.json: commit it with candidates/connectors.yaml\n")
+    assert tree(app / "cdktf.out") == tree(synthesized)
+    assert (app / "candidates" / "connectors.lock.json").read_bytes() == (app / "connectors.lock.json").read_bytes()
+
+
 def assert_names_nothing_of_the_machine(outdir: Path, project: Path) -> None:
     """What the synth generates in `outdir` (stack JSON, manifest) carries nothing of the machine or the moment;
     the assets are the files of `project`'s notebooks/ and jobs/, byte for byte."""

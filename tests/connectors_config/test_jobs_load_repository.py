@@ -19,9 +19,9 @@ NOTEBOOK = "# Databricks notebook source\nprint('hello')\n"
 def places(tmp_path: Path) -> tuple[Path, Path]:
     """A git checkout `repo` with jobs/x.json, and a folder `elsewhere` beside it with job.json."""
     repo, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
-    for folder in (repo / ".git", repo / "jobs", repo / "shared", repo / "candidates", elsewhere):
+    for folder in (repo / ".git", repo / "jobs", repo / "lib", repo / "candidates", elsewhere):
         folder.mkdir(parents=True)
-    for file in (repo / "jobs" / "x.json", repo / "shared" / "y.json", elsewhere / "job.json"):
+    for file in (repo / "jobs" / "x.json", repo / "lib" / "y.json", elsewhere / "job.json"):
         file.write_text(json.dumps(JOB))
     (elsewhere / "folder").mkdir()
     return repo, elsewhere
@@ -65,17 +65,18 @@ def test_an_absolute_file_is_refused_even_inside_the_repository(places):
         text = importing(file)
         assert errors_of(text, repo) == [
             f"connectors.yaml:{line_of(text, 'file: ')}: jobs.a.file: {file} is an absolute path, which names a file "
-            "of one machine only; write it relative to the folder of connectors.yaml (e.g. jobs/x.json)"]
+            "of one machine only; write it relative to the folder of connectors.yaml, as no folder above it holds "
+            "cdktf.json (e.g. jobs/x.json)"]
 
 
 @pytest.mark.parametrize(("base", "file"), [
-    ("", "jobs/x.json"), ("", "jobs/./x.json"), ("", "shared/../jobs/x.json"),
+    ("", "jobs/x.json"), ("", "jobs/./x.json"), ("", "lib/../jobs/x.json"),
     ("", "jobs/inside_link.json"),  # a symlink to a file of the repository
     ("candidates", "../jobs/x.json"),  # a config in a sub-folder of the checkout reads the checkout's jobs/
 ])
 def test_a_file_of_the_repository_is_read(places, base, file):
     repo, _ = places
-    (repo / "jobs" / "inside_link.json").symlink_to(repo / "shared" / "y.json")
+    (repo / "jobs" / "inside_link.json").symlink_to(repo / "lib" / "y.json")
     job = resolve(parse_config(importing(file), "connectors.yaml", base_dir=repo / base), "dev").jobs[0]
     assert job.settings["name"] == "imported"
 
@@ -106,4 +107,5 @@ def test_a_notebook_a_job_uploads_must_really_be_in_the_uploaded_folder(places):
     assert errors_of(text, repo) == [
         f"connectors.yaml:{line_of(text, 'evil.py')}: jobs.a.tasks[0].notebook_task.notebook_path: notebooks/evil.py "
         "is not a .py file of notebooks/, the folder this platform uploads; move the file there (and refer to it "
-        "relative to this file) or give an absolute workspace path"]
+        "relative to the folder of connectors.yaml, as no folder above it holds cdktf.json) or give an absolute "
+        "workspace path"]

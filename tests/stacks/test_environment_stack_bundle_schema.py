@@ -173,6 +173,6 @@ def test_the_vendored_schema_is_databricks_reference_copy():
     maintainers' reference is beside the checkout, the vendored file must be its copy: replace it when the
     reference is updated."""
     if not REFERENCE.exists():
-        pytest.skip(f"the maintainers' reference schema is not beside this checkout ({REFERENCE.name}): "
-                    "a maintainer-only check")
+        pytest.skip(f"the maintainers' reference schema is not beside this checkout (../shared/reference/"
+                    f"{REFERENCE.name}): a maintainer-only check")
     assert SCHEMA_FILE.read_bytes() == REFERENCE.read_bytes()
