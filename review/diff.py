@@ -465,7 +465,7 @@ def _batch_consequences(old: str, new: str, before: dict, after: dict) -> list[s
     old_tables = [code(f"{catalog}.{schema}.{old}_*") for schema in schemas]
     new_tables = [code(f"{catalog}.{schema}.{new}_*") for schema in schemas]
     mark = now.get("initial_mark")
-    start = f"the initial mark {mark}" if mark else "the start of the source's history (no initial_mark is set)"
+    start = f"the initial mark {mark}" if mark else "the start of the source's history, as no initial_mark is set"
     lines = [f"  - tables: {_names(old_tables)} are no longer written (left in place, not deleted); "
              f"{_names(new_tables)} are filled anew from {start} (the state in "
              f"{code(f'{catalog}.{schemas[0]}.connector_state')} is kept per connector name)"]
@@ -479,6 +479,35 @@ def _batch_consequences(old: str, new: str, before: dict, after: dict) -> list[s
                      + (f"; {_names([code(s) for s in unread])} {'is' if len(unread) == 1 else 'are'} no longer read"
                         if unread else ""))
     return lines
+
+
+def _mentions(value: Any, name: str) -> bool:
+    """Whether a string in `value` names connector `name`: as a whole name, or as the prefix of its tables
+    (`<name>_<entity>`), of its job (`<name>-connector`), or of a `name:source` item."""
+    pattern = re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(name)}(?![A-Za-z0-9])")
+    if isinstance(value, str):
+        return pattern.search(value) is not None
+    if isinstance(value, dict):
+        return any(_mentions(item, name) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions(item, name) for item in value)
+    return False
+
+
+def _followers(old: str, moved: Pair, pairs: list[Pair], base_refs: References, head_refs: References) -> list[str]:
+    """The other jobs a connector's rename changes (their settings named the old connector and now differ): what
+    reads its tables or runs its job follows the new name, as the config derives them."""
+    lines = []
+    for pair in pairs:
+        if pair is moved or pair.kind != "databricks_job" or pair.base is None or pair.head is None:
+            continue
+        before, after = base_refs.resolve(pair.base.body), head_refs.resolve(pair.head.body)
+        fields = sorted(key for key in set(before) | set(after) if key != "//" and before.get(key) != after.get(key)
+                        and _mentions(before.get(key), old))
+        if fields:
+            lines.append(f"  - follows the rename: job {escaped(str(after.get('name', pair.head.address)))} "
+                         f"({', '.join(fields)} changed)")
+    return sorted(lines)
 
 
 def rename_lines(base_doc: dict, head_doc: dict, pairs: list[Pair], base_refs: References,
@@ -508,10 +537,11 @@ def rename_lines(base_doc: dict, head_doc: dict, pairs: list[Pair], base_refs: R
                 f"- connector {code(old)} renamed to {code(new)}: its pipeline and job keep their ids and history "
                 "(moved)",
                 "  - tables: the pipeline goes on writing " + (", ".join(code(t) for t in tables) or "its tables")
-                + "; nothing is re-ingested"]))
+                + "; nothing is re-ingested", *_followers(old, pair, pairs, base_refs, head_refs)]))
         else:
             renames.append((new, [f"- connector {code(old)} renamed to {code(new)}: its job keeps its id and run "
-                                  "history (moved)", *_batch_consequences(old, new, before, after)]))
+                                  "history (moved)", *_batch_consequences(old, new, before, after),
+                                  *_followers(old, pair, pairs, base_refs, head_refs)]))
     return [line for _, lines in sorted(renames) for line in lines]
 
 

@@ -11,6 +11,7 @@ import pytest
 from review.cli import main
 from review.diff import EXIT_OK
 from tests.fixtures.builders import rename_config
+from tests.conftest import SAMPLE_CONFIG
 from tests.helpers import synth_config_text
 
 NOW = "2026-11-21T12:00:00+00:00"
@@ -62,5 +63,40 @@ def test_without_an_initial_mark_the_new_tables_start_at_the_sources_history(cap
     synth_config_text(rename_config(renamed=False), base)
     synth_config_text(rename_config(renamed=True).replace("    initial_mark: 2024-01-01T00:00:00Z\n", ""), head)
     assert main(["diff", str(base), str(head), "--now", NOW, "--env", "prod"]) == EXIT_OK
-    assert ("`appsec_prod.silver.github_cloud_*` are filled anew from the start of the source's history (no "
-            "initial_mark is set) (the state in") in capsys.readouterr().out
+    assert ("`appsec_prod.silver.github_cloud_*` are filled anew from the start of the source's history, as no "
+            "initial_mark is set (the state in") in capsys.readouterr().out
+
+
+def test_on_the_sample_the_jobs_that_read_a_renamed_connector_follow_it(capsys, tmp_path):
+    """The fixture repository's github connector renamed (`source: github`, `renamed_from: github`): gold's
+    connectors parameter and trigger tables, derived from the config, follow the new name, and the diff says so
+    under the rename; the composite job's reference had to be written anew (an unknown name is an error)."""
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    renamed = (text.replace("  - name: github\n", "  - name: github_cloud\n    source: github\n    renamed_from: github\n", 1)
+               .replace("secrets: [github-token]", "secrets: [github_cloud-token]")
+               .replace("${resources.jobs.github.id}", "${resources.jobs.github_cloud.id}"))
+    base, head = tmp_path / "base", tmp_path / "head"
+    synth_config_text(text, base)
+    documents = synth_config_text(renamed, head)
+    gold = next(body for body in documents["prod"]["resource"]["databricks_job"].values()
+                if body["name"] == "appsec-findings-gold")
+    assert gold["parameter"] == [{"default": "github_cloud:github,sonarqube", "name": "connectors"}]
+    assert gold["trigger"]["table_update"]["table_names"][:3] == [
+        f"appsec_prod.silver.github_cloud_{entity}"
+        for entity in ("code_scanning_alerts", "dependabot_alerts", "secret_scanning_alerts")]
+    assert main(["diff", str(base), str(head), "--now", NOW, "--env", "prod"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert (
+        "### Renames\n\n"
+        "- connector `github` renamed to `github_cloud`: its job keeps its id and run history (moved)\n"
+        "  - tables: `appsec_prod.bronze.github_*` and `appsec_prod.silver.github_*` are no longer written (left in "
+        "place, not deleted); `appsec_prod.bronze.github_cloud_*` and `appsec_prod.silver.github_cloud_*` are filled "
+        "anew from the start of the source's history, as no initial_mark is set (the state in "
+        "`appsec_prod.bronze.connector_state` is kept per connector name)\n"
+        "  - secrets: load `github_cloud-token` into scope `mvp-connectors` with "
+        "`python -m operations load-secrets --env prod github_cloud` before its first run; `github-token` is no "
+        "longer read\n"
+        "  - follows the rename: job appsec-connectors-refresh (task changed)\n"
+        "  - follows the rename: job appsec-findings-gold (parameter, trigger changed)\n\n") in out
+    assert "- job github_cloud-connector: moves from `databricks_job.github_job_CE030D3F` to " in out
+    assert "(a `moved` block: kept)" in out and "job github-connector: removed" not in out
