@@ -343,7 +343,7 @@ def worker(name: str, examples: int, skip: set[str]) -> dict:
         # Hypothesis types a @given test as a plain callable, without the `.hypothesis` handle it documents.
         given(st.deferred(fuzz.variants))(fuzz.fuzz_parse_config.hypothesis.inner_test))  # type: ignore[attr-defined]
     try:
-        with fuzz.no_hypothesis_files():
+        with fuzz.no_hypothesis_files(), fuzz.same_variants_in_any_run():
             run()
     except AssertionError:
         pass

@@ -45,6 +45,7 @@ from connectors_config.jobs_types import DROPPED_SETTINGS, JOBS_GET_FIELDS, LEVE
 from core.bundle_schema import BUNDLE_JOB, SCHEMA_FILE
 from connectors_config.lockfile import lock_path, read_lock
 from connectors_config.model import PlatformConfig
+from connectors_config.repository import PROJECT_MARKER
 from connectors_config.sources import available_sources, source_spec
 from tests.conftest import SAMPLE_CONFIG
 
@@ -1839,11 +1840,16 @@ def _in_cluster_field(path: tuple) -> bool:
     return len(path) >= 3 and path[-3] == "new_cluster" and path[-2] in ("spark_conf", "spark_env_vars")
 
 
+# A value that must be one substitution, whole (a job's or pipeline's id, silver tables standing for several list
+# items): anything appended to it is first of all reported as that (one mistake, one message).
+WHOLE_VALUE = re.compile(r"\$\{(?:resources\.[^{}]*|connectors\.sources\.[^{}]*\.tables\.[^{}]*)\}")
+
+
 def _free_text(document: Document, entry: Entry) -> bool:
-    """A string of a job that takes any text (not a choice of values, not a job reference)."""
+    """A string of a job that takes any text (not a choice of values, not a job reference, not silver tables)."""
     return (_job_string(document, entry) and slot_at(document, entry.path).kinds == {"str"}
             and not slot_at(document, entry.path).enum
-            and entry.path[-2:] != ("run_job_task", "job_id"))
+            and entry.path[-2:] != ("run_job_task", "job_id") and not WHOLE_VALUE.fullmatch(entry.value))
 
 
 @way("secrets", lambda: entries(lambda d, e: _free_text(d, e) and not _in_cluster_field(e.path)))
@@ -2272,6 +2278,244 @@ def _runs_itself(draw, entry) -> Made:
             at(config, entry.path[:2], exact=True, text="cycle"))
 
 
+# --- renames (README "Renaming a connector"): renamed_from names what a connector or job was deployed as before
+
+
+def _renamable() -> list[tuple[tuple, str, str]]:
+    """(path, own name, what it is) of each connector and each entry of the jobs section: what may have a
+    renamed_from."""
+    jobs = sample().config.entries[()].value.get("jobs") or {}
+    return [(("connectors", i), c["name"], "connector") for i, c in _connectors()] + [
+        (("jobs", key), key, "job") for key, entry in jobs.items() if isinstance(entry, dict)]
+
+
+def _renamed_from(path: tuple, text: str) -> Edit:
+    return add_key(sample().config, path, "renamed_from", text)
+
+
+@way("renames", _renamable)
+def _renamed_from_itself(draw, target) -> Made:
+    path, own, _ = target
+    config = sample().config
+    return (f"{format_path(path)}.renamed_from = its own name {own!r}", config, [_renamed_from(path, render(own))],
+            at(config, path + ("renamed_from",), exact=True, text="own"))
+
+
+@way("renames", lambda: [(t, name) for t in _renamable() for name in sorted(_job_keys()) if name != t[1]])
+def _renamed_from_a_current_name(draw, target) -> Made:
+    """renamed_from naming a connector or job that is still there: two resources would claim one address."""
+    (path, _, _), name = target
+    config = sample().config
+    return (f"{format_path(path)}.renamed_from = {name!r} (still there)", config, [_renamed_from(path, render(name))],
+            at(config, path + ("renamed_from",), exact=True, text="is still"))
+
+
+@way("renames", lambda: [(a, b) for a in _renamable() for b in _renamable() if a[0] < b[0]])
+def _renamed_from_claimed_twice(draw, target) -> Made:
+    """One old name claimed by two connectors or jobs: reported at either (the later one, as it reads them)."""
+    config, old = sample().config, draw(_unknown(_job_keys()))
+    sides = [path + ("renamed_from",) for path, _, _ in target]
+    return (f"{' and '.join(map(format_path, sides))} = {old!r}", config,
+            [_renamed_from(path, render(old)) for path, _, _ in target],
+            *(at(config, side, exact=True, text="is also the renamed_from") for side in sides))
+
+
+@way("renames", _renamable)
+def _renamed_from_no_name(draw, target) -> Made:
+    """renamed_from that is no connector name or job key, or more than one name."""
+    path, _, _ = target
+    config, old = sample().config, draw(_unknown(_job_keys()))
+    value = _value(draw, [*_identifier(old), [old], [old, old + "_v1"]])
+    return (f"{format_path(path)}.renamed_from = {render(value)}", config, [_renamed_from(path, render(value))],
+            at(config, path + ("renamed_from",), exact=True, text="one name" if isinstance(value, list) else ""))
+
+
+def _renames_in_place(draw: Any, index: int) -> tuple[str, str, list[Edit]]:
+    """Batch connector `index` renamed as a rename is done (README): a new name, `renamed_from` and `source:` the
+    old one, its secrets and the jobs that run it following it. (source, new name, the edits)."""
+    config, connector = sample().config, sample().config.entries[("connectors", index)].value
+    old, source = connector["name"], source_of(connector)
+    assert source is not None, f"connectors[{index}] runs no source"
+    new = draw(st.sampled_from([f"{old}_cloud", f"{old}_v2", f"{old}_eu"]).filter(lambda n: n not in _job_keys()))
+    path = ("connectors", index)
+    edits = [set_value(config, path + ("name",), render(new)), _renamed_from(path, render(old))]
+    if "source" not in connector:
+        edits[-1] = Edit(edits[-1].start, edits[-1].end, edits[-1].text + add_key(config, path, "source",
+                                                                                   render(source)).text)
+    for position, secret in enumerate(connector.get("secrets") or []):
+        if isinstance(secret, str) and secret.startswith(old + "-"):
+            edits.append(set_value(config, path + ("secrets", position), render(new + secret[len(old):])))
+    edits += [set_value(config, e.path, render(f"${{resources.jobs.{new}.id}}")) for d, e in _job_ids()
+              if d is config and e.value == f"${{resources.jobs.{old}.id}}"]
+    return source, new, edits
+
+
+def _renamable_batch() -> list[int]:
+    return [i for i, c in _connectors() if (source := source_of(c)) and source_spec(source).entities]
+
+
+@way("renames", lambda: [(i, e) for i in _renamable_batch() for d, e in entries(
+    lambda d, e: d is sample().config and e.path[-3:] == ("trigger", "table_update", "table_names")
+    and isinstance(e.value, list) and e.value)])
+def _stale_trigger_table(draw, target) -> Made:
+    """A silver table written out in a table_update trigger that no connector writes: the connector's old name
+    after a rename (which ${connectors.sources.<source>.tables.<entity>} would have followed), or a misspelt
+    entity."""
+    index, entry = target
+    config, connector = sample().config, sample().config.entries[("connectors", index)].value
+    source = source_of(connector)
+    assert source is not None
+    entity = _value(draw, list(source_spec(source).entities))
+    if draw(st.booleans()):
+        _, new, edits = _renames_in_place(draw, index)
+        table, change = f"{connector['name']}_{entity}", f"connectors[{index}] renamed {new!r}"
+        text = f"no connector is named '{connector['name']}'"
+    else:
+        written_by = {f"{c['name']}_{e}" for _, c in _connectors() if (s := source_of(c))
+                      for e in source_spec(s).entities}
+        edits, table = [], draw(st.sampled_from([f"{connector['name']}_{entity}{end}" for end in ("x", "s", "_v2")])
+                                .filter(lambda t: t not in written_by))
+        change, text = f"connectors[{index}] kept", "no connector writes silver table"
+    written = f"${{env.catalog}}.${{env.silver_schema}}.{table}"
+    edits.append(add_item(config, entry.path, render(written)))
+    return (f"{change}; {format_path(entry.path)} += {written!r}", config, edits,
+            at(config, entry.path + (len(entry.value),), exact=True, text=text))
+
+
+# --- personal targets: an environment's opt-in (docs/deploying.md, "Your own dev target")
+
+
+@way("personal targets", lambda: sorted(_environments()))
+def _personal_targets_not_a_boolean(draw, env) -> Made:
+    config, path = sample().config, ("environments", env, "personal_targets")
+    value = _value(draw, ["true", "yes", "on", 1, 0, None, [env], {"alice": True}])
+    return (f"{format_path(path)} = {render(value)}", config, [add_key(config, path[:-1], path[-1], render(value))],
+            at(config, path, exact=True))
+
+
+@way("personal targets", lambda: sorted(_environments()))
+def _personal_targets_with_schedules_running(draw, env) -> Made:
+    """Personal targets where the environment's schedules run (schedules_paused: false): only a development
+    environment may have them."""
+    config, path = sample().config, ("environments", env)
+    opt_in = add_key(config, path, "personal_targets", "true")
+    paused = _environments()[env].get("schedules_paused", True)
+    if paused is False:
+        edits = [opt_in]
+    elif "schedules_paused" in _environments()[env]:
+        edits = [opt_in, set_value(config, path + ("schedules_paused",), "false")]
+    else:
+        edits = [Edit(opt_in.start, opt_in.end, add_key(config, path, "schedules_paused", "false").text + opt_in.text)]
+    return (f"{format_path(path)}: personal_targets true, schedules_paused false", config, edits,
+            at(config, path + ("personal_targets",), exact=True, text="schedules_paused is false"))
+
+
+# --- derived connectors: ${connectors.sources.<source>,...} and its .tables.<entity>,... (docs/jobs.md)
+
+_DERIVED = re.compile(r"\$\{connectors\.sources\.([^.{}]*)((?:\.tables\.[^.{}]*)?)\}")
+
+
+def _derived() -> list[tuple[Document, Entry, re.Match]]:
+    """Each job string with a ${connectors.sources...} substitution, with the first."""
+    return [(d, e, match) for d, e in entries(_job_string) if (match := _DERIVED.search(e.value))]
+
+
+def _with_derived(value: str, match: re.Match, sources: list[str], entities: list[str] | None) -> str:
+    tables = f".tables.{','.join(entities)}" if entities is not None else ""
+    return value[:match.start()] + f"${{connectors.sources.{','.join(sources)}{tables}}}" + value[match.end():]
+
+
+def _listed(match: re.Match) -> tuple[list[str], list[str] | None]:
+    return match.group(1).split(","), match.group(2)[len(".tables."):].split(",") if match.group(2) else None
+
+
+@way("derived connectors", _derived)
+def _derived_unknown_source(draw, target) -> Made:
+    """A source no notebooks/source_<name>.py declares, instead of one listed or beside them."""
+    document, entry, match = target
+    sources, entities = _listed(match)
+    unknown = draw(_unknown(set(available_sources())))
+    position = draw(st.integers(0, len(sources)))
+    sources = sources[:position] + [unknown] + sources[position + (draw(st.booleans()) and position < len(sources)):]
+    value = _with_derived(entry.value, match, sources, entities)
+    return (f"{format_path(entry.path)} = {value!r}", document, [set_value(document, entry.path, render(value))],
+            at(document, entry.path, exact=True, text=f"'{unknown}' is no source"))
+
+
+@way("derived connectors", lambda: [t for t in _derived() if t[2].group(2)])
+def _derived_unknown_entity(draw, target) -> Made:
+    """An entity a listed source does not produce (another source's, or a misspelt one)."""
+    document, entry, match = target
+    sources, entities = _listed(match)
+    assert entities is not None
+    produced = [set(source_spec(s).entities) if s in available_sources() else set() for s in sources]
+    others = sorted({e for s in available_sources() for e in source_spec(s).entities} - set.intersection(*produced))
+    wrong = _value(draw, others + [entities[0] + "s", entities[0].rstrip("s"), "findings"])
+    if all(wrong in p for p in produced):
+        wrong = "no_such_entity"
+    position = draw(st.integers(0, len(entities) - 1))
+    entities = entities[:position] + [wrong] + entities[position + 1:]
+    value = _with_derived(entry.value, match, sources, entities)
+    return (f"{format_path(entry.path)} = {value!r}", document, [set_value(document, entry.path, render(value))],
+            at(document, entry.path, exact=True, text=f"has no entity '{wrong}'"))
+
+
+UNKNOWN_DERIVED = ("connectors.github", "connectors.sources", "connectors.names", "connectors.source.github",
+                   "connectors.sources.github.table.issues", "connectors.sources.github.tables",
+                   "connectors.sources.github.tables.issues.name", "connectors.sources.github.connectors")
+
+
+@way("derived connectors", _derived)
+def _derived_unknown_form(draw, target) -> Made:
+    """A ${connectors.*} the platform does not derive, where a derived one is."""
+    document, entry, match = target
+    inner = _value(draw, list(UNKNOWN_DERIVED))
+    value = entry.value[:match.start()] + f"${{{inner}}}" + entry.value[match.end():]
+    return (f"{format_path(entry.path)} = {value!r}", document, [set_value(document, entry.path, render(value))],
+            at(document, entry.path, exact=True, text=f"unknown substitution ${{{inner}}}"))
+
+
+@way("derived connectors", lambda: entries(_job_string))
+def _derived_unknown_form_appended(draw, target) -> Made:
+    document, entry = target
+    inner = _value(draw, list(UNKNOWN_DERIVED))
+    return (f"{format_path(entry.path)} += '${{{inner}}}'", document,
+            [set_value(document, entry.path, render(entry.value + "${" + inner + "}"))],
+            at(document, entry.path, text=f"${{{inner}}}"))
+
+
+def _table_form(draw: Any) -> str:
+    """A valid ${connectors.sources.<source>.tables.<entity>} of a source the sample's connectors read."""
+    sources = sorted({s for _, c in _connectors() if (s := source_of(c)) and source_spec(s).entities})
+    source = _value(draw, sources)
+    return f"${{connectors.sources.{source}.tables.{_value(draw, list(source_spec(source).entities))}}}"
+
+
+@way("derived connectors", lambda: [(d, e) for d, e in entries(_job_string)
+                                    if not isinstance(e.parent, SequenceNode)])
+def _table_form_outside_a_list(draw, target) -> Made:
+    """The tables form, which stands for several items of a list, as a whole value or inside one."""
+    document, entry = target
+    form = _table_form(draw)
+    if draw(st.booleans()):
+        return (f"{format_path(entry.path)} = {form!r}", document, [set_value(document, entry.path, render(form))],
+                at(document, entry.path, exact=True, text="stands for several silver tables"))
+    return (f"{format_path(entry.path)} += {form!r}", document,
+            [set_value(document, entry.path, render(entry.value + form))],
+            at(document, entry.path, exact=True, text="must be the whole value"))
+
+
+@way("references", lambda: [(d, e) for d, e in entries(_job_string) if isinstance(e.parent, MappingNode)
+                            and (e.path[-2:-1] == ("base_parameters",) or e.path[-3::2] == ("parameters", "default"))])
+def _unknown_job_passed(draw, target) -> Made:
+    """${resources.jobs.<key>.id} passed as a parameter (a job a notebook starts), naming no job."""
+    document, entry = target
+    name = draw(_unknown(_job_keys()))
+    value = f"${{resources.jobs.{name}.id}}"
+    return (f"{format_path(entry.path)} = {value!r}", document, [set_value(document, entry.path, render(value))],
+            at(document, entry.path, exact=True, text="names no job"))
+
+
 # ---------------------------------------------------------------------------------------------- the properties
 
 
@@ -2284,6 +2528,9 @@ def write_workspace(folder: Path, variant: Variant) -> None:
         target.write_text(text, encoding="utf-8")
     if not (folder / "notebooks").exists():
         (folder / "notebooks").symlink_to(SAMPLE_DIR / "notebooks", target_is_directory=True)
+    # The sample's cdktf.json makes the folder the project root its relative paths resolve against, whatever a
+    # folder above it holds (a stray cdktf.json in the temporary folder would otherwise be the root).
+    shutil.copy2(SAMPLE_DIR / PROJECT_MARKER, folder / PROJECT_MARKER)
 
 
 def problems_of(variant: Variant, folder: Path) -> list:
@@ -2409,13 +2656,30 @@ def no_hypothesis_files() -> Iterator[None]:
             set_hypothesis_home_dir(None)  # back to HYPOTHESIS_STORAGE_DIRECTORY or the default
 
 
+@contextlib.contextmanager
+def same_variants_in_any_run() -> Iterator[None]:
+    """Hypothesis mixes constants of every local module loaded so far (the project's, the scripts') into its
+    draws, derandomized or not: without this, the variants depended on which tests ran before, so a run of the
+    whole suite checked another set than this file alone (and a variant failing in one passed in the other), and
+    scripts/fuzz_without_validators.py yet another. Drawn without them, the variants are a function of the
+    sample, this file and Hypothesis's version only."""
+    from hypothesis.internal.conjecture import providers
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(providers, "_get_local_constants", providers.Constants)  # raises if Hypothesis renames it
+        providers.CONSTANTS_CACHE.cache.clear()  # constants already filtered per kind of draw
+        try:
+            yield
+        finally:
+            providers.CONSTANTS_CACHE.cache.clear()
+
+
 @settings(FUZZ_SETTINGS, max_examples=EXAMPLES)
 @given(st.deferred(variants))
 def fuzz_parse_config(variant: Variant) -> None:
     """Properties 1-3 for one variant. A module-level function, so that scripts/fuzz_without_validators.py runs
-    this very property on the variants Hypothesis derives from it (derandomize seeds from the function; it also
-    mixes in constants of the project modules loaded, so a run of the whole suite checks another, equally fixed,
-    set than a run of this file alone)."""
+    this very property on the variants Hypothesis derives from it (derandomize seeds from the function, and
+    same_variants_in_any_run keeps the modules loaded out of it)."""
     CHECKED.append(variant.family)
     check_variant(variant, workspace())
 
@@ -2431,7 +2695,7 @@ def fuzz_main(variant: Variant) -> None:
 def test_every_malformed_variant_of_the_sample_is_rejected_where_the_mutation_is():
     """Properties 1-3 on EXAMPLES variants, from every family."""
     CHECKED.clear()
-    with no_hypothesis_files():
+    with no_hypothesis_files(), same_variants_in_any_run():
         fuzz_parse_config()
     assert len(CHECKED) >= EXAMPLES, f"only {len(CHECKED)} variants were generated"
     assert set(CHECKED) == set(WAYS), f"families without a variant: {set(WAYS) - set(CHECKED)}"
@@ -2440,6 +2704,6 @@ def test_every_malformed_variant_of_the_sample_is_rejected_where_the_mutation_is
 def test_main_writes_nothing_and_says_where_for_malformed_variants():
     """Property 4: the entry point itself, on fewer variants (each gets a folder of its own)."""
     CHECKED.clear()
-    with no_hypothesis_files():
+    with no_hypothesis_files(), same_variants_in_any_run():
         fuzz_main()
     assert len(CHECKED) >= MAIN_EXAMPLES
