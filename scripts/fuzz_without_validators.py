@@ -66,6 +66,7 @@ NO_PROBLEMS = "iter(())"
 M, Q, C, J, K, N = ("connectors_config.model", "core.quartz", "connectors_config.checks",
                     "connectors_config.jobs", "core.job_settings", "connectors_config.names")
 JL, JS, JC = "connectors_config.jobs_load", "connectors_config.jobs_substitute", "connectors_config.jobs_checks"
+JD = "connectors_config.jobs_derived"
 
 SCENARIOS = [
     # --- reading YAML
@@ -97,6 +98,8 @@ SCENARIOS = [
         ("_replacements", "the lock's guard of protected pipelines"),
         ("_suppressions", "policy suppressions name known environments, once"),
         ("_credentials_in_settings", "connector settings hold no token, URL password or credential-key literal"),
+        ("_renames", "renamed_from names what nothing is named now, not the entry's own name, and is claimed once"),
+        ("_personal_targets", "personal_targets only where schedules are paused"),
     ]],
     Scenario("checks._sources: secret names", "declared secrets are exactly '<connector>-<role>'",
              {C: [("            if secret not in declared:", "            if False:"),
@@ -108,6 +111,7 @@ SCENARIOS = [
              {M: [('extra="forbid", frozen=True, strict=True', 'extra="forbid", frozen=True, strict=False')]}),
     Scenario("model: unknown keys", 'extra="forbid"',
              {M: [('extra="forbid", frozen=True, strict=True', 'extra="ignore", frozen=True, strict=True')]}),
+    Scenario("model._one_old_name", "renamed_from is one name, not a list", **returns(M, "_one_old_name", "value")),
     Scenario("model._quartz", "connectors' schedules are Quartz", **returns(M, "_quartz", "value")),
     Scenario("model._timezone", "defaults.timezone is a time zone", **returns(M, "_timezone", "value")),
     Scenario("model._instant", "initial_mark is a point in time with its zone", **returns(M, "_instant", "value")),
@@ -213,6 +217,15 @@ SCENARIOS = [
     Scenario("jobs: partial references", "a ${resources...} reference is a whole value",
              {JS: [('            problems.append((path, f"{match.group(0)} must be the whole value',
                    '            (lambda *_: None)((path, f"{match.group(0)} must be the whole value')]}),
+    Scenario("jobs: tables outside a list", "${connectors.sources.<source>.tables.<entity>} is an item of a list",
+             {JS: [('            problems.append((path, f"{value} stands for several silver tables',
+                   '            (lambda *_: None)((path, f"{value} stands for several silver tables')]}),
+    Scenario("jobs_derived: unknown forms", "${connectors.*} is one of the derived forms",
+             {JD: [('        return None, f"unknown substitution ${{{name}}}; use {FORMS}"', '        return "", None')]}),
+    Scenario("jobs_derived: unknown sources", "${connectors.sources.<source>,...} names sources of notebooks/",
+             {JD: [("    if unknown:\n", "    if False:\n")]}),
+    Scenario("jobs_derived: unknown entities", "...tables.<entity>,... names entities every listed source produces",
+             {JD: [("        if missing:\n", "        if False:\n")]}),
     Scenario("jobs._upload", "relative notebook paths are notebooks of notebooks/",
              {JS: [('    if found is None or found.parent != NOTEBOOKS_DIR or found.suffix != ".py":',
                    '    if found is None:\n        return UploadRef(Path(value).stem, True)\n    if False:'),
