@@ -45,6 +45,7 @@ from connectors_config.jobs_types import DROPPED_SETTINGS, JOBS_GET_FIELDS, LEVE
 from core.bundle_schema import BUNDLE_JOB, SCHEMA_FILE
 from connectors_config.lockfile import lock_path, read_lock
 from connectors_config.model import PlatformConfig
+from connectors_config.personal import DEV_USER_ENV_VAR
 from connectors_config.repository import PROJECT_MARKER
 from connectors_config.sources import available_sources, source_spec
 from tests.conftest import SAMPLE_CONFIG
@@ -2593,6 +2594,7 @@ def check_main(variant: Variant) -> None:
         with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             patch.setenv("CONNECTORS_CONFIG", CONFIG)
             patch.delenv("CDKTF_OUTDIR", raising=False)
+            patch.delenv(DEV_USER_ENV_VAR, raising=False)  # a developer's own (main reads it before the config)
             patch.chdir(folder)
             try:
                 status = main.main()
