@@ -4,6 +4,17 @@
 # scheduler (Debian's libquartz2-java) and a JDK, which the Quartz differential test runs.
 
 SHELL := /bin/bash
+# Started inside the project's virtualenv (`pipenv shell`, or under `pipenv run` as the tests start make), make
+# still runs as from a plain shell: that virtualenv's python3 has no pipenv, so its bin folder leaves PATH.
+ifdef VIRTUAL_ENV
+OUTSIDE_PATH := $(subst $(VIRTUAL_ENV)/bin:,,$(PATH))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell PATH='$(OUTSIDE_PATH)' command -v python3)
+endif
+unexport VIRTUAL_ENV PIPENV_ACTIVE
+else
+OUTSIDE_PATH := $(PATH)
+endif
 PYTHON ?= python3
 PIPENV_VERSION := 2026.10.3
 PIPENV := $(PYTHON) -m pipenv
@@ -17,7 +28,7 @@ export CHECKPOINT_DISABLE := 1
 # Wherever pip puts pipenv (the interpreter's scripts folder, or the user base for `--user`), keep it on PATH
 # for `cdktf synth`, which runs `pipenv run python -O main.py`; and the pinned cdktf CLI before any other.
 PYTHON_SCRIPTS := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
-export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -m site --user-base)/bin:$(OUTSIDE_PATH)
 
 # The real Quartz scheduler that tests/core/test_quartz_against_real_quartz.py holds core/quartz.py against (with
 # javac for its driver).
