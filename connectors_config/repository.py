@@ -34,10 +34,10 @@ def project_root(config_file: Path | str) -> Path:
 
 def relative_to_root(root: Path, config_name: str) -> str:
     """What the relative paths of the config named `config_name` are relative to, for a message: 'the project
-    root <root, relative to the current folder>, the folder with cdktf.json', or the config's folder."""
+    root '<root, relative to the current folder>', the folder with cdktf.json', or the config's folder."""
     if not (root / PROJECT_MARKER).is_file():
         return f"the folder of {config_name}, as no folder above it holds {PROJECT_MARKER}"
-    return f"the project root {os.path.relpath(root)}, the folder with {PROJECT_MARKER}"
+    return f"the project root '{os.path.relpath(root)}', the folder with {PROJECT_MARKER}"
 
 
 def repository_of(folder: Path) -> Path:

@@ -9,8 +9,11 @@ README's generated blocks in test_readme.py) read the user's config: `user_confi
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,19 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # An engineer's `export CONNECTORS_DEV_USER=...` must not add personal targets to the synths the tests run.
 os.environ.pop("CONNECTORS_DEV_USER", None)
+
+# cdktf's Testing.app() makes an output folder in the node process's temporary folder at every call and never
+# removes it: that process gets a temporary folder of its own, removed when the session ends.
+_JSII_TMP = tempfile.mkdtemp(prefix="connector-tests-jsii-")
+atexit.register(shutil.rmtree, _JSII_TMP, ignore_errors=True)
+_TMPDIR = os.environ.get("TMPDIR")
+os.environ["TMPDIR"] = _JSII_TMP
+import cdktf  # noqa: E402,F401  (starts jsii's node process, which keeps this TMPDIR)
+
+if _TMPDIR is None:
+    del os.environ["TMPDIR"]
+else:
+    os.environ["TMPDIR"] = _TMPDIR
 
 from connectors_config import PlatformConfig, load_config  # noqa: E402
 

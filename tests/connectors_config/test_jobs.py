@@ -322,7 +322,7 @@ def test_relative_paths_must_be_uploaded_notebooks():
     assert errors_of(text) == [
         f"connectors.yaml:{line_of(text, '../src/gold.py')}: jobs.x.tasks[0].notebook_task.notebook_path: "
         "../src/gold.py is not a .py file of notebooks/, the folder this platform uploads; move the file there (and "
-        "refer to it relative to the project root ., the folder with cdktf.json) or give an absolute workspace path",
+        "refer to it relative to the project root '.', the folder with cdktf.json) or give an absolute workspace path",
         f"connectors.yaml:{line_of(text, 'notebook_path: notebooks/findings_gold.py')}: "
         "jobs.x.tasks[1].notebook_task.notebook_path: notebooks/findings_gold.py is a plain Python file, not a "
         "notebook; start it with '# Databricks notebook source' or run it with a spark_python_task"]
@@ -444,7 +444,7 @@ def test_import_entry_mistakes(tmp_path):
         f"connectors.yaml:{line_of(text, 'file: ' + DATA + '/bundle.yml')}: jobs.a.file: {DATA}/bundle.yml holds "
         "several jobs; set `job:` to one of: nightly_report, weekly_report",
         f"connectors.yaml:{line_of(text, 'missing.json')}: jobs.b.file: {DATA}/missing.json does not exist; "
-        "`file:` is relative to the project root ., the folder with cdktf.json",
+        "`file:` is relative to the project root '.', the folder with cdktf.json",
         f"connectors.yaml:{line_of(text, 'name: renamed')}: jobs.c.name: an imported job is changed in its file, "
         "not here; keep only file, job, job_level, deploy_group and renamed_from (found: name)",
         f"connectors.yaml:{line_of(text, 'job: report')}: jobs.d.job: {DATA}/jobs_get.json is not a bundle file "
@@ -452,7 +452,7 @@ def test_import_entry_mistakes(tmp_path):
     ]
     assert errors_of(text)[4] == (
         f"connectors.yaml:{line_of(text, 'list.json')}: jobs.e.file: {tmp_path}/list.json is an absolute path, which "
-        "names a file of one machine only; write it relative to the project root ., the folder with cdktf.json (e.g. "
+        "names a file of one machine only; write it relative to the project root '.', the folder with cdktf.json (e.g. "
         "jobs/x.json)")
 
 

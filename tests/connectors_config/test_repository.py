@@ -92,10 +92,10 @@ def test_a_missing_file_names_the_project_root_as_seen_from_the_current_folder(p
     monkeypatch.chdir(project / cwd)
     assert errors_of(path) == [
         f"connectors.yaml:{line_of(text, 'missing.json')}: jobs.imported.file: jobs/missing.json does not exist; "
-        f"`file:` is relative to the project root {shown}, the folder with cdktf.json",
+        f"`file:` is relative to the project root '{shown}', the folder with cdktf.json",
         f"connectors.yaml:{line_of(text, 'notebooks/gold.py')}: jobs.gold.tasks[0].notebook_task.notebook_path: "
         "notebooks/gold.py is not a .py file of notebooks/, the folder this platform uploads; move the file there "
-        f"(and refer to it relative to the project root {shown}, the folder with cdktf.json) or give an absolute "
+        f"(and refer to it relative to the project root '{shown}', the folder with cdktf.json) or give an absolute "
         "workspace path"]
 
 
