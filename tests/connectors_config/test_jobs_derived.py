@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors_config import ConfigError, parse_config, resolve
-from tests.conftest import PROJECT_DIR
+from connectors_config import resolve
+from tests.connectors_config.test_jobs import errors_of, line_of, parsed
 from tests.fixtures.builders import CMDB, SERVICENOW, batch_connector, connectors, environments
 
 GITHUB_CLOUD = batch_connector("github_cloud", "0 */15 * * * ?", settings="{organisation: acme}",
@@ -20,22 +20,6 @@ RENAMED = (GITHUB_CLOUD, SONAR, CMDB, SERVICENOW)  # github renamed github_cloud
 
 def config(jobs: str, *entries: str) -> str:
     return environments() + connectors(*(entries or RENAMED)) + "jobs:\n" + jobs
-
-
-def parsed(text: str):
-    return parse_config(text, "connectors.yaml", base_dir=PROJECT_DIR)
-
-
-def errors_of(text: str) -> list[str]:
-    with pytest.raises(ConfigError) as raised:
-        parsed(text)
-    return [problem.render("connectors.yaml") for problem in raised.value.problems]
-
-
-def line_of(text: str, needle: str) -> int:
-    lines = [number for number, line in enumerate(text.splitlines(), 1) if needle in line]
-    assert len(lines) == 1, f"test setup: {needle!r} must be on exactly one line"
-    return lines[0]
 
 
 def settings(text: str, env: str, key: str = "gold") -> dict:
