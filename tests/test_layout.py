@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tomllib
@@ -93,3 +94,17 @@ def test_make_help_lists_every_documented_target():
     targets = re.findall(r"^([a-z-]+):[^\n]*## ", (PROJECT_DIR / "Makefile").read_text(), flags=re.MULTILINE)
     assert [line.split()[1] for line in listed] == targets
     assert {"synth", "test", "snapshot-update", "help"} <= set(targets)
+
+
+def _synth_sees(*arguments: str) -> str:
+    """What the synth's command would find in CONNECTORS_DEV_USER under `make <arguments>`: PIPENV is replaced by a
+    command that prints it (and the install step skipped), so nothing is synthesized."""
+    environment = {key: value for key, value in os.environ.items() if key != "CONNECTORS_DEV_USER"}
+    return subprocess.run(["make", "--no-print-directory", "-s", "-o", "install", *arguments,
+                           'PIPENV=printenv CONNECTORS_DEV_USER; true'], cwd=PROJECT_DIR, env=environment,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_make_synth_passes_dev_user_to_the_synth():
+    assert _synth_sees("synth", "DEV_USER=alice") == "alice\n"
+    assert _synth_sees("synth") == ""
