@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from connectors_config import resolve
+from connectors_config.sources import available_sources
 from tests.connectors_config.test_jobs import errors_of, line_of, parsed
 from tests.fixtures.builders import CMDB, SERVICENOW, batch_connector, connectors, environments
 
@@ -86,15 +87,18 @@ def test_sources_without_a_connector_are_left_out_while_one_of_them_has_one():
     assert settings(text, "dev")["parameters"][0]["default"] == "cmdb,github_cloud:github"
 
 
-SOURCES = "cmdb, github, sonarqube, each notebooks/source_<name>.py"
+# The sources are the notebooks/source_<name>.py a user has (adding one must not break this test): the names below
+# that must be no source are none of them.
+SOURCES = f"{', '.join(available_sources())}, each notebooks/source_<name>.py"
+assert not {"no_such_source", "github_cloud", "not_a_source_either"} & set(available_sources())
 
 
 @pytest.mark.parametrize(("written", "message"), [
-    ("${connectors.sources.gitlab}",
-     f"${{connectors.sources.gitlab}}: 'gitlab' is no source (sources: {SOURCES}); name the source a connector reads "
+    ("${connectors.sources.no_such_source}",
+     f"${{connectors.sources.no_such_source}}: 'no_such_source' is no source (sources: {SOURCES}); name the source a connector reads "
      "(its `source:`, or its name where it has none)"),
-    ("${connectors.sources.github_cloud,jira}",
-     f"${{connectors.sources.github_cloud,jira}}: 'github_cloud', 'jira' are no sources (sources: {SOURCES}); name "
+    ("${connectors.sources.github_cloud,not_a_source_either}",
+     f"${{connectors.sources.github_cloud,not_a_source_either}}: 'github_cloud', 'not_a_source_either' are no sources (sources: {SOURCES}); name "
      "the source a connector reads (its `source:`, or its name where it has none)"),
     ("${connectors.sources.github,}",
      "${connectors.sources.github,} names no source between two commas or at an end; list sources as "
