@@ -14,13 +14,11 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-
-from connectors_config import ConfigError, config_path_from_env, load_config  # noqa: E402
-from connectors_config.personal import DEV_USER_ENV_VAR, PersonalTargetError, personal_stack_name, user_name  # noqa: E402
-from policy import PolicyError  # noqa: E402
-from stacks.app import data_loss_notices, record_lock, synth  # noqa: E402
+import core  # noqa: F401  (first: it silences jsii's Node banner before anything loads jsii)
+from connectors_config import ConfigError, config_path_from_env, load_config
+from connectors_config.personal import DEV_USER_ENV_VAR, PersonalTargetError, personal_stack_name, user_name
+from policy import PolicyError
+from stacks.app import data_loss_notices, record_lock, synth
 
 DEFAULT_OUTDIR = "cdktf.out"
 

@@ -5,3 +5,11 @@ principals and permission levels, credential shapes, field paths and the command
 It imports no other package of the project (a test holds it to that), so any package may import it. Its
 modules are cheap to import except `provider` and `jobs_api`, which load the provider bindings (jsii).
 """
+
+import os
+
+# jsii (the node process behind cdktf and the provider bindings) prints an eleven-line banner on Node 20 at every
+# start. Every entry point (main.py, python -m review, python -m operations, the scripts) imports this package before
+# anything loads jsii, so silencing it here silences it everywhere; a value the caller set is kept.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")

@@ -2,6 +2,7 @@
 
 import sys
 
+import core  # noqa: F401  (first: it silences jsii's Node banner before anything loads jsii)
 from review.cli import main
 
 if __name__ == "__main__":

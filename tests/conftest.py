@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # on sys.path: pytest puts the root of the tests package there
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+import core  # noqa: E402,F401  (first: it silences jsii's Node banner before anything loads jsii)
 # An engineer's `export CONNECTORS_DEV_USER=...` must not add personal targets to the synths the tests run.
 os.environ.pop("CONNECTORS_DEV_USER", None)
 

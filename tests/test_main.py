@@ -282,3 +282,24 @@ def test_a_dev_user_adds_a_personal_target_and_leaves_the_lock_alone(tmp_path):
         "synthesized dev, prod, dev-user-alice_smith with 4 connector(s) into cdktf.out/"
     assert sorted(p.name for p in (app / "cdktf.out" / "stacks").iterdir()) == ["dev", "dev-user-alice_smith", "prod"]
     assert (app / "connectors.lock.json").read_bytes() == lock
+
+
+@pytest.mark.parametrize("entry_point", ["main", "review.__main__", "operations.__main__"])
+def test_no_entry_point_lets_jsii_print_its_node_banner(entry_point):
+    """Each entry point imported in a shell that silences nothing, then jsii loaded (as a synth or the provider
+    bindings load it): on Node 20, jsii's node process would print an eleven-line banner to stderr."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("JSII_SILENCE_WARNING")}
+    result = subprocess.run([sys.executable, "-c", f"import {entry_point}, cdktf; cdktf.App"], cwd=PROJECT_DIR,
+                            env=environment, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_without_the_silencing_jsii_prints_its_banner():
+    """The check above can fail: the same import with jsii loaded first shows the banner (Node 20 only)."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("JSII_SILENCE_WARNING")}
+    result = subprocess.run([sys.executable, "-c", "import cdktf; cdktf.App"], cwd=PROJECT_DIR, env=environment,
+                            capture_output=True, text=True, timeout=120)
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
+    if not node.startswith("v20."):
+        pytest.skip(f"jsii prints the banner on Node 20 only; this is {node.strip()}")
+    assert "Node 20 is end-of-life" in result.stderr
