@@ -32,6 +32,7 @@ Exit status of the command (`review.cli`), so CI can ask for an extra approval:
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -161,10 +162,30 @@ def field_changes(base: Resource, head: Resource, base_refs: References,
     return out
 
 
+# At most this many changed lines of a multi-line text (a query, a serialized dashboard) are shown.
+MAX_TEXT_LINES = 12
+
+
+def _text_diff(before: str, after: str) -> list[str]:
+    """The lines that differ between two texts, as a unified diff without context: `-` before, `+` after."""
+    lines = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+             if line[:1] in "-+" and not line.startswith(("---", "+++"))]
+    shown = lines[:MAX_TEXT_LINES]
+    if len(lines) > MAX_TEXT_LINES:
+        shown.append(f"… and {len(lines) - MAX_TEXT_LINES} more changed lines")
+    return shown
+
+
 def change_line(path: str, before: Any, after: Any) -> str:
     old, new = _asset_hash(before), _asset_hash(after)
     if old and new:
         return f"  - {code(path)}: content changed (asset {old[:12]} → {new[:12]})"
+    if isinstance(before, str) and isinstance(after, str) and ("\n" in before or "\n" in after):
+        # A query or a serialized document: its two truncated starts would look alike; its changed lines do not.
+        lines = _text_diff(before, after)
+        fence = "`" * max(3, 1 + max((len(run) for line in lines for run in re.findall("`+", line)), default=0))
+        return "\n".join([f"  - {code(path)}: changed lines", f"    {fence}diff", *(f"    {line}" for line in lines),
+                          f"    {fence}"])
     name = bool(_NAME_FIELD.search(path))  # a name's look-alike characters show; a description reads as written
     return f"  - {code(path)}: {code(brief(before, name=name))} → {code(brief(after, name=name))}"
 

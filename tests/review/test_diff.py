@@ -691,3 +691,25 @@ def test_a_new_job_reading_a_secret_is_an_access_change_and_other_cluster_settin
     stack, code = _diff(base, head)
     assert stack.access == ("- job export: reads secret `{{secrets/connectors-prod/db-password}}`",)
     assert code == EXIT_ACCESS
+
+
+def test_a_changed_multiline_text_shows_its_changed_lines():
+    from review.diff import change_line
+
+    before = "SELECT 1\nFROM jobs\nWHERE job IN ('a', 'b')\n"
+    after = "SELECT 1\nFROM jobs\nWHERE job IN ('a', 'c')\n"
+    assert change_line("query_text", before, after) == (
+        "  - `query_text`: changed lines\n    ```diff\n    -WHERE job IN ('a', 'b')\n    +WHERE job IN ('a', 'c')\n"
+        "    ```")
+
+
+def test_a_long_text_diff_is_cut_and_a_fence_in_the_text_cannot_close_the_block():
+    from review.diff import MAX_TEXT_LINES, change_line
+
+    before = "\n".join(f"line {n}" for n in range(20))
+    after = "\n".join(f"line {n}!" for n in range(20))
+    shown = change_line("description", before, after).splitlines()
+    assert shown[2:2 + MAX_TEXT_LINES] == [f"    -line {n}" for n in range(MAX_TEXT_LINES)]
+    assert shown[-2:] == [f"    … and {40 - MAX_TEXT_LINES} more changed lines", "    ```"]
+    fenced = change_line("description", "a\n```\nb", "a\n````\nb").splitlines()
+    assert (fenced[1], fenced[-1]) == ("    `````diff", "    `````")

@@ -100,3 +100,7 @@ def test_on_the_sample_the_jobs_that_read_a_renamed_connector_follow_it(capsys, 
         "  - follows the rename: job appsec-findings-gold (parameter, trigger changed)\n\n") in out
     assert "- job github_cloud-connector: moves from `databricks_job.github_job_CE030D3F` to " in out
     assert "(a `moved` block: kept)" in out and "job github-connector: removed" not in out
+    # The monitoring alert's query: the changed lines, not two truncated starts that look alike.
+    assert ("  - `query_text`: changed lines\n    ```diff\n"
+            "    -    ('<job github-connector>', 'github-connector', 900, 1800),\n"
+            "    +    ('<job github_cloud-connector>', 'github_cloud-connector', 900, 1800),\n    ```\n") in out
