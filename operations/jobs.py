@@ -283,23 +283,70 @@ def completed_runs(client: WorkspaceClient, environment: ResolvedEnvironment, ta
 # ---------------------------------------------------------------------------------------------- runs
 
 
+# Jobs API 2.2 describes a run (and each task run) by `status`: its state (BLOCKED, PENDING, QUEUED, RUNNING, WAITING,
+# TERMINATING, TERMINATED) and, once TERMINATED, termination_details (code, type, message); the older `state`
+# (life_cycle_state, result_state, state_message) is deprecated. `run_state` reads `status` first and falls back to
+# `state`, in the older words, which the commands speak: a termination code as the result it stands for.
+SKIPPED_CODES = frozenset({"SKIPPED", "DISABLED", "MAX_JOB_QUEUE_SIZE_EXCEEDED", "MAX_CONCURRENT_RUNS_EXCEEDED"})
+RESULT_OF_CODE = {
+    "SUCCESS": "SUCCESS", "SUCCESS_WITH_FAILURES": "SUCCESS_WITH_FAILURES",
+    "USER_CANCELED": "CANCELED",  # cancelled by a user
+    "CANCELED": "TIMEDOUT",  # cancelled by the platform, e.g. past the run's maximum duration
+}
+
+
+@dataclass(frozen=True)
+class RunState:
+    """How a run or task run stands: its life cycle state (TERMINATED, SKIPPED, INTERNAL_ERROR when it is done;
+    RUNNING, PENDING, QUEUED, TERMINATING... while not), its result once done (SUCCESS, FAILED, TIMEDOUT, CANCELED,
+    UPSTREAM_FAILED...; None when the service gave none), and what the service said about it ('' for nothing)."""
+
+    lifecycle: str | None
+    result: str | None
+    message: str
+
+
+def run_state(run: AnyRun | RunTask) -> RunState:
+    """The run's `status` (Jobs API 2.2) when it has one, else its deprecated `state`."""
+    status = run.status
+    if status is not None and status.state is not None:
+        details = status.termination_details
+        message = (details.message or "") if details is not None else ""
+        if not message.strip() and run.state is not None:
+            message = run.state.state_message or ""
+        if status.state.value != "TERMINATED":
+            return RunState(status.state.value, None, message)
+        code = details.code.value if details is not None and details.code is not None else None
+        if code in SKIPPED_CODES:
+            return RunState("SKIPPED", None, message)
+        if code == "INTERNAL_ERROR":
+            return RunState("INTERNAL_ERROR", None, message)
+        if code is not None:
+            return RunState("TERMINATED", RESULT_OF_CODE.get(code, "FAILED"), message)
+        kind = details.type.value if details is not None and details.type is not None else None
+        # a code this client does not know yet: the type still tells a success from a failure
+        return RunState("TERMINATED", None if kind is None else "SUCCESS" if kind == "SUCCESS" else "FAILED", message)
+    state = run.state
+    if state is None:
+        return RunState(None, None, "")
+    return RunState(state.life_cycle_state.value if state.life_cycle_state is not None else None,
+                    state.result_state.value if state.result_state is not None else None, state.state_message or "")
+
+
 def state_of(run: AnyRun | RunTask) -> str:
     """SUCCESS, FAILED, TIMEDOUT, CANCELED, UPSTREAM_FAILED...; RUNNING, PENDING, QUEUED... while it is not done;
-    INTERNAL_ERROR."""
-    state = run.state
-    if state is not None and state.result_state is not None:
-        return state.result_state.value
-    if state is not None and state.life_cycle_state is not None:
-        return state.life_cycle_state.value
-    status = getattr(run, "status", None)
-    if status is not None and status.state is not None:
-        return status.state.value
-    return "UNKNOWN"
+    SKIPPED, INTERNAL_ERROR."""
+    held = run_state(run)
+    return held.result or held.lifecycle or "UNKNOWN"
 
 
 def is_done(run: AnyRun) -> bool:
-    life = run.state.life_cycle_state.value if run.state and run.state.life_cycle_state else None
-    return life in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
+    return run_state(run).lifecycle in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
+
+
+def said(run: AnyRun | RunTask) -> str:
+    """What the service said about how the run stands (its termination message, or its state message), as shown."""
+    return detail(run_state(run).message)
 
 
 def failed(task: RunTask) -> bool:
@@ -328,15 +375,15 @@ def message_of(client: WorkspaceClient, environment: ResolvedEnvironment, target
     the output's error; the run's own message when no task failed."""
     tasks = failed_tasks(run)
     if not tasks:
-        return detail(run.state.state_message or "") if run.state else ""
+        return said(run)
     task = tasks[0]
-    said = (task.state.state_message or "") if task.state else ""
+    told = run_state(task).message
     task_run_id = task.run_id
-    if (not said.strip() or "see run output" in said.lower()) and task_run_id is not None:
+    if (not told.strip() or "see run output" in told.lower()) and task_run_id is not None:
         output = calling(client, environment, f"read the output of task {task.task_key} of run {run.run_id} of "
                          f"{target.job_name}", denied, lambda: client.jobs.get_run_output(task_run_id))
-        said = output.error or said
-    return detail(said)
+        told = output.error or told
+    return detail(told)
 
 
 def minute(millis: int | None) -> str:

@@ -28,7 +28,7 @@ from connectors_config import ResolvedConnector, ResolvedEnvironment
 from operations import OperationError
 from operations import jobs
 from operations.jobs import JOB, LAKEFLOW, SUCCESS_RESULTS, Target
-from operations.workspace import connect, detail, quiet_sdk_logging, where
+from operations.workspace import connect, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -298,7 +298,7 @@ def _repair(args: argparse.Namespace) -> int:
         what = (f"run {run.run_id} of {chosen.job_name} (job {job_id}, started {jobs.minute(run.start_time)}, "
                 f"{jobs.state_of(run)})")
         if not repair.failed:
-            reason = detail(run.state.state_message or "") if run.state else ""
+            reason = jobs.said(run)
             raise OperationError(
                 f"{what} failed, but none of its tasks did{f' ({reason})' if reason else ''}: a repair would "
                 f"re-run nothing. `{PROG} run --env {env} {chosen.name}` starts a new run.")

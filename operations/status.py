@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from connectors_config import ResolvedEnvironment
 from operations import jobs
 from operations.jobs import Target
-from operations.workspace import connect, detail, quiet_sdk_logging, where
+from operations.workspace import connect, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -96,7 +96,7 @@ def _rows(client: WorkspaceClient, environment: ResolvedEnvironment, target: Tar
         if state in jobs.FAILED_RUNS:
             why = jobs.message_of(client, environment, target, run, denied)
         else:  # why a run was cancelled or skipped, if the service said
-            why = detail(run.state.state_message or "") if jobs.is_done(run) and run.state else ""
+            why = jobs.said(run) if jobs.is_done(run) else ""
         rows.append((target.name, str(run.run_id), state, jobs.minute(run.start_time),
                      jobs.duration(jobs.run_duration(run)), failed[0].task_key if failed else "-", why))
     return rows

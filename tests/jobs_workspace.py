@@ -6,7 +6,8 @@ Databricks SDK is the client: jobs/list with its exact, case-insensitive name fi
 with completed_only and expand_tasks; both paged with has_more / next_page_token in pages of at most
 `page_size` (2 unless told, whatever `limit` asks, so that a test proves a command follows the pages);
 runs/get (with the repair history), runs/get-output, run-now, runs/repair; /api/2.0/sql/statements over the
-state rows it holds, its results in chunks of `chunk_rows`. Every request is recorded: `sent(path)` gives the
+state rows it holds, its results in chunks of `chunk_rows`. A run and each task run are described as `shape`
+says: by 2.2's `status` only (STATUS), by the deprecated `state` only (STATE), or by both (BOTH, the default). Every request is recorded: `sent(path)` gives the
 query or JSON body of each, in order, so tests assert exactly what a command asked for.
 
 What it does not do: run anything (a run started with run-now ends after `polls_to_finish` runs/get calls, as
@@ -38,6 +39,16 @@ WORKSPACE_ID = "1234"
 PLATFORM = "connector-platform"
 BATCH_TASKS = (("ingest", ()), ("transform", ("ingest",)))
 DONE = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
+# How a run or task run is described: STATUS, as Jobs API 2.2 documents it (`status`: state and termination_details);
+# STATE, the deprecated shape alone (`state`: life_cycle_state, result_state, state_message); BOTH, as the service
+# answers today.
+STATUS, STATE, BOTH = "status", "state", "both"
+# The termination (code, type) Jobs API 2.2 gives for a result, or for a life cycle state without one.
+TERMINATION = {"SUCCESS": ("SUCCESS", "SUCCESS"), "SUCCESS_WITH_FAILURES": ("SUCCESS_WITH_FAILURES", "SUCCESS"),
+               "FAILED": ("RUN_EXECUTION_ERROR", "CLIENT_ERROR"), "TIMEDOUT": ("CANCELED", "CLIENT_ERROR"),
+               "CANCELED": ("USER_CANCELED", "SUCCESS"), "UPSTREAM_FAILED": ("SKIPPED", "SUCCESS"),
+               "EXCLUDED": ("SKIPPED", "SUCCESS"), "SKIPPED": ("SKIPPED", "SUCCESS"),
+               "INTERNAL_ERROR": ("INTERNAL_ERROR", "INTERNAL_ERROR")}
 
 
 def ms(iso: str) -> int:
@@ -51,6 +62,16 @@ def _error(status: int, code: str, message: str) -> Reply:
 
 def _query(request: Recorded) -> dict[str, str]:
     return {key: values[-1] for key, values in parse_qs(urlsplit(request.path).query).items()}
+
+
+def status_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The 2.2 `status` that stands for a deprecated `state`."""
+    life_cycle = state["life_cycle_state"]
+    if life_cycle not in DONE:
+        return {"state": life_cycle}
+    code, kind = TERMINATION[state.get("result_state") if life_cycle == "TERMINATED" else life_cycle]
+    return {"state": "TERMINATED", "termination_details": {"code": code, "type": kind,
+                                                            "message": state.get("state_message", "")}}
 
 
 def _flag(query: dict[str, str], name: str) -> bool:
@@ -69,7 +90,10 @@ class Outcome:
 
 class SimulatedWorkspace:
     def __init__(self, server: LoopbackServer, page_size: int = 2, chunk_rows: int = 2,
-                 warehouses: tuple[str, ...] = ("4b9e2d7a1c3f5e80",)) -> None:
+                 warehouses: tuple[str, ...] = ("4b9e2d7a1c3f5e80",), shape: str = BOTH) -> None:
+        """`shape`: how runs and task runs are described (STATUS, STATE or BOTH)."""
+        assert shape in (STATUS, STATE, BOTH), shape
+        self.shape = shape
         self.server = server
         self.url = server.url
         self.page_size = page_size
@@ -188,11 +212,6 @@ class SimulatedWorkspace:
         if done and failed:
             first = next(iter(failed))
             run["state"]["state_message"] = f"Task {first} failed with message: {failed[first]}"
-        code = {"SUCCESS": "SUCCESS", "FAILED": "RUN_EXECUTION_ERROR", "CANCELED": "USER_CANCELED",
-                "TIMEDOUT": "RUN_EXECUTION_ERROR"}.get(result, "UNKNOWN")
-        run["status"] = ({"state": "TERMINATED", "termination_details": {
-            "code": code, "type": "SUCCESS" if result == "SUCCESS" else "CLIENT_ERROR", "message": ""}}
-            if done else {"state": life_cycle})
         run["end_time"] = end if done else 0
         run["run_duration"] = end - run["start_time"] if done else 0
 
@@ -208,13 +227,23 @@ class SimulatedWorkspace:
                     changed = True
         return found
 
-    @staticmethod
-    def _public(run: dict[str, Any], tasks: bool = True, history: bool = False) -> dict[str, Any]:
-        shown = {k: v for k, v in run.items() if not k.startswith("_") and (tasks or k != "tasks")}
+    def _described(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A run, task run or repair history item, its state in the workspace's shape."""
+        shown = {k: v for k, v in item.items() if k != "state"}
+        if self.shape != STATUS:
+            shown["state"] = item["state"]
+        if self.shape != STATE:
+            shown["status"] = status_of(item["state"])
+        return shown
+
+    def _public(self, run: dict[str, Any], tasks: bool = True, history: bool = False) -> dict[str, Any]:
+        shown = self._described({k: v for k, v in run.items() if not k.startswith("_") and (tasks or k != "tasks")})
+        if tasks:
+            shown["tasks"] = [self._described(task) for task in run["tasks"]]
         if history:
             shown["repair_history"] = [
-                {"type": "ORIGINAL", "id": run["run_id"], "start_time": run["start_time"],
-                 "end_time": run["end_time"], "state": run["state"], "task_run_ids": []},
+                self._described({"type": "ORIGINAL", "id": run["run_id"], "start_time": run["start_time"],
+                                 "end_time": run["end_time"], "state": run["state"], "task_run_ids": []}),
                 *({"type": "REPAIR", "id": repair["repair_id"], "start_time": repair["start_time"],
                    "task_run_ids": []} for repair in run["_repairs"])]
         return shown
@@ -313,7 +342,6 @@ class SimulatedWorkspace:
         repair_id = next(self._repair_ids)
         run["_repairs"].append({"repair_id": repair_id, "start_time": self.clock, **body})
         run["state"] = {"life_cycle_state": "RUNNING", "state_message": "", "user_cancelled_or_timedout": False}
-        run["status"] = {"state": "RUNNING"}
         return Reply(200, {"repair_id": repair_id})
 
     # ------------------------------------------------------------------------------------------ SQL

@@ -32,6 +32,7 @@ from tests.fixtures.builders import (
 )
 from tests.helpers import Terminal
 from tests.loopback import LOOPBACK_TOKEN, loopback_workspace, unreachable_workspace
+from tests import jobs_workspace
 from tests.jobs_workspace import (
     JOBS_LIST,
     REPAIR,
@@ -94,11 +95,12 @@ def setup(tmp_path, monkeypatch, server, sleeps):
     return loopback_workspace(tmp_path, monkeypatch, server, CONFIG, profiles=("loopback", "loopback-prod"))
 
 
-@pytest.fixture
-def sim(server) -> SimulatedWorkspace:
+@pytest.fixture(params=[jobs_workspace.STATUS, jobs_workspace.STATE])
+def sim(server, request) -> SimulatedWorkspace:
     """dev's four jobs deployed (ids 101-104), prod's github job (105), and a look-alike of github's job that
-    the platform did not deploy (106)."""
-    simulated = SimulatedWorkspace(server)
+    the platform did not deploy (106); its runs described as Jobs API 2.2 documents them (`status` only), then
+    by the deprecated `state` only: every command reads either the same."""
+    simulated = SimulatedWorkspace(server, shape=request.param)
     simulated.add_job("github-connector", "dev")
     simulated.add_job("servicenow-connector", "dev", tasks=(("pipeline", ()),))
     simulated.add_job("sonarqube-connector", "dev")
