@@ -69,7 +69,7 @@ def status_of(state: dict[str, Any]) -> dict[str, Any]:
     life_cycle = state["life_cycle_state"]
     if life_cycle not in DONE:
         return {"state": life_cycle}
-    code, kind = TERMINATION[state.get("result_state") if life_cycle == "TERMINATED" else life_cycle]
+    code, kind = TERMINATION[state["result_state"] if life_cycle == "TERMINATED" else life_cycle]
     return {"state": "TERMINATED", "termination_details": {"code": code, "type": kind,
                                                             "message": state.get("state_message", "")}}
 

@@ -451,6 +451,52 @@ def test_repair_of_a_job_that_never_ran_has_nothing_to_do_against_the_simulated_
     assert capsys.readouterr() == ("servicenow-connector has no completed run; nothing to repair\n", "")
 
 
+@pytest.mark.parametrize(("described", "expected"), [
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "SUCCESS", "type": "SUCCESS"}}},
+     ("TERMINATED", "SUCCESS", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "SUCCESS_WITH_FAILURES", "type": "SUCCESS"}}},
+     ("TERMINATED", "SUCCESS_WITH_FAILURES", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {
+        "code": "RUN_EXECUTION_ERROR", "type": "CLIENT_ERROR", "message": "Task ingest failed with message: boom"}}},
+     ("TERMINATED", "FAILED", "Task ingest failed with message: boom")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "DRIVER_ERROR", "type": "INTERNAL_ERROR"}}},
+     ("TERMINATED", "FAILED", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "CLOUD_FAILURE", "type": "CLOUD_FAILURE"}}},
+     ("TERMINATED", "FAILED", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "USER_CANCELED", "type": "SUCCESS"}}},
+     ("TERMINATED", "CANCELED", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "CANCELED", "type": "CLIENT_ERROR"}}},
+     ("TERMINATED", "TIMEDOUT", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "SKIPPED", "type": "SUCCESS"}}},
+     ("SKIPPED", None, "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "INTERNAL_ERROR", "type": "INTERNAL_ERROR"}}},
+     ("INTERNAL_ERROR", None, "")),
+    # a code this client does not know yet: the type tells
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "A_NEW_CODE", "type": "CLIENT_ERROR"}}},
+     ("TERMINATED", "FAILED", "")),
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "A_NEW_CODE", "type": "SUCCESS"}}},
+     ("TERMINATED", "SUCCESS", "")),
+    ({"status": {"state": "TERMINATED"}}, ("TERMINATED", None, "")),
+    ({"status": {"state": "TERMINATING"}}, ("TERMINATING", None, "")),
+    ({"status": {"state": "QUEUED", "queue_details": {"code": "ACTIVE_RUNS_LIMIT_REACHED"}}}, ("QUEUED", None, "")),
+    ({"status": {"state": "BLOCKED"}}, ("BLOCKED", None, "")),
+    # status first: the deprecated state says otherwise, and only lends its message when status has none
+    ({"status": {"state": "TERMINATED", "termination_details": {"code": "RUN_EXECUTION_ERROR"}},
+      "state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS", "state_message": "old words"}},
+     ("TERMINATED", "FAILED", "old words")),
+    ({"state": {"life_cycle_state": "TERMINATED", "result_state": "FAILED", "state_message": "boom"}},
+     ("TERMINATED", "FAILED", "boom")),
+    ({"state": {"life_cycle_state": "RUNNING"}}, ("RUNNING", None, "")),
+    ({}, (None, None, "")),
+])
+def test_a_run_state_is_read_from_status_first_and_from_the_deprecated_state_without_one(described, expected):
+    from databricks.sdk.service.jobs import Run, RunTask
+
+    for shape in (Run, RunTask):
+        held = jobs.run_state(shape.from_dict({"run_id": 1, "task_key": "ingest", **described}))
+        assert (held.lifecycle, held.result, held.message) == expected
+
+
 def test_the_repair_plan_of_two_failed_tasks_keeps_what_neither_feeds():
     from databricks.sdk.service.jobs import Run
 
