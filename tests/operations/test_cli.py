@@ -15,7 +15,7 @@ from tests.fixtures.builders import GITHUB, connectors, environment, environment
 SAMPLE = PROJECT_DIR / "tests" / "fixtures" / "sample"
 TOOLCHAIN = ("cdktf", "cdktf_cdktf_provider_databricks", "jsii")
 # Reads the config the way every operation does (operations.jobs.environment_of), then names what got loaded.
-PROBE = """\
+PROBE = f"""\
 import argparse, sys
 import operations.cli
 from operations import OperationError
@@ -25,8 +25,8 @@ try:
     print("read", environment.name)
 except OperationError as error:
     print(error)
-print("loaded:", sorted(m for m in {toolchain!r} if m in sys.modules))
-""".format(toolchain=TOOLCHAIN)
+print("loaded:", sorted(m for m in {TOOLCHAIN!r} if m in sys.modules))
+"""
 
 
 def probe(config: Path) -> list[str]:
