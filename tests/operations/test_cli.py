@@ -61,11 +61,25 @@ jobs:
     ]
 
 
-def test_help_loads_no_iac_toolchain():
+def test_help_loads_no_iac_toolchain_and_not_even_the_config_model():
+    """--help reads no config: the operations modules import the config model (pydantic, jsonschema) when a
+    command runs."""
+    loaded = (*TOOLCHAIN, "connectors_config", "pydantic", "jsonschema")
     probe_help = ("import sys, contextlib, io\nfrom operations.cli import main\n"
                   "with contextlib.redirect_stdout(io.StringIO()) as out:\n    code = main(['--help'])\n"
                   "print(code, 'usage: python -m operations' in out.getvalue(), "
-                  f"sorted(m for m in {TOOLCHAIN!r} if m in sys.modules))")
+                  f"sorted(m for m in {loaded!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe_help], cwd=PROJECT_DIR, capture_output=True, text=True,
                             check=True)
     assert result.stdout == "0 True []\n"
+
+
+def test_each_commands_help_loads_no_config_model():
+    commands = ("load-secrets", "run", "backfill", "repair", "status", "freshness")
+    probe_help = ("import sys, contextlib, io\nfrom operations.cli import main\ncodes = []\n"
+                  f"for command in {commands!r}:\n"
+                  "    with contextlib.redirect_stdout(io.StringIO()):\n        codes.append(main([command, '--help']))\n"
+                  "print(codes, 'connectors_config' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe_help], cwd=PROJECT_DIR, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout == "[0, 0, 0, 0, 0, 0] False\n"
