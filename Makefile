@@ -34,7 +34,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 # javac for its driver).
 QUARTZ_JAR := /usr/share/java/quartz2.jar
 
-.PHONY: help synth test lint install pipenv cdktf-synth bench bench-quartz snapshot-update describe graphs \
+.PHONY: help synth test lint install pipenv cdktf-synth bench bench-quartz bench-operations snapshot-update describe graphs \
 	check-user-edits check-standalone review-diff review-gate actionlint clean
 
 # -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
@@ -68,6 +68,9 @@ cdktf-synth: install ## The same synth through the pinned cdktf CLI
 
 bench-quartz: install $(QUARTZ_JAR) ## How long the differential test against the real Quartz takes, and what it compares
 	$(PIPENV) run python scripts/quartz_benchmark.py
+
+bench-operations: install ## How long python -m operations takes to start: --help, and reading the sample config
+	$(PIPENV) run python scripts/operations_benchmark.py
 
 bench: install ## Synth wall, CPU and peak memory for 1, 10, 100, 500 generated connectors, beside databricks-bundles
 	$(PIPENV) run python scripts/benchmark.py

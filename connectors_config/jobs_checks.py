@@ -42,6 +42,7 @@ from core.bundle_schema import BUNDLE_JOB, schema_defs
 from core.name_characters import character_problem
 from core.principals import PRINCIPAL_KEYS, Principal
 from core.uc_names import name_key
+from core.provider_job_shape import unsupported_fields
 
 _PRINCIPAL_WORDS = {"group_name": "group name", "user_name": "user name",
                     "service_principal_name": "service principal"}
@@ -197,9 +198,7 @@ def name_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
 
 @_by_content
 def provider_problems(settings: dict[str, Any]) -> list[tuple[FieldPath, str]]:
-    """Fields the Databricks provider 1.99.0 cannot express (imports the provider bindings: only with jobs)."""
-    from core.jobs_api import unsupported_fields  # late: it loads the provider bindings (jsii), needed only for jobs
-
+    """Fields the Databricks provider 1.99.0 cannot express (read from its vendored shape: no bindings, no jsii)."""
     dropped = {k: v for k, v in settings.items() if k not in DROPPED_SETTINGS}
     return unsupported_fields(_placeholders(dropped, for_provider=True))
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from connectors_config import ResolvedEnvironment
-from connectors_config.resolved import AnyConnector
 from core.quartz import STALE_AFTER_CADENCES, cadence
 from operations import OperationError
 from operations import jobs
@@ -33,6 +31,8 @@ from operations.jobs import BATCH, JOB, Target
 from operations.workspace import connect, explain, quiet_sdk_logging, server_said, where
 
 if TYPE_CHECKING:
+    from connectors_config import ResolvedEnvironment
+    from connectors_config.resolved import AnyConnector
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.service.sql import StatementResponse
 

@@ -18,20 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 
-from connectors_config import (
-    ConfigError,
-    ResolvedConnector,
-    ResolvedEnvironment,
-    config_path_from_env,
-    load_config,
-    resolve,
-)
-from connectors_config.resolved import AnyConnector
 from core.credentials import redact
 from operations import OperationError
 from operations.workspace import detail, explain, server_said, where
 
 if TYPE_CHECKING:
+    from connectors_config import ResolvedEnvironment
+    from connectors_config.resolved import AnyConnector
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.service.jobs import BaseRun, Run, RunTask
 
@@ -82,6 +75,8 @@ class Target:
 
 def targets(environment: ResolvedEnvironment) -> list[Target]:
     """Every job of the environment: the connectors' (by name), then the jobs section's (by key)."""
+    from connectors_config import ResolvedConnector  # late: the config model (pydantic, jsonschema) costs a third of a second, which --help need not pay
+
     connectors = sorted(environment.all_connectors, key=lambda c: c.name)
     found = [Target(c.name, BATCH if isinstance(c, ResolvedConnector) else LAKEFLOW, f"{c.name}-connector",
                     c.operator_groups, environment.admin_group, c.group, c) for c in connectors]
@@ -121,6 +116,9 @@ WORKSPACE_EPILOG = ("The workspace is the environment's workspace.host / workspa
 
 def environment_of(args: argparse.Namespace, nothing_done: str) -> tuple[ResolvedEnvironment, str]:
     """The environment --env names, and the config's path; `nothing_done` ends a broken config's report."""
+    # late: the config model (pydantic, jsonschema) costs a third of a second, which --help need not pay
+    from connectors_config import ConfigError, config_path_from_env, load_config, resolve
+
     config_path = args.config or config_path_from_env()
     try:
         config = load_config(config_path)

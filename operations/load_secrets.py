@@ -20,19 +20,12 @@ import re
 import sys
 from typing import TYPE_CHECKING, TypeGuard
 
-from connectors_config import (
-    ConfigError,
-    ResolvedConnector,
-    ResolvedEnvironment,
-    config_path_from_env,
-    load_config,
-    resolve,
-)
 from core.credentials import redact
 from operations import OperationError
 from operations.workspace import connect, explain, mask, quiet_sdk_logging, server_said, where
 
 if TYPE_CHECKING:
+    from connectors_config import ResolvedConnector, ResolvedEnvironment
     from databricks.sdk import WorkspaceClient
 
 COMMAND = "load-secrets"
@@ -71,6 +64,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from connectors_config import config_path_from_env  # late: the config model (pydantic, jsonschema) costs a third of a second, which --help need not pay
+
     config_path = args.config or config_path_from_env()
     environment = _environment(config_path, args.env)
     connector = _batch_connector(environment, args.connector, config_path)
@@ -94,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _environment(config_path: str, env_name: str) -> ResolvedEnvironment:
+    # late: the config model (pydantic, jsonschema) costs a third of a second, which --help need not pay
+    from connectors_config import ConfigError, load_config, resolve
+
     try:
         config = load_config(config_path)
     except ConfigError as error:

@@ -24,13 +24,13 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from connectors_config import ResolvedConnector, ResolvedEnvironment
 from operations import OperationError
 from operations import jobs
 from operations.jobs import JOB, LAKEFLOW, SUCCESS_RESULTS, Target
 from operations.workspace import connect, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
+    from connectors_config import ResolvedEnvironment
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.service.jobs import BaseRun, RepairRunResponse, Run, RunNowResponse, RunTask
 
@@ -182,6 +182,8 @@ def _backfill(args: argparse.Namespace) -> int:
         raise OperationError(
             f"a backfill of {name} in {env} needs confirmation (environments.{env}.confirm_backfill is true) and "
             "stdin is not a terminal: nothing was started. Run it at a terminal to confirm, or add --yes.")
+    from connectors_config import ResolvedConnector  # late: the config model (pydantic, jsonschema) costs a third of a second, which --help need not pay
+
     connector = chosen.connector
     assert isinstance(connector, ResolvedConnector)  # neither LAKEFLOW nor JOB: a batch connector's target
     start = (f"{connector.initial_mark} (its initial_mark)" if connector.initial_mark

@@ -16,12 +16,12 @@ import argparse
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from connectors_config import ResolvedEnvironment
 from operations import jobs
 from operations.jobs import Target
 from operations.workspace import connect, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
+    from connectors_config import ResolvedEnvironment
     from databricks.sdk import WorkspaceClient
 
 HEADER = ("NAME", "RUN", "STATE", "START (UTC)", "DURATION", "FAILED TASK", "ERROR")

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from connectors_config import ResolvedEnvironment
 from operations import OperationError
 
 if TYPE_CHECKING:
+    from connectors_config import ResolvedEnvironment
     from databricks.sdk import WorkspaceClient
 
 # How long the SDK keeps retrying an unreachable workspace (connection refused, reset, timeouts) before it
