@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 from core.cli import CommandParser, ParserExit
 from operations import OperationError, freshness, load_secrets, runs, status
-
-PROG = "python -m operations"
+from operations.hints import PROG
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,5 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"interrupted; {args.interrupt_hint}", file=sys.stderr)
+        # a command's hint may name the command that shows what goes on: a function of the arguments
+        hint = args.interrupt_hint(args) if callable(args.interrupt_hint) else args.interrupt_hint
+        print(f"interrupted; {hint}", file=sys.stderr)
         return 130

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from core.quartz import STALE_AFTER_CADENCES, cadence
 from operations import OperationError
 from operations import jobs
+from operations.hints import hints_of
 from operations.jobs import BATCH, JOB, Target
 from operations.workspace import connect, explain, quiet_sdk_logging, server_said, where
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from databricks.sdk.service.sql import StatementResponse
 
 HEADER = ("CONNECTOR", "KIND", "CADENCE", "LAST SUCCESS (UTC)", "SILVER LAG", "HWM LAG", "VERDICT", "NOTES")
-MAX_RUNS_SEARCHED = 500  # completed runs searched for the latest success
 STATEMENT_WAIT_SECONDS = 300  # a warehouse that starts takes minutes; beyond this the statement is cancelled
 
 
@@ -81,6 +81,7 @@ class StateReading:
 
 def _freshness(args: argparse.Namespace) -> int:
     environment, _ = jobs.environment_of(args, "nothing was queried")
+    hints = hints_of(args)
     chosen = [t for t in jobs.targets(environment) if t.kind != JOB]
     moment = jobs.now()
     with quiet_sdk_logging():
@@ -111,9 +112,9 @@ def _freshness(args: argparse.Namespace) -> int:
         print(state.footnote)
     missing = [t for t in chosen if not successes[t.name].deployed]
     if missing:
-        hints = ", ".join(dict.fromkeys(t.deploy_hint(environment.name) for t in missing))
+        deploys = ", ".join(dict.fromkeys(f"`{hints.deploy(t.stack(environment.name))}`" for t in missing))
         print(f"not deployed in {environment.name}: {', '.join(t.name for t in missing)} (no job named "
-              f"{', '.join(repr(t.job_name) for t in missing)}). Deploy with {hints}.")
+              f"{', '.join(repr(t.job_name) for t in missing)}). Deploy with {deploys}.")
     return 1 if counted or state.failed else 0
 
 
@@ -123,11 +124,11 @@ def _last_success(client: WorkspaceClient, environment: ResolvedEnvironment, tar
         return LastSuccess(deployed=False)
     denied = jobs.permission(environment, target, "CAN_VIEW", "Reading its runs")
     searched, oldest = 0, None
-    for run in jobs.completed_runs(client, environment, target, job_id, denied):
+    for run in jobs.job_runs(client, environment, target, job_id, denied, completed_only=True):
         if jobs.state_of(run) in jobs.SUCCESS_RESULTS:
             return LastSuccess(True, run.end_time or run.start_time, searched + 1, run.start_time)
         searched, oldest = searched + 1, run.start_time or oldest
-        if searched >= MAX_RUNS_SEARCHED:
+        if searched >= jobs.MAX_RUNS_SEARCHED:
             break
     return LastSuccess(True, None, searched, oldest)
 
@@ -156,7 +157,7 @@ def _row(target: Target, success: LastSuccess, state: StateReading, moment: date
     elif success.ended is None:
         verdict, last = "STALE", "never"
         lag = (f"> {jobs.duration(moment - _at(success.oldest))}"
-               if success.searched >= MAX_RUNS_SEARCHED and success.oldest else "-")
+               if success.searched >= jobs.MAX_RUNS_SEARCHED and success.oldest else "-")
         notes.append(f"none of its last {success.searched} runs succeeded" if success.searched else "no run yet")
     else:
         silver = moment - _at(success.ended)

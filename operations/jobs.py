@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 
 from core.credentials import redact
 from operations import OperationError
+from operations.hints import Hints
 from operations.workspace import detail, explain, server_said, where
 
 if TYPE_CHECKING:
     from connectors_config import ResolvedEnvironment
     from connectors_config.resolved import AnyConnector
     from databricks.sdk import WorkspaceClient
-    from databricks.sdk.service.jobs import BaseRun, Run, RunTask
+    from databricks.sdk.service.jobs import BaseRun, RepairHistoryItem, Run, RunTask
 
     # A run as the Jobs API lists it (BaseRun) or gets it by id (Run: the same fields, and the next page's token).
     AnyRun: TypeAlias = BaseRun | Run
@@ -40,6 +41,8 @@ SUCCESS_RESULTS = frozenset({"SUCCESS", "SUCCESS_WITH_FAILURES"})
 # How a run ended when it failed, rather than being cancelled, skipped or never started.
 FAILED_RUNS = frozenset({"FAILED", "TIMEDOUT", "INTERNAL_ERROR"})
 RUNS_PAGE = 20  # runs/list's default page; its documented maximum is "less than 25"
+# The runs searched for the latest failed or successful one (60 days of a 15-minute schedule is 5760).
+MAX_RUNS_SEARCHED = 500
 POLL_SECONDS = 10.0  # `run --wait`, and a SQL statement still running after its wait_timeout
 T = TypeVar("T")
 
@@ -68,9 +71,6 @@ class Target:
 
     def stack(self, env: str) -> str:
         return f"{env}-{self.group}" if self.group else env
-
-    def deploy_hint(self, env: str) -> str:
-        return f"`npx cdktf deploy {self.stack(env)}`"
 
 
 def targets(environment: ResolvedEnvironment) -> list[Target]:
@@ -217,11 +217,11 @@ def find_job(client: WorkspaceClient, environment: ResolvedEnvironment, target: 
     return ours[0] if ours else None
 
 
-def deployed_job(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target) -> int:
+def deployed_job(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, hints: Hints) -> int:
     """The id of the target's job; OperationError when it is not deployed."""
     ours, others = _lookup(client, environment, target)
     if not ours:
-        raise OperationError(not_deployed(client, environment, target, others))
+        raise OperationError(not_deployed(client, environment, target, hints, others))
     return ours[0]
 
 
@@ -244,12 +244,12 @@ def _lookup(client: WorkspaceClient, environment: ResolvedEnvironment, target: T
     return ours, [job for job in named if job.job_id not in ours]
 
 
-def not_deployed(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target,
+def not_deployed(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, hints: Hints,
                  others: list | None = None) -> str:
     env = environment.name
     said = (f"{target.name} is not deployed in the {env} workspace ({where(environment, client)}): no job named "
             f"'{target.job_name}' tagged managed_by={MANAGED_BY} and environment={env} (the workspace lists only "
-            f"the jobs you may view). Deploy it with {target.deploy_hint(env)}.")
+            f"the jobs you may view). Deploy it with `{hints.deploy(target.stack(env))}`.")
     if others:
         found = [f"job {job.job_id} (tagged environment={_tags(job).get('environment', '(none)')})"
                  if _tags(job).get("managed_by") == MANAGED_BY else
@@ -266,10 +266,11 @@ def _tags(job: Any) -> dict[str, str]:
     return dict(job.settings.tags or {}) if job.settings is not None else {}
 
 
-def completed_runs(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, job_id: int,
-                   denied: str) -> Iterator[BaseRun]:
-    """The job's completed runs, newest first, with their tasks, page after page."""
-    runs = client.jobs.list_runs(job_id=job_id, completed_only=True, expand_tasks=True, limit=RUNS_PAGE)
+def job_runs(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, job_id: int,
+             denied: str, *, completed_only: bool) -> Iterator[BaseRun]:
+    """The job's runs (only those that ended: `completed_only`), newest first, with their tasks, page after page."""
+    runs = client.jobs.list_runs(job_id=job_id, completed_only=completed_only or None, expand_tasks=True,
+                                 limit=RUNS_PAGE)
     action = f"list the runs of {target.job_name} (job {job_id})"
     while True:
         run = calling(client, environment, action, denied, lambda: next(runs, None))
@@ -304,8 +305,8 @@ class RunState:
     message: str
 
 
-def run_state(run: AnyRun | RunTask) -> RunState:
-    """The run's `status` (Jobs API 2.2) when it has one, else its deprecated `state`."""
+def run_state(run: AnyRun | RunTask | RepairHistoryItem) -> RunState:
+    """The run's (or task run's, or repair's) `status` (Jobs API 2.2) when it has one, else its deprecated `state`."""
     status = run.status
     if status is not None and status.state is not None:
         details = status.termination_details
@@ -338,7 +339,7 @@ def state_of(run: AnyRun | RunTask) -> str:
     return held.result or held.lifecycle or "UNKNOWN"
 
 
-def is_done(run: AnyRun) -> bool:
+def is_done(run: AnyRun | RepairHistoryItem) -> bool:
     return run_state(run).lifecycle in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from core.credentials import redact
 from operations import OperationError
+from operations.hints import Hints, hints_of
 from operations.workspace import connect, explain, mask, quiet_sdk_logging, server_said, where
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         if len(values) < len(names):
             raise OperationError(_missing(environment, connector, names, values, interactive))
         try:
-            _put_all(client, environment, connector, names, values)
+            _put_all(client, environment, connector, names, values, hints_of(args))
         finally:
             values.clear()
     return 0
@@ -172,14 +173,14 @@ def _missing(environment: ResolvedEnvironment, connector: ResolvedConnector, nam
 
 
 def _put_all(client: WorkspaceClient, environment: ResolvedEnvironment, connector: ResolvedConnector,
-             names: tuple[str, ...], values: dict[str, str]) -> None:
+             names: tuple[str, ...], values: dict[str, str], hints: Hints) -> None:
     scope, env = environment.secret_scope, environment.name
     done: list[str] = []
     for name in names:
         try:
             client.secrets.put_secret(scope, name, string_value=values[name])
         except Exception as error:  # noqa: BLE001 (every failure becomes a message that never holds a value)
-            message = _put_failed(error, client, environment, name, values.values())
+            message = _put_failed(error, client, environment, name, values.values(), hints)
             pending = [n for n in names if n not in done]
             if done:
                 message += (f"\nAlready put: {', '.join(done)}; not put: {', '.join(pending)}. Putting again "
@@ -194,7 +195,7 @@ def _put_all(client: WorkspaceClient, environment: ResolvedEnvironment, connecto
 
 
 def _put_failed(error: Exception, client: WorkspaceClient, environment: ResolvedEnvironment, name: str,
-                hide) -> str:
+                hide, hints: Hints) -> str:
     from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied
 
     scope, env = environment.secret_scope, environment.name
@@ -205,7 +206,7 @@ def _put_failed(error: Exception, client: WorkspaceClient, environment: Resolved
         return mask(common, hide)
     if isinstance(error, NotFound) and error.error_code == "RESOURCE_DOES_NOT_EXIST":
         return (f"secret scope {scope} does not exist in {workspace}. The {env} stack creates it, with its ACLs: "
-                f"deploy the stack first (`npx cdktf deploy {env}`, see docs/deploying.md), or check the "
+                f"deploy the stack first (`{hints.deploy(env)}`, see docs/deploying.md), or check the "
                 "environment's secret_scope and workspace in connectors.yaml.")
     if isinstance(error, NotFound):
         return (f"{workspace} answered 404 Not Found to put {name} into secret scope {scope}: {said}. Check "

@@ -21,25 +21,32 @@ import argparse
 import functools
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from operations import OperationError
 from operations import jobs
+from operations.hints import Hints, hints_of
 from operations.jobs import JOB, LAKEFLOW, SUCCESS_RESULTS, Target
 from operations.workspace import connect, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
     from connectors_config import ResolvedEnvironment
     from databricks.sdk import WorkspaceClient
-    from databricks.sdk.service.jobs import BaseRun, RepairRunResponse, Run, RunNowResponse, RunTask
+    from databricks.sdk.service.jobs import BaseRun, RepairHistoryItem, RepairRunResponse, Run, RunNowResponse, RunTask
 
     from operations.jobs import AnyRun
 
-PROG = "python -m operations"
-# The runs a repair looks through for the latest failed one (60 days of a 15-minute schedule is 5760).
-MAX_RUNS_SEARCHED = 500
-_INTERRUPTED = f"a run already started goes on in the workspace: `{PROG} status` shows it"
+
+
+def _interrupted(what: str) -> Callable[[argparse.Namespace], str]:
+    """What Ctrl-C leaves behind, and the command that shows it."""
+    def hint(args: argparse.Namespace) -> str:
+        name = getattr(args, "name", None) or args.connector
+        return (f"{what} already started goes on in the workspace: `{hints_of(args).operation('status', args.env, name)}` "
+                "shows it")
+    return hint
 
 
 def register_run(commands: argparse._SubParsersAction) -> None:
@@ -55,7 +62,7 @@ def register_run(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--wait", action="store_true",
                         help="wait for the run to end and report how it ended (exit 1 unless it succeeded)")
     parser.add_argument("name", metavar="NAME", help="a connector, or a job of the jobs section")
-    parser.set_defaults(run=_run, extra_hint="run takes one connector or job name.", interrupt_hint=_INTERRUPTED)
+    parser.set_defaults(run=_run, extra_hint="run takes one connector or job name.", interrupt_hint=_interrupted("a run"))
 
 
 def register_backfill(commands: argparse._SubParsersAction) -> None:
@@ -73,7 +80,7 @@ def register_backfill(commands: argparse._SubParsersAction) -> None:
                         help="do not ask for confirmation (for scripts; the environment's confirm_backfill asks)")
     parser.add_argument("connector", metavar="CONNECTOR", help="a batch connector's name in connectors.yaml")
     parser.set_defaults(run=_backfill, extra_hint="backfill takes one batch connector's name.",
-                        interrupt_hint=_INTERRUPTED)
+                        interrupt_hint=_interrupted("a run"))
 
 
 def register_repair(commands: argparse._SubParsersAction) -> None:
@@ -89,8 +96,7 @@ def register_repair(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print what would be re-run; repair nothing")
     parser.add_argument("name", metavar="NAME", help="a connector, or a job of the jobs section")
     parser.set_defaults(run=_repair, extra_hint="repair takes one connector or job name.",
-                        interrupt_hint=f"a repair already started goes on in the workspace: `{PROG} status` "
-                                       "shows it")
+                        interrupt_hint=_interrupted("a repair"))
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -99,12 +105,13 @@ def register_repair(commands: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     environment, config_path = jobs.environment_of(args, "nothing was started")
     chosen = jobs.target(environment, args.name, config_path)
+    hints = hints_of(args)
     with quiet_sdk_logging():
         client = connect(environment)
-        job_id = jobs.deployed_job(client, environment, chosen)
+        job_id = jobs.deployed_job(client, environment, chosen, hints)
         run_id = _start(client, environment, chosen, job_id, None)
         if args.wait:
-            return _wait(client, environment, chosen, job_id, run_id)
+            return _wait(client, environment, chosen, job_id, run_id, hints)
     return 0
 
 
@@ -137,7 +144,7 @@ def _page(client: WorkspaceClient, job_id: int, run_id: int, run: AnyRun | None 
 
 
 def _wait(client: WorkspaceClient, environment: ResolvedEnvironment, chosen: Target, job_id: int,
-          run_id: int) -> int:
+          run_id: int, hints: Hints) -> int:
     print(f"waiting for run {run_id} to end (Ctrl-C stops waiting, not the run)", file=sys.stderr, flush=True)
     denied = jobs.permission(environment, chosen, "CAN_VIEW", "Following a run")
     while True:
@@ -156,7 +163,8 @@ def _wait(client: WorkspaceClient, environment: ResolvedEnvironment, chosen: Tar
     task = f"task {failed[0].task_key} failed" if failed else ""
     print(ended + (f": {task}" if task else "") + (f": {why}" if why else ""))
     if state in jobs.FAILED_RUNS:
-        print(f"`{PROG} repair --env {environment.name} {chosen.name}` re-runs what failed and what depends on it.")
+        print(f"`{hints.operation('repair', environment.name, chosen.name)}` re-runs what failed and what depends "
+              "on it.")
     return 1
 
 
@@ -167,16 +175,17 @@ def _backfill(args: argparse.Namespace) -> int:
     environment, config_path = jobs.environment_of(args, "no backfill was started")
     chosen = jobs.target(environment, args.connector, config_path)
     env, name = environment.name, chosen.name
+    hints = hints_of(args)
     if chosen.kind == LAKEFLOW:
         raise OperationError(
             f"{name} is a lakeflow_connect connector: it has no high water mark to reset (Databricks' managed "
             "connector keeps its own cursor). Its equivalent, a full refresh of its pipeline, snapshots every "
             "table again and drops the history its SCD type 2 tables keep, so it is deliberately not offered "
-            f"here. `{PROG} run --env {env} {name}` starts an ordinary incremental update.")
+            f"here. `{hints.operation('run', env, name)}` starts an ordinary incremental update.")
     if chosen.kind == JOB:
         raise OperationError(
             f"{name} is a job of the jobs section ({chosen.job_name}), not a batch connector: only batch "
-            f"connectors have high water marks to reset. `{PROG} run --env {env} {name}` starts it.")
+            f"connectors have high water marks to reset. `{hints.operation('run', env, name)}` starts it.")
     ask = environment.confirm_backfill and not args.yes
     if ask and not jobs.is_a_terminal(sys.stdin):
         raise OperationError(
@@ -190,7 +199,7 @@ def _backfill(args: argparse.Namespace) -> int:
              else "the beginning of the source (it has no initial_mark)")
     with quiet_sdk_logging():
         client = connect(environment)
-        job_id = jobs.deployed_job(client, environment, chosen)
+        job_id = jobs.deployed_job(client, environment, chosen, hints)
         print(f"backfill {name} in {env}: re-reads every entity from {start}, not from its high water marks. "
               "Bronze gets the records again as a new batch; silver keeps the newest version of each record "
               "(nothing is deleted).", flush=True)
@@ -282,17 +291,19 @@ def _and(items: list[str]) -> str:
 def _repair(args: argparse.Namespace) -> int:
     environment, config_path = jobs.environment_of(args, "nothing was repaired")
     chosen = jobs.target(environment, args.name, config_path)
-    env = environment.name
+    env, hints = environment.name, hints_of(args)
+    follow = hints.operation("status", env, chosen.name)
     with quiet_sdk_logging():
         client = connect(environment)
-        job_id = jobs.deployed_job(client, environment, chosen)
+        job_id = jobs.deployed_job(client, environment, chosen, hints)
         viewing = jobs.permission(environment, chosen, "CAN_VIEW", "Reading its runs")
-        found, passed = _latest_failed(client, environment, chosen, job_id, viewing)
+        found, passed = _latest_failed(client, environment, chosen, job_id, viewing, follow)
         if found is None:
             return 0
         run_id = found.run_id
         assert run_id is not None  # the Jobs API lists every run with its id
         run = _whole_run(client, environment, chosen, run_id, viewing)
+        _refuse_while_repairing(run, chosen, job_id, follow)
         if passed:
             print(f"passed over {len(passed)} newer run(s) that neither failed nor succeeded: "
                   + ", ".join(f"{r.run_id} ({jobs.state_of(r)})" for r in passed))
@@ -303,13 +314,12 @@ def _repair(args: argparse.Namespace) -> int:
             reason = jobs.said(run)
             raise OperationError(
                 f"{what} failed, but none of its tasks did{f' ({reason})' if reason else ''}: a repair would "
-                f"re-run nothing. `{PROG} run --env {env} {chosen.name}` starts a new run.")
+                f"re-run nothing. `{hints.operation('run', env, chosen.name)}` starts a new run.")
         print(f"repair {what}: {describe(repair)}", flush=True)
         if args.dry_run:
             print("dry run: nothing was repaired")
             return 0
-        repairs = [item.id for item in run.repair_history or []
-                   if item.type is not None and item.type.value == "REPAIR" and item.id is not None]
+        repairs = [item.id for item in _repairs(run) if item.id is not None]
         denied = jobs.permission(environment, chosen, "CAN_MANAGE_RUN", "Repairing a run")
         # The SDK annotates Wait.response with the builtin any(); a repair's is a RepairRunResponse.
         repair_id = jobs.calling(
@@ -323,11 +333,23 @@ def _repair(args: argparse.Namespace) -> int:
 
 
 def _latest_failed(client: WorkspaceClient, environment: ResolvedEnvironment, chosen: Target, job_id: int,
-                   denied: str) -> tuple[BaseRun | None, list[BaseRun]]:
-    """The latest completed run when it failed, with the newer runs that neither failed nor succeeded; None
-    (having said why) when the latest completed run succeeded, or none failed."""
+                   denied: str, follow: str) -> tuple[BaseRun | None, list[BaseRun]]:
+    """The latest run that failed or succeeded when it failed, with the newer runs that were cancelled or skipped;
+    None (having said why) when it succeeded, or none failed. OperationError when a run newer than it is still
+    going, a repair or not: its outcome decides whether a repair is needed, and a run being repaired is repaired
+    again only once that repair has ended."""
     passed: list[BaseRun] = []
-    for run in jobs.completed_runs(client, environment, chosen, job_id, denied):
+    for run in jobs.job_runs(client, environment, chosen, job_id, denied, completed_only=False):
+        if not jobs.is_done(run):
+            run_id = run.run_id
+            assert run_id is not None  # the Jobs API lists every run with its id
+            whole = jobs.calling(client, environment, f"read run {run_id} of {chosen.job_name}", denied,
+                                 functools.partial(client.jobs.get_run, run_id, include_history=True))
+            _refuse_while_repairing(whole, chosen, job_id, follow)
+            raise OperationError(
+                f"run {run_id} of {chosen.job_name} (job {job_id}) started {jobs.minute(run.start_time)} and is "
+                f"{jobs.state_of(run)}: its outcome decides whether a repair is needed. Wait for it to end "
+                f"(`{follow}`), then repair again if it fails.")
         state = jobs.state_of(run)
         if state in jobs.FAILED_RUNS:
             return run, passed
@@ -336,7 +358,7 @@ def _latest_failed(client: WorkspaceClient, environment: ResolvedEnvironment, ch
                   f"{jobs.minute(run.start_time)}) succeeded; nothing to repair")
             return None, passed
         passed.append(run)
-        if len(passed) >= MAX_RUNS_SEARCHED:
+        if len(passed) >= jobs.MAX_RUNS_SEARCHED:
             print(f"none of the latest {len(passed)} completed runs of {chosen.job_name} failed or succeeded "
                   "(cancelled or skipped); nothing to repair")
             return None, passed
@@ -346,6 +368,28 @@ def _latest_failed(client: WorkspaceClient, environment: ResolvedEnvironment, ch
     else:
         print(f"{chosen.job_name} has no completed run; nothing to repair")
     return None, passed
+
+
+def _repairs(run: Run) -> list[RepairHistoryItem]:
+    """The run's repairs, oldest first (its repair history, less the original run)."""
+    return [item for item in run.repair_history or [] if item.type is not None and item.type.value == "REPAIR"]
+
+
+def _refuse_while_repairing(run: Run, chosen: Target, job_id: int, follow: str) -> None:
+    """OperationError when a repair of the run is going on: the run is not done (a run is repaired only once it has
+    ended, so its latest repair is what runs), or its latest repair says it is not."""
+    repairs = _repairs(run)
+    if not repairs:
+        return
+    latest = repairs[-1]
+    held = jobs.run_state(latest)
+    if jobs.is_done(run) and (held.lifecycle is None or jobs.is_done(latest)):
+        return
+    state = (held.result or held.lifecycle) if held.lifecycle is not None else jobs.state_of(run)
+    raise OperationError(
+        f"run {run.run_id} of {chosen.job_name} (job {job_id}) is being repaired: repair {latest.id} started "
+        f"{jobs.minute(latest.start_time)} is {state}. Wait for it to end (`{follow}`), then repair again if it "
+        "fails.")
 
 
 def _whole_run(client: WorkspaceClient, environment: ResolvedEnvironment, chosen: Target, run_id: int,

@@ -17,12 +17,14 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from operations import jobs
+from operations.hints import hints_of
 from operations.jobs import Target
 from operations.workspace import connect, quiet_sdk_logging, where
 
 if TYPE_CHECKING:
     from connectors_config import ResolvedEnvironment
     from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.jobs import BaseRun
 
 HEADER = ("NAME", "RUN", "STATE", "START (UTC)", "DURATION", "FAILED TASK", "ERROR")
 MAX_RUNS = 25
@@ -76,8 +78,8 @@ def _status(args: argparse.Namespace) -> int:
           f"up to {args.runs} per job:")
     print("\n".join(jobs.table(HEADER, rows, jobs.output_width())))
     if missing:
-        hints = ", ".join(dict.fromkeys(t.deploy_hint(environment.name) for t in missing))
-        print(f"\nnot deployed in {environment.name}: {', '.join(t.name for t in missing)}. Deploy with {hints}.")
+        deploys = ", ".join(dict.fromkeys(f"`{hints_of(args).deploy(t.stack(environment.name))}`" for t in missing))
+        print(f"\nnot deployed in {environment.name}: {', '.join(t.name for t in missing)}. Deploy with {deploys}.")
     return 1 if missing else 0
 
 
@@ -89,14 +91,45 @@ def _rows(client: WorkspaceClient, environment: ResolvedEnvironment, target: Tar
                         lambda: list(islice(listed, count)))
     if not runs:
         return [(target.name, "-", "no runs", "-", "-", "-", "")]
-    rows: list[tuple[str, ...]] = []
-    for run in runs:
-        state = jobs.state_of(run)
-        failed = jobs.failed_tasks(run) if state in jobs.FAILED_RUNS else []
-        if state in jobs.FAILED_RUNS:
-            why = jobs.message_of(client, environment, target, run, denied)
-        else:  # why a run was cancelled or skipped, if the service said
-            why = jobs.said(run) if jobs.is_done(run) else ""
-        rows.append((target.name, str(run.run_id), state, jobs.minute(run.start_time),
-                     jobs.duration(jobs.run_duration(run)), failed[0].task_key if failed else "-", why))
+    rows = [_row(client, environment, target, run, denied) for run in runs]
+    if not any(_decisive(run) for run in runs):
+        rows += _latest_decisive(client, environment, target, job_id, denied, runs)
     return rows
+
+
+def _decisive(run: BaseRun) -> bool:
+    """Whether the run failed or succeeded (rather than being cancelled, skipped, or still going)."""
+    return jobs.state_of(run) in jobs.FAILED_RUNS | jobs.SUCCESS_RESULTS
+
+
+def _row(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, run: BaseRun, denied: str,
+         note: str = "") -> tuple[str, ...]:
+    state = jobs.state_of(run)
+    failed = jobs.failed_tasks(run) if state in jobs.FAILED_RUNS else []
+    if state in jobs.FAILED_RUNS:
+        why = jobs.message_of(client, environment, target, run, denied)
+    else:  # why a run was cancelled or skipped, if the service said
+        why = jobs.said(run) if jobs.is_done(run) else ""
+    return (target.name, str(run.run_id), state, jobs.minute(run.start_time), jobs.duration(jobs.run_duration(run)),
+            failed[0].task_key if failed else "-", " ".join(part for part in (note, why) if part))
+
+
+def _latest_decisive(client: WorkspaceClient, environment: ResolvedEnvironment, target: Target, job_id: int,
+                     denied: str, shown: list[BaseRun]) -> list[tuple[str, ...]]:
+    """When none of the runs shown failed or succeeded: a row for the latest completed run that did, searched for
+    past them as `repair` searches (at most jobs.MAX_RUNS_SEARCHED completed runs), marked as such; else a row
+    saying none did. Nothing when no run has ended yet."""
+    ids = {run.run_id for run in shown}
+    newer, searched = len(shown), 0
+    for run in jobs.job_runs(client, environment, target, job_id, denied, completed_only=True):
+        searched += 1
+        if _decisive(run):
+            note = f"(latest to fail or succeed; {newer} newer run{'s' if newer != 1 else ''} did neither)"
+            return [_row(client, environment, target, run, denied, note)]
+        newer += run.run_id not in ids
+        if searched >= jobs.MAX_RUNS_SEARCHED:
+            return [(target.name, "-", "-", "-", "-", "-",
+                     f"none of its latest {searched} completed runs failed or succeeded")]
+    if not searched:
+        return []
+    return [(target.name, "-", "-", "-", "-", "-", f"none of its {searched} completed runs failed or succeeded")]

@@ -5,7 +5,8 @@ It speaks the real APIs' JSON (the field names of databricks/sdk/service/jobs.py
 Databricks SDK is the client: jobs/list with its exact, case-insensitive name filter; runs/list newest first,
 with completed_only and expand_tasks; both paged with has_more / next_page_token in pages of at most
 `page_size` (2 unless told, whatever `limit` asks, so that a test proves a command follows the pages);
-runs/get (with the repair history), runs/get-output, run-now, runs/repair; /api/2.0/sql/statements over the
+runs/get (with the repair history: the original run and each repair, with its state; a repair in progress
+leaves the run RUNNING again, as the service does), runs/get-output, run-now, runs/repair; /api/2.0/sql/statements over the
 state rows it holds, its results in chunks of `chunk_rows`. A run and each task run are described as `shape`
 says: by 2.2's `status` only (STATUS), by the deprecated `state` only (STATE), or by both (BOTH, the default). Every request is recorded: `sent(path)` gives the
 query or JSON body of each, in order, so tests assert exactly what a command asked for.
@@ -148,7 +149,7 @@ class SimulatedWorkspace:
                ["name"], "run_type": "JOB_RUN", "trigger": "PERIODIC", "format": "MULTI_TASK",
                "start_time": ms(start), "setup_duration": 0, "execution_duration": 0, "cleanup_duration": 0,
                "run_page_url": f"{self.url}/?o={WORKSPACE_ID}#job/{job_id}/run/{run_id}",
-               "tasks": [], "_repairs": []}
+               "tasks": [], "_repairs": [], "_original": {}}
         self.runs[run_id] = run
         self._settle(run, life_cycle, result if not failed else "FAILED", failed or {}, outputs or {},
                      ms(start) + int(minutes * 60_000))
@@ -214,6 +215,9 @@ class SimulatedWorkspace:
             run["state"]["state_message"] = f"Task {first} failed with message: {failed[first]}"
         run["end_time"] = end if done else 0
         run["run_duration"] = end - run["start_time"] if done else 0
+        # the repair history: the original run's outcome, then each repair's (a repair ends as the run then does)
+        attempt = run["_repairs"][-1] if run["_repairs"] else run["_original"]
+        attempt["state"], attempt["end_time"] = run["state"], run["end_time"]
 
     @staticmethod
     def _downstream(job: dict[str, Any], failed: set[str]) -> set[str]:
@@ -243,9 +247,11 @@ class SimulatedWorkspace:
         if history:
             shown["repair_history"] = [
                 self._described({"type": "ORIGINAL", "id": run["run_id"], "start_time": run["start_time"],
-                                 "end_time": run["end_time"], "state": run["state"], "task_run_ids": []}),
-                *({"type": "REPAIR", "id": repair["repair_id"], "start_time": repair["start_time"],
-                   "task_run_ids": []} for repair in run["_repairs"])]
+                                 "end_time": run["_original"]["end_time"], "state": run["_original"]["state"],
+                                 "task_run_ids": []}),
+                *(self._described({"type": "REPAIR", "id": repair["repair_id"], "start_time": repair["start_time"],
+                                   "end_time": repair["end_time"], "state": repair["state"], "task_run_ids": []})
+                  for repair in run["_repairs"])]
         return shown
 
     def _page(self, items: list[Any], query: dict[str, str], field: str) -> Reply:
@@ -339,10 +345,19 @@ class SimulatedWorkspace:
         unknown = [key for key in body.get("rerun_tasks", []) if key not in {t["task_key"] for t in run["tasks"]}]
         if unknown:
             return _error(400, "INVALID_PARAMETER_VALUE", f"Task(s) {', '.join(unknown)} not found in run.")
+        return Reply(200, {"repair_id": self.start_repair(run["run_id"], body)})
+
+    def start_repair(self, run_id: int, body: dict[str, Any] | None = None) -> int:
+        """A repair of the run starting now (`clock`), as runs/repair starts it: the run is RUNNING again, and so is
+        the repair in its history, until `_settle` ends both. Returns the repair's id."""
+        run = self.runs[run_id]
         repair_id = next(self._repair_ids)
-        run["_repairs"].append({"repair_id": repair_id, "start_time": self.clock, **body})
-        run["state"] = {"life_cycle_state": "RUNNING", "state_message": "", "user_cancelled_or_timedout": False}
-        return Reply(200, {"repair_id": repair_id})
+        running = {"life_cycle_state": "RUNNING", "state_message": "", "user_cancelled_or_timedout": False}
+        run["_repairs"].append({"repair_id": repair_id, "start_time": self.clock, "end_time": 0, "state": running,
+                                **(body or {})})
+        run["state"] = dict(running)
+        run["end_time"] = 0
+        return repair_id
 
     # ------------------------------------------------------------------------------------------ SQL
 

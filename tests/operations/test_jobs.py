@@ -80,7 +80,8 @@ def test_run_wait_reports_the_failed_task_and_its_error_against_the_simulated_wo
         f"{server.url}/?o=1234#job/103/run/1001\n"
         "run 1001 of sonarqube-connector ended FAILED after 4m 12s: task transform failed: AnalysisException: "
         "[UNRESOLVED_COLUMN] `severity` cannot be resolved\n"
-        "`python -m operations repair --env dev sonarqube` re-runs what failed and what depends on it.\n",
+        f"`python -m operations repair --env dev --config {setup} sonarqube` re-runs what failed and what depends "
+        "on it.\n",
         "waiting for run 1001 to end (Ctrl-C stops waiting, not the run)\n")
 
 
@@ -100,7 +101,8 @@ def test_a_job_not_deployed_in_the_environment_is_explained_against_the_simulate
     assert capsys.readouterr() == ("", (
         f"error: sonarqube is not deployed in the prod workspace ({server.url}, profile loopback-prod): no job "
         "named 'sonarqube-connector' tagged managed_by=connector-platform and environment=prod (the workspace "
-        "lists only the jobs you may view). Deploy it with `npx cdktf deploy prod`. Of that name it has job 103 "
+        f"lists only the jobs you may view). Deploy it with `CONNECTORS_CONFIG={setup} npx cdktf deploy prod`. Of "
+        "that name it has job 103 "
         "(tagged environment=dev): not prod's, left alone.\n"))
 
 
@@ -113,7 +115,8 @@ def test_look_alike_jobs_are_named_but_never_run_against_the_simulated_workspace
     assert capsys.readouterr().err == (
         f"error: github is not deployed in the dev workspace ({where(server)}): no job named 'github-connector' "
         "tagged managed_by=connector-platform and environment=dev (the workspace lists only the jobs you may "
-        "view). Deploy it with `npx cdktf deploy dev`. Of that name it has job 105 (tagged environment=prod), "
+        f"view). Deploy it with `CONNECTORS_CONFIG={setup} npx cdktf deploy dev`. Of that name it has job 105 "
+        "(tagged environment=prod), "
         "job 106 (not tagged managed_by=connector-platform): not dev's, left alone.\n")
 
 
@@ -267,7 +270,7 @@ def test_backfill_of_a_lakeflow_connect_connector_is_refused(setup, sim, capsys)
         "error: servicenow is a lakeflow_connect connector: it has no high water mark to reset (Databricks' "
         "managed connector keeps its own cursor). Its equivalent, a full refresh of its pipeline, snapshots every "
         "table again and drops the history its SCD type 2 tables keep, so it is deliberately not offered here. "
-        "`python -m operations run --env dev servicenow` starts an ordinary incremental update.\n")
+        f"`python -m operations run --env dev --config {setup} servicenow` starts an ordinary incremental update.\n")
 
 
 def test_backfill_of_a_job_of_the_jobs_section_is_refused(setup, sim, capsys):
@@ -276,7 +279,8 @@ def test_backfill_of_a_job_of_the_jobs_section_is_refused(setup, sim, capsys):
     assert sim.server.requests == []
     assert capsys.readouterr().err == (
         "error: findings_gold is a job of the jobs section (appsec-findings-gold), not a batch connector: only "
-        "batch connectors have high water marks to reset. `python -m operations run --env dev findings_gold` "
+        f"batch connectors have high water marks to reset. `python -m operations run --env dev --config {setup} "
+        "findings_gold` "
         "starts it.\n")
 
 
@@ -299,9 +303,8 @@ def test_repair_reruns_the_failed_task_and_those_after_it_beyond_the_first_page_
     assert cli(setup, "repair", "--env", "dev", "findings_gold") == 0
 
     assert sim.sent(RUNS_LIST) == [
-        {"job_id": "104", "completed_only": "true", "expand_tasks": "true", "limit": "20"},
-        {"job_id": "104", "completed_only": "true", "expand_tasks": "true", "limit": "20",
-         "page_token": "runs-after-2"}]
+        {"job_id": "104", "expand_tasks": "true", "limit": "20"},
+        {"job_id": "104", "expand_tasks": "true", "limit": "20", "page_token": "runs-after-2"}]
     assert sim.sent(RUNS_GET) == [{"run_id": str(failed), "include_history": "true"}]
     assert sim.sent(REPAIR) == [{"run_id": failed, "rerun_tasks": ["transform"], "rerun_dependent_tasks": True}]
     assert capsys.readouterr() == (
@@ -475,7 +478,7 @@ def test_status_shows_the_latest_runs_of_every_job_against_the_simulated_workspa
         "findings_gold  1007  FAILED        2025-03-01T07:00  3m        transform    Notebook exception: KeyError "
         "'cvss'",
         "",
-        "not deployed in dev: sonarqube. Deploy with `npx cdktf deploy dev`.",
+        f"not deployed in dev: sonarqube. Deploy with `CONNECTORS_CONFIG={setup} npx cdktf deploy dev`.",
         ""]), "")
 
 
@@ -635,7 +638,7 @@ def test_freshness_without_a_warehouse_fails_on_a_stale_running_schedule_against
         "HWM LAG not shown: no SQL warehouse to read appsec_prod.bronze.connector_state on. Set "
         "environments.prod.monitoring.warehouse_id in connectors.yaml.",
         "not deployed in prod: servicenow, sonarqube (no job named 'servicenow-connector', 'sonarqube-connector'). "
-        "Deploy with `npx cdktf deploy prod`.",
+        f"Deploy with `CONNECTORS_CONFIG={setup} npx cdktf deploy prod`.",
         ""])
 
 

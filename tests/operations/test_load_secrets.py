@@ -215,8 +215,8 @@ def test_a_missing_scope_says_to_deploy_the_stack_against_a_loopback_workspace(s
     assert [p["key"] for p in puts(server)] == ["github-token"]
     assert capsys.readouterr() == ("", (
         f"error: secret scope mvp-connectors does not exist in the dev workspace ({server.url}, profile "
-        "loopback). The dev stack creates it, with its ACLs: deploy the stack first (`npx cdktf deploy dev`, "
-        "see docs/deploying.md), or check the environment's secret_scope and workspace in connectors.yaml. "
+        "loopback). The dev stack creates it, with its ACLs: deploy the stack first "
+        f"(`CONNECTORS_CONFIG={setup} npx cdktf deploy dev`, see docs/deploying.md), or check the environment's secret_scope and workspace in connectors.yaml. "
         "Nothing was put.\n"))
 
 
