@@ -12,7 +12,9 @@ high water marks, bronze gets the records again as a new batch and the transform
 versions newer than those it holds: a backfill deletes nothing, and duplicates nothing in silver. It can read
 a source's whole history, so where the environment sets confirm_backfill (the default) the operator types the
 connector's name first. A repair is the Jobs API's repair of the failed run, not a new run: the tasks that
-failed and every task after them run again; the tasks that succeeded keep their results.
+failed and every task after them run again; the tasks that succeeded keep their results. It waits for what is
+still going: while a run newer than the failed one runs (or is queued), or a repair of the run does, it starts
+nothing and says which, and how to follow it.
 """
 
 from __future__ import annotations
@@ -90,7 +92,9 @@ def register_repair(commands: argparse._SubParsersAction) -> None:
                     "and every task that depends on them (the Jobs API's repair); the tasks that succeeded "
                     "are not re-run. Nothing to do when the latest completed run succeeded.",
         epilog="NAME is a connector's name, a key of the jobs section or a job's Databricks name. Runs that "
-               "were cancelled or skipped are passed over. Repairing a run takes CAN_MANAGE_RUN on the job. "
+               "were cancelled or skipped are passed over. While a newer run, or a repair of the run, is still "
+               "going, nothing is repaired (exit 1): `status` follows it. Repairing a run takes CAN_MANAGE_RUN on "
+               "the job. "
                f"{jobs.WORKSPACE_EPILOG}")
     jobs.add_environment_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="print what would be re-run; repair nothing")

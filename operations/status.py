@@ -7,7 +7,9 @@ One row per run, newest first, for each connector's job and each job of the jobs
 its state, start (UTC), duration and, for a failed run, the task that failed and why (the task's state message,
 else the error of its run output). A job that is not deployed is a row saying so rather than a failure of the
 whole command, which then exits 1. What the Jobs UI shows across several pages, for the on-call operator's
-first look; reading runs takes CAN_VIEW on the jobs.
+first look; reading runs takes CAN_VIEW on the jobs. When none of the runs shown failed or succeeded (cancelled,
+skipped, still going), one more row shows the latest run that did, searched for further back as `repair`
+searches; or a row says none did.
 """
 
 from __future__ import annotations
@@ -132,4 +134,5 @@ def _latest_decisive(client: WorkspaceClient, environment: ResolvedEnvironment, 
                      f"none of its latest {searched} completed runs failed or succeeded")]
     if not searched:
         return []
-    return [(target.name, "-", "-", "-", "-", "-", f"none of its {searched} completed runs failed or succeeded")]
+    runs = f"{searched} completed run{'s' if searched != 1 else ''}"
+    return [(target.name, "-", "-", "-", "-", "-", f"none of its {runs} failed or succeeded")]

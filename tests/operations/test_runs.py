@@ -122,10 +122,10 @@ def test_a_config_path_with_a_space_is_quoted_as_typed_against_the_simulated_wor
         "error: run 1002 of github-connector (job 101) started 2025-03-01T11:45 and is RUNNING: its outcome "
         "decides whether a repair is needed. Wait for it to end (`python -m operations status --env dev --config "
         "'my configs/connectors.yaml' github`), then repair again if it fails.",
-        "error: sonarqube is not deployed in the prod workspace ({url}, profile loopback-prod): no job named "
+        f"error: sonarqube is not deployed in the prod workspace ({sim.url}, profile loopback-prod): no job named "
         "'sonarqube-connector' tagged managed_by=connector-platform and environment=prod (the workspace lists only "
         "the jobs you may view). Deploy it with `CONNECTORS_CONFIG='my configs/connectors.yaml' npx cdktf deploy "
-        "prod`. Of that name it has job 103 (tagged environment=dev): not prod's, left alone.".format(url=sim.url)]
+        "prod`. Of that name it has job 103 (tagged environment=dev): not prod's, left alone."]
 
 
 def test_an_interrupted_repair_names_the_status_command_to_follow_it(setup, sim, monkeypatch, capsys):
