@@ -359,6 +359,15 @@ class SimulatedWorkspace:
         run["end_time"] = 0
         return repair_id
 
+    def end_repair(self, run_id: int, minutes: float, *, result: str = "SUCCESS",
+                   failed: dict[str, str] | None = None) -> None:
+        """The run's repair in progress ends, `minutes` after the run first started: the run and the repair in its
+        history end as `result` (or `failed`) says."""
+        run = self.runs[run_id]
+        assert run["_repairs"] and run["state"]["life_cycle_state"] not in DONE, f"run {run_id} is not being repaired"
+        self._settle(run, "TERMINATED", "FAILED" if failed else result, failed or {}, {},
+                     run["start_time"] + int(minutes * 60_000))
+
     # ------------------------------------------------------------------------------------------ SQL
 
     def _execute(self, request: Recorded) -> Reply:
