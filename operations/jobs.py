@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 from core.credentials import redact
 from operations import OperationError
 from operations.hints import Hints
-from operations.workspace import detail, explain, server_said, where
+from operations.workspace import detail, explain, is_a_terminal, server_said, where
 
 if TYPE_CHECKING:
     from connectors_config import ResolvedEnvironment
@@ -130,13 +130,6 @@ def environment_of(args: argparse.Namespace, nothing_done: str) -> tuple[Resolve
         raise OperationError(f"no environment {redact(args.env)} in {config_path}; "
                              f"its environments: {', '.join(sorted(config.environments))}")
     return resolve(config, args.env), config_path
-
-
-def is_a_terminal(stream: TextIO | None) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError, OSError):  # closed or replaced
-        return False
 
 
 class Progress:

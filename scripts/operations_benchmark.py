@@ -28,10 +28,43 @@ COMMANDS = {
 }
 
 
-def wall_time(arguments: list[str]) -> float:
+def wall_time(arguments: list[str], env: dict[str, str] | None = None, check: bool = True) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, *arguments], cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([sys.executable, *arguments], cwd=PROJECT_DIR, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=check, env=env)
     return time.perf_counter() - start
+
+
+def no_network(kind: str, folder: Path) -> tuple[list[str], dict[str, str]]:
+    """`status --env dev` of the sample config, its workspace a profile at a loopback port that refuses the
+    connection ('refused') or never accepts it (a full backlog: 'silent', as a black-holed address)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    if kind == "silent":
+        server.listen(0)
+        for _ in range(3):  # fill the backlog: further connection attempts go unanswered
+            waiting = socket.socket()
+            waiting.setblocking(False)
+            waiting.connect_ex(server.getsockname())
+            _KEEP.append(waiting)
+    _KEEP.append(server)
+    config = SAMPLE_CONFIG.parent / f".bench-{kind}.yaml"  # beside the sample: its notebook paths resolve
+    _WRITTEN.append(config)
+    text = (SAMPLE_CONFIG.read_text()
+            .replace("host: https://adb-1111111111111111.11.azuredatabricks.net\n", "profile: bench\n", 1)
+            .replace("warehouse_id: 4b9e2d7a1c3f5e80\n", "warehouse_id: 4b9e2d7a1c3f5e80\n      workspace_id: \"1\"\n", 1))
+    config.write_text(text)
+    (folder / f"{kind}.cfg").write_text(f"[bench]\nhost = http://127.0.0.1:{server.getsockname()[1]}\n"
+                                        "token = bench\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    env.update(DATABRICKS_CONFIG_FILE=str(folder / f"{kind}.cfg"), HOME=str(folder))
+    return ["-m", "operations", "status", "--env", "dev", "--config", str(config)], env
+
+
+_KEEP: list = []  # the sockets, open while the failing commands run
+_WRITTEN: list[Path] = []  # the configs beside the sample, removed at the end
 
 
 def main() -> int:
@@ -43,6 +76,17 @@ def main() -> int:
         wall_time(arguments)  # warm-up: .pyc files and the page cache
         times = [wall_time(arguments) for _ in range(args.repeat)]
         print(f"| {name} | {statistics.median(times):.2f} |")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, name in (("refused", "`status --env dev`, connection refused"),
+                           ("silent", "`status --env dev`, a host that never answers")):
+            arguments, env = no_network(kind, Path(folder))
+            try:
+                print(f"| {name} (fails) | {wall_time(arguments, env, check=False):.2f} |")
+            finally:
+                for written in _WRITTEN:
+                    written.unlink(missing_ok=True)
     print(f"\nmedian of {args.repeat}; Python {platform.python_version()}, {os.cpu_count()} cores")
     return 0
 

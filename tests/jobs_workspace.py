@@ -12,7 +12,8 @@ says: by 2.2's `status` only (STATUS), by the deprecated `state` only (STATE), o
 query or JSON body of each, in order, so tests assert exactly what a command asked for.
 
 What it does not do: run anything (a run started with run-now ends after `polls_to_finish` runs/get calls, as
-`outcome` says), check permissions (only `deny(path)` answers 403), or execute SQL: it answers a SELECT of plain
+`outcome` says), check permissions (only `deny(path)` answers 403; `reject(...)` answers every request as a
+workspace answers credentials it does not accept), or execute SQL: it answers a SELECT of plain
 columns and `unix_millis(<column>) AS <alias>` from a table it holds, filtered by `connector IN (:params)`, and
 fails any other statement, so a command's statement cannot drift from what this checks unnoticed.
 """
@@ -36,6 +37,7 @@ RUNS_OUTPUT = "/api/2.2/jobs/runs/get-output"
 RUN_NOW = "/api/2.2/jobs/run-now"
 REPAIR = "/api/2.2/jobs/runs/repair"
 STATEMENTS = "/api/2.0/sql/statements"
+SECRETS_PUT = "/api/2.0/secrets/put"
 WORKSPACE_ID = "1234"
 PLATFORM = "connector-platform"
 BATCH_TASKS = (("ingest", ()), ("transform", ("ingest",)))
@@ -106,6 +108,8 @@ class SimulatedWorkspace:
         self.tables: dict[str, list[dict[str, Any]]] = {}  # 'catalog.schema.table' -> rows
         self.statements: dict[str, dict[str, Any]] = {}
         self.denied: dict[str, str] = {}
+        self.rejected: Reply | None = None
+        self.secrets: dict[tuple[str, str], str] = {}
         self.clock = ms("2025-03-01T12:00")  # when run-now starts a run
         self.outcome = Outcome()
         self.polls_to_finish = 1  # runs/get calls before a started run ends
@@ -118,7 +122,7 @@ class SimulatedWorkspace:
         self._polls: dict[int, int] = {}
         for path, handler in ((JOBS_LIST, self._jobs_list), (RUNS_LIST, self._runs_list), (RUNS_GET, self._runs_get),
                               (RUNS_OUTPUT, self._runs_output), (RUN_NOW, self._run_now), (REPAIR, self._repair),
-                              (STATEMENTS, self._execute)):
+                              (STATEMENTS, self._execute), (SECRETS_PUT, self._put_secret)):
             server.serve(path, self._guarded(path, handler))
 
     # ------------------------------------------------------------------------------------------ set-up
@@ -166,6 +170,11 @@ class SimulatedWorkspace:
     def deny(self, path: str, message: str) -> None:
         """Answer every request for `path` with 403 PERMISSION_DENIED."""
         self.denied[path] = message
+
+    def reject(self, status: int, error_code: int | str, message: str) -> None:
+        """Answer every request (any route) as a workspace answers credentials it does not accept: 401
+        (UNAUTHENTICATED), or 403 with a numeric error_code for an invalid or expired token."""
+        self.rejected = Reply(status, {"error_code": error_code, "message": message})
 
     # ------------------------------------------------------------------------------------------ what was sent
 
@@ -271,6 +280,8 @@ class SimulatedWorkspace:
 
     def _guarded(self, path: str, handler):
         def answer(request: Recorded) -> Reply:
+            if self.rejected is not None:
+                return self.rejected
             if path in self.denied:
                 return _error(403, "PERMISSION_DENIED", self.denied[path])
             return handler(request)
@@ -367,6 +378,11 @@ class SimulatedWorkspace:
         assert run["_repairs"] and run["state"]["life_cycle_state"] not in DONE, f"run {run_id} is not being repaired"
         self._settle(run, "TERMINATED", "FAILED" if failed else result, failed or {}, {},
                      run["start_time"] + int(minutes * 60_000))
+
+    def _put_secret(self, request: Recorded) -> Reply:
+        body = json.loads(request.body or "{}")
+        self.secrets[(body["scope"], body["key"])] = body["string_value"]
+        return Reply(200, {})
 
     # ------------------------------------------------------------------------------------------ SQL
 

@@ -253,16 +253,16 @@ def test_a_server_echoing_the_value_never_gets_it_printed_against_a_loopback_wor
         "scope mvp-connectors: INVALID_PARAMETER_VALUE: bad value ***. Nothing was put.\n")
 
 
-def test_rejected_credentials_are_explained_against_a_loopback_workspace(setup, server, monkeypatch, capsys):
+def test_rejected_credentials_are_explained_against_a_loopback_workspace(setup, server, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CONNECTOR_SECRET_GITHUB_TOKEN", a_value())
     server.reply(PUT, Reply(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."}))
 
     assert main(load(setup, "--env", "dev", "github")) == 1
 
     assert capsys.readouterr().err == (
-        f"error: the dev workspace ({server.url}, profile loopback) rejected the credentials trying to put "
-        "github-token into secret scope mvp-connectors: Invalid access token. Log in again (`databricks auth "
-        "login`) or check the token or client secret the SDK found (profile, DATABRICKS_* variables). "
+        f"error: the dev workspace ({server.url}, profile loopback) did not accept the credentials trying to put "
+        "github-token into secret scope mvp-connectors: Invalid access token. Log in again: `databricks auth login "
+        f"--profile loopback`, or replace the token profile loopback ({tmp_path / '.databrickscfg'}) holds. "
         "Nothing was put.\n")
 
 
@@ -305,7 +305,7 @@ def test_an_unreachable_workspace_is_explained(setup, monkeypatch, capsys, tmp_p
 
     assert capsys.readouterr().err == (
         f"error: cannot reach the dev workspace ({closed}, profile loopback) to put github-token into secret "
-        "scope mvp-connectors: connection refused (gave up after retrying for 1 s). Check the workspace's host "
+        "scope mvp-connectors: connection refused (gave up after trying for 10 s). Check the workspace's host "
         "in connectors.yaml (or its profile), the network and any VPN. Nothing was put.\n")
 
 
