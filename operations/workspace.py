@@ -29,8 +29,8 @@ RETRY_TIMEOUT_SECONDS = 30
 # A workspace that cannot be connected to (connection refused, host name not found, no answer to connect) fails the
 # command this long after the command first tried it, each attempt to connect waiting at most CONNECT_TIMEOUT_SECONDS
 # (the SDK's own: 60 s each, retried for RETRY_TIMEOUT_SECONDS).
-UNREACHABLE_AFTER_SECONDS = 10
-CONNECT_TIMEOUT_SECONDS = 5.0
+UNREACHABLE_AFTER_SECONDS = 5
+CONNECT_TIMEOUT_SECONDS = 3.0
 # How long a call may take once connected (a slow but alive workspace), as the SDK's default.
 READ_TIMEOUT_SECONDS = 60.0
 # At a terminal, a call still unanswered after this long says so on stderr.

@@ -192,7 +192,7 @@ def test_an_unreachable_workspace_is_explained(setup, monkeypatch, capsys, tmp_p
 
     assert capsys.readouterr().err == (
         f"error: cannot reach the dev workspace ({closed}, profile loopback) to find job github-connector: "
-        "connection refused (gave up after trying for 10 s). Check the workspace's host in connectors.yaml (or "
+        "connection refused (gave up after trying for 5 s). Check the workspace's host in connectors.yaml (or "
         "its profile), the network and any VPN.\n")
 
 

@@ -109,7 +109,7 @@ def test_an_unreachable_workspace_fails_within_the_bound(command, setup, secret,
 
     assert capsys.readouterr().err == (
         f"error: cannot reach the dev workspace ({closed}, profile loopback) to {action}: connection refused (gave "
-        "up after trying for 10 s). Check the workspace's host in connectors.yaml (or its profile), the network "
+        "up after trying for 5 s). Check the workspace's host in connectors.yaml (or its profile), the network "
         f"and any VPN.{NOTHING_PUT.get(command, '')}\n")
 
 
@@ -135,7 +135,7 @@ def test_a_workspace_that_never_accepts_the_connection_fails_within_the_bound(se
 
     assert capsys.readouterr().err == (
         f"error: cannot reach the dev workspace ({host}, profile loopback) to find job github-connector: timed out "
-        "(gave up after trying for 10 s). Check the workspace's host in connectors.yaml (or its profile), the "
+        "(gave up after trying for 5 s). Check the workspace's host in connectors.yaml (or its profile), the "
         "network and any VPN.\n")
 
 
@@ -150,7 +150,7 @@ def test_at_a_terminal_the_retries_are_shown(setup, monkeypatch, capsys, tmp_pat
     assert cli(setup, "status", "--env", "dev") == 1
 
     assert written == [f"still trying to reach {closed}, profile loopback: connection refused, retrying for up to "
-                       "10 s"]
+                       "5 s"]
 
 
 def test_not_at_a_terminal_nothing_is_shown_while_retrying(setup, monkeypatch, capsys, tmp_path):
