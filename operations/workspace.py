@@ -40,11 +40,12 @@ _DETAIL_LIMIT = 400
 _CHECK_NETWORK = "Check the workspace's host in connectors.yaml (or its profile), the network and any VPN."
 
 
-def where(environment: ResolvedEnvironment, client: WorkspaceClient | None = None) -> str:
-    """The workspace for messages: its host (as the client resolved it, else as connectors.yaml gives it) and
-    the profile connectors.yaml names, e.g. 'https://adb-1.2.azuredatabricks.net, profile dev'."""
+def where(environment: ResolvedEnvironment, client: WorkspaceClient | None = None, resolved: str | None = None) -> str:
+    """The workspace for messages: its host (as the client resolved it, else as the SDK's error `resolved` it, else
+    as connectors.yaml gives it) and the profile connectors.yaml names, e.g. 'https://adb-1.2.azuredatabricks.net,
+    profile dev'."""
     workspace = environment.workspace
-    host = (client.config.host if client is not None else None) or workspace.host
+    host = (client.config.host if client is not None else None) or resolved or workspace.host
     parts = [host] if host else []
     if workspace.profile:
         parts.append(f"profile {workspace.profile}")
@@ -199,18 +200,22 @@ def _before_connecting(error: Exception) -> bool:
 
 
 def _no_client(environment: ResolvedEnvironment, error: ValueError) -> str:
-    env, profile, host = environment.name, environment.workspace.profile, environment.workspace.host
     text = str(error)
+    # The SDK's error ends with the settings it resolved ('Config: host=..., profile=...'): the host a profile gives.
+    found = re.search(r"\bConfig: host=([^,\s]+)", text)
+    env, profile = environment.name, environment.workspace.profile
+    host = environment.workspace.host or (found.group(1) if found else None)
     if profile and re.search(rf"has no {re.escape(profile)} profile", text):
         return (f"the {env} workspace is Databricks CLI profile '{profile}' (connectors.yaml), but no such profile "
-                f"is configured ({detail(text)}). Create it with `databricks auth login --profile {profile}`, "
+                f"is configured ({server_said(error)}). Create it with `databricks auth login --profile {profile}`, "
                 "or set DATABRICKS_CONFIG_FILE to the file that has it.")
     if re.search(r"Max retries exceeded|NameResolutionError|Failed to resolve|Connection refused|timed out", text):
         # The SDK reached out while picking credentials (Azure CLI, OAuth discovery) and got no answer.
-        return (f"cannot reach the {env} workspace ({where(environment)}) to authenticate: "
+        return (f"cannot reach the {env} workspace ({where(environment, resolved=host)}) to authenticate: "
                 f"{_network_reason(error)}. {_CHECK_NETWORK}")
     login = f"--profile {profile}" if profile else f"--host {host}"
-    return (f"no usable Databricks credentials for the {env} workspace ({where(environment)}): {detail(text)}. "
+    return (f"no usable Databricks credentials for the {env} workspace ({where(environment, resolved=host)}): "
+            f"{server_said(error)}. "
             f"Authenticate as for any Databricks tool: `databricks auth login {login}`, DATABRICKS_TOKEN, "
             "DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or `az login` on Azure.")
 

@@ -176,12 +176,13 @@ def test_no_credentials_are_explained(setup, server, capsys, tmp_path):
 
     assert cli(setup, "run", "--env", "dev", "github") == 1
 
-    err = capsys.readouterr().err
-    assert err.startswith("error: no usable Databricks credentials for the dev workspace (profile loopback): "
-                          "default auth: cannot configure default credentials")
-    assert err.endswith("Authenticate as for any Databricks tool: `databricks auth login --profile loopback`, "
-                        "DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or `az login` on "
-                        "Azure.\n")
+    assert capsys.readouterr().err == (
+        f"error: no usable Databricks credentials for the dev workspace ({server.url}, profile loopback): "
+        "default auth: cannot configure default credentials, please check "
+        "https://docs.databricks.com/en/dev-tools/auth.html#databricks-client-unified-authentication to configure "
+        "credentials for your preferred authentication method. Authenticate as for any Databricks tool: "
+        "`databricks auth login --profile loopback`, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and "
+        "DATABRICKS_CLIENT_SECRET, or `az login` on Azure.\n")
     assert [r for r in server.requests if r.path.startswith("/api/2.2/jobs")] == []
 
 

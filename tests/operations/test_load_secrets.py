@@ -274,12 +274,13 @@ def test_no_credentials_are_reported_before_any_prompt(setup, server, monkeypatc
     assert main(load(setup, "--env", "dev", "github")) == 1
 
     assert puts(server) == []
-    err = capsys.readouterr().err
-    assert err.startswith("error: no usable Databricks credentials for the dev workspace (profile loopback): "
-                          "default auth: cannot configure default credentials")
-    assert err.endswith("Authenticate as for any Databricks tool: `databricks auth login --profile loopback`, "
-                        "DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or `az login` on "
-                        "Azure.\n")
+    assert capsys.readouterr().err == (
+        f"error: no usable Databricks credentials for the dev workspace ({server.url}, profile loopback): "
+        "default auth: cannot configure default credentials, please check "
+        "https://docs.databricks.com/en/dev-tools/auth.html#databricks-client-unified-authentication to configure "
+        "credentials for your preferred authentication method. Authenticate as for any Databricks tool: "
+        "`databricks auth login --profile loopback`, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and "
+        "DATABRICKS_CLIENT_SECRET, or `az login` on Azure.\n")
 
 
 def test_a_profile_that_is_not_configured_is_named(setup, server, monkeypatch, capsys, tmp_path):
@@ -288,12 +289,10 @@ def test_a_profile_that_is_not_configured_is_named(setup, server, monkeypatch, c
 
     assert main(load(setup, "--env", "dev", "github")) == 1
 
-    err = capsys.readouterr().err
-    assert err.startswith("error: the dev workspace is Databricks CLI profile 'loopback' (connectors.yaml), but "
-                          f"no such profile is configured (resolve: {tmp_path / '.databrickscfg'} has no loopback "
-                          "profile configured")
-    assert err.endswith("Create it with `databricks auth login --profile loopback`, or set DATABRICKS_CONFIG_FILE "
-                        "to the file that has it.\n")
+    assert capsys.readouterr().err == (
+        "error: the dev workspace is Databricks CLI profile 'loopback' (connectors.yaml), but no such profile is "
+        f"configured (resolve: {tmp_path / '.databrickscfg'} has no loopback profile configured). Create it with "
+        "`databricks auth login --profile loopback`, or set DATABRICKS_CONFIG_FILE to the file that has it.\n")
     assert server.requests == []
 
 
