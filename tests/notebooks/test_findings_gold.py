@@ -375,7 +375,7 @@ def test_a_refresh_that_fails_while_writing_leaves_the_previous_gold_intact(spar
 
 
 def test_the_notebook_refreshes_gold_and_sets_its_task_values(spark, github_ran, monkeypatch):
-    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)  # local parquet, as every local run
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)  # local Delta (delta-rs), as every local run
     cat, gold = github_ran, gold_schema()
     run_values: dict = {}
     dbutils = StandInDbutils({"catalog": cat, "silver_schema": "silver", "gold_schema": gold,
