@@ -14,22 +14,24 @@ Uploaded as a workspace file beside the entry notebooks. The contract it keeps:
   (a retry, a repair run, a crash before the state update) changes nothing: merging the same latest
   versions again is a no-op.
 
-Everything but `DeltaTables`/`LocalParquetTables` is plain PySpark and runs the same everywhere. Those two
-are the thin layer where a Databricks cluster and a local Spark session differ (see their docstrings).
+Everything but `DeltaTables`/`LocalDeltaTables` is plain PySpark and runs the same everywhere. Those two
+are the thin layer where a Databricks cluster and a local Spark session differ (see their docstrings): both
+write Delta tables, with the same MERGE conditions, one through Spark SQL, the other through delta-rs.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from connector_runtime import RunParameters
 from connector_source import SilverColumn, Source, format_timestamp
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -127,83 +129,136 @@ class DeltaTables:
         self.spark.sql(upsert_statement(table, view, key, columns, rows.columns))
 
 
-class LocalParquetTables:
-    """Local runs and tests only (no Delta: its jars cannot be fetched here): parquet tables in the Spark
-    session's catalog, the three-part name `c.s.t` stored as database `c__s`, table `t`. A MERGE is replaced
-    by rebuilding the table into a staging table and swapping it in: the same rows as the Delta MERGE (the
-    tests check both against each other), and the old table stays intact until the new one is complete."""
+class LocalDeltaTables:
+    """Local runs and tests: real Delta tables, written by delta-rs (the `deltalake` package, no JVM) under
+    `<root>/<catalog>/<schema>/<table>` (root: the Spark session's warehouse folder). Every append, merge and
+    overwrite is one commit to the table's Delta log, so a write that fails leaves the previous version, and
+    the MERGEs run the very ON and WHEN MATCHED conditions DeltaTables sends in its `MERGE INTO` statements.
+    Spark still does every transform: rows cross to Arrow (streamed, `ARROW_BATCH_ROWS` rows at a time) on
+    their way in, and Spark reads a version's parquet files, as listed by the Delta log, on the way out."""
 
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(self, spark: SparkSession, root: str | None = None) -> None:
         self.spark = spark
+        warehouse = root if root is not None else str(spark.conf.get("spark.sql.warehouse.dir"))
+        self.root: str = urlsplit(warehouse).path if warehouse.startswith("file:") else warehouse
 
-    def physical(self, table: str) -> str:
+    def path(self, table: str) -> str:
         catalog, schema, name = table.split(".")
-        database = f"{catalog}__{schema}"
-        self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
-        return f"{database}.{name}"
+        return os.path.join(self.root, catalog, schema, name)
+
+    def delta(self, table: str) -> Any:
+        """The table's current version (a deltalake.DeltaTable), None before it exists."""
+        from deltalake import DeltaTable
+
+        path = self.path(table)
+        return DeltaTable(path) if DeltaTable.is_deltatable(path) else None
 
     def read(self, table: str) -> DataFrame | None:
-        physical = self.physical(table)
-        if not self.spark.catalog.tableExists(physical) and self.spark.catalog.tableExists(f"{physical}__previous"):
-            self.spark.sql(f"ALTER TABLE {physical}__previous RENAME TO {physical}")  # a swap that crashed midway
-        return self.spark.table(physical) if self.spark.catalog.tableExists(physical) else None
+        current = self.delta(table)
+        return None if current is None else self.read_version(current)
+
+    def read_version(self, delta: Any) -> DataFrame:
+        """The rows of one version of a table: the parquet files its Delta log lists, in its schema."""
+        schema = T.StructType.fromJson(json.loads(delta.schema().to_json()))
+        files = delta.file_uris()
+        return self.spark.read.schema(schema).parquet(*files) if files else self.spark.createDataFrame([], schema)
 
     def ensure(self, table: str, schema: T.StructType) -> None:
-        if self.read(table) is None:
-            self.spark.createDataFrame([], schema).write.format("parquet").saveAsTable(self.physical(table))
+        from deltalake import DeltaTable, Schema
+
+        DeltaTable.create(self.path(table), schema=Schema.from_json(schema.json()), mode="ignore")
 
     def append(self, table: str, rows: DataFrame) -> None:
-        rows.write.format("parquet").mode("append").saveAsTable(self.physical(table))
+        self.write(table, rows, "append")
+
+    def overwrite(self, table: str, rows: DataFrame) -> None:
+        """Replaces the whole content in one commit; the table's schema stays."""
+        self.write(table, rows, "overwrite")
+
+    def write(self, table: str, rows: DataFrame, mode: Literal["append", "overwrite"]) -> None:
+        from deltalake import write_deltalake
+
+        current = self.delta(table)
+        if current is None:
+            raise ValueError(f"{table} does not exist: ensure it before writing")
+        schema = T.StructType.fromJson(json.loads(current.schema().to_json()))
+        write_deltalake(current, arrow_batches(rows, schema), mode=mode)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
-        current = self.read(table)
-        combined = latest if current is None else current.unionByName(latest)
-        self.replace(table, latest_versions(combined))
+        (self.merger(table, latest, merge_latest_on())
+         .when_matched_update_all(predicate=merge_latest_when_matched())
+         .when_not_matched_insert_all()
+         .execute())
 
     def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None:
-        current = self.read(table)
+        if self.delta(table) is None:
+            self.ensure(table, rows.schema)
+        (self.merger(table, rows, upsert_on(key))
+         .when_matched_update(updates=upsert_assignments(columns))
+         .when_not_matched_insert(updates=upsert_assignments(rows.columns))
+         .execute())
+
+    def merger(self, table: str, source: DataFrame, on: str) -> Any:
+        current = self.delta(table)
         if current is None:
-            self.replace(table, rows)
-            return
-        new, old = rows.alias("s"), current.alias("t")
-        joined = old.join(new, [old[k] == new[k] for k in key], "full_outer")
-        in_new, in_old = F.col(f"s.{key[0]}").isNotNull(), F.col(f"t.{key[0]}").isNotNull()
+            raise ValueError(f"{table} does not exist: ensure it before merging into it")
+        schema = T.StructType([T.StructField(f.name, f.dataType, True) for f in source.schema.fields])
+        return current.merge(arrow_batches(source, schema), predicate=on, source_alias=SOURCE, target_alias=TARGET)
 
-        def pick(name: str) -> Column:  # as the MERGE: matched rows take `columns`, new rows come whole
-            if name in key:
-                return F.coalesce(F.col(f"s.{name}"), F.col(f"t.{name}"))
-            if name in columns:
-                return F.when(in_new, F.col(f"s.{name}")).otherwise(F.col(f"t.{name}"))
-            return F.when(in_old, F.col(f"t.{name}")).otherwise(F.col(f"s.{name}"))
 
-        merged = joined.select(*[pick(name).alias(name) for name in current.columns])
-        self.replace(table, merged)
+ARROW_BATCH_ROWS = 10_000  # rows per Arrow batch on the way from Spark to a local Delta table
 
-    def replace(self, table: str, rows: DataFrame) -> None:
-        """Writes the whole new content beside the table, then swaps it in."""
-        physical = self.physical(table)
-        staging = f"{physical}__staging"
-        self.spark.sql(f"DROP TABLE IF EXISTS {staging}")
-        rows.write.format("parquet").saveAsTable(staging)
-        self.swap(staging, physical)
 
-    def swap(self, staging: str, physical: str) -> None:
-        """The old table is renamed aside, not dropped, until the new one has its name: a crash in between
-        leaves `<table>__previous`, which `read` restores."""
-        previous = f"{physical}__previous"
-        self.spark.sql(f"DROP TABLE IF EXISTS {previous}")
-        if self.spark.catalog.tableExists(physical):
-            self.spark.sql(f"ALTER TABLE {physical} RENAME TO {previous}")
-        self.spark.sql(f"ALTER TABLE {staging} RENAME TO {physical}")
-        self.spark.sql(f"DROP TABLE IF EXISTS {previous}")
+def arrow_batches(rows: DataFrame, schema: T.StructType) -> Any:
+    """`rows` (`schema`'s columns, by name) as an Arrow stream (arro3 RecordBatchReader) that delta-rs pulls
+    batch by batch, while Spark computes the rows partition by partition. Timestamps cross as UTC microseconds,
+    whatever the session's time zone."""
+    from arro3.core import Array, DataType, Field, RecordBatch, RecordBatchReader, Schema
+
+    types: dict[T.DataType, Any] = {T.StringType(): DataType.utf8(), T.LongType(): DataType.int64(), T.IntegerType(): DataType.int32(),
+             T.DoubleType(): DataType.float64(), T.BooleanType(): DataType.bool(),
+             T.TimestampType(): DataType.timestamp("us", tz="UTC")}
+    fields = [Field(f.name, types[f.dataType], nullable=f.nullable) for f in schema.fields]
+    arrow_schema = Schema(fields)
+    stamps = [isinstance(f.dataType, T.TimestampType) for f in schema.fields]
+    selected = rows.select(*[F.unix_micros(f.name).alias(f.name) if stamp else F.col(f.name)
+                             for f, stamp in zip(schema.fields, stamps, strict=True)])
+
+    def column(values: list[Any], arrow_field: Any, stamp: bool) -> Any:
+        if not stamp:
+            return Array(values, type=arrow_field.type)
+        # A timestamp array is an int64 array read with a timestamp field (the Arrow C data interface).
+        micros = Array(values, type=DataType.int64())
+        return Array.from_arrow_pycapsule(arrow_field.__arrow_c_schema__(), micros.__arrow_c_array__()[1])
+
+    def batch(chunk: list[tuple[Any, ...]]) -> Any:
+        values = zip(*chunk, strict=True)  # rows -> columns; a chunk is never empty
+        return RecordBatch.from_arrays([column(list(v), f, s) for v, f, s in zip(values, fields, stamps, strict=True)],
+                                       schema=arrow_schema)
+
+    def batches() -> Iterator[Any]:
+        chunk: list[tuple[Any, ...]] = []
+        for row in selected.toLocalIterator():
+            chunk.append(tuple(row))
+            if len(chunk) >= ARROW_BATCH_ROWS:
+                yield batch(chunk)
+                chunk = []
+        if chunk:
+            yield batch(chunk)
+
+    return RecordBatchReader.from_batches(arrow_schema, batches())
 
 
 def table_store(spark: SparkSession) -> TableStore:
-    """Delta on a Databricks cluster (which sets DATABRICKS_RUNTIME_VERSION); local parquet anywhere else."""
-    return DeltaTables(spark) if os.environ.get("DATABRICKS_RUNTIME_VERSION") else LocalParquetTables(spark)
+    """Delta on a Databricks cluster (which sets DATABRICKS_RUNTIME_VERSION); local Delta (delta-rs) elsewhere."""
+    return DeltaTables(spark) if os.environ.get("DATABRICKS_RUNTIME_VERSION") else LocalDeltaTables(spark)
 
 
 # ----------------------------------------------------------------------------------------- SQL for Delta
+# Each MERGE's ON and WHEN MATCHED conditions are built once, here: DeltaTables puts them in its `MERGE INTO`
+# statement, LocalDeltaTables hands the same strings to delta-rs. The source is aliased `s`, the target `t`.
+
+SOURCE, TARGET = "s", "t"
 
 
 def newer_condition(new: str, old: str, order: Iterable[str] = VERSION_ORDER) -> str:
@@ -215,22 +270,41 @@ def newer_condition(new: str, old: str, order: Iterable[str] = VERSION_ORDER) ->
     return condition
 
 
+def merge_latest_on() -> str:
+    """The silver MERGE's ON: the same record."""
+    return f"{TARGET}.{RECORD_KEY} = {SOURCE}.{RECORD_KEY}"
+
+
+def merge_latest_when_matched() -> str:
+    """The silver MERGE's WHEN MATCHED condition: the incoming version is newer than silver's."""
+    return newer_condition(SOURCE, TARGET)
+
+
 def merge_latest_statement(target: str, source_view: str) -> str:
     """Delta MERGE of one row per key into silver: insert new keys, replace a row only with a newer version."""
-    return (f"MERGE INTO {target} AS t USING {source_view} AS s ON t.{RECORD_KEY} = s.{RECORD_KEY} "
-            f"WHEN MATCHED AND {newer_condition('s', 't')} THEN UPDATE SET * "
+    return (f"MERGE INTO {target} AS {TARGET} USING {source_view} AS {SOURCE} ON {merge_latest_on()} "
+            f"WHEN MATCHED AND {merge_latest_when_matched()} THEN UPDATE SET * "
             "WHEN NOT MATCHED THEN INSERT *")
+
+
+def upsert_on(key: tuple[str, ...]) -> str:
+    """The state MERGE's ON: the same key."""
+    return " AND ".join(f"{TARGET}.{k} = {SOURCE}.{k}" for k in key)
+
+
+def upsert_assignments(columns: Iterable[str]) -> dict[str, str]:
+    """Target column -> the source value it takes, for an update's SET or an insert's VALUES."""
+    return {c: f"{SOURCE}.{c}" for c in columns}
 
 
 def upsert_statement(target: str, source_view: str, key: tuple[str, ...], columns: tuple[str, ...],
                      all_columns: Iterable[str]) -> str:
     """Delta MERGE of state rows: update only `columns` of an existing row, insert a new row whole."""
-    on = " AND ".join(f"t.{k} = s.{k}" for k in key)
-    updates = ", ".join(f"t.{c} = s.{c}" for c in columns)
-    names = list(all_columns)
-    return (f"MERGE INTO {target} AS t USING {source_view} AS s ON {on} "
+    updates = ", ".join(f"{TARGET}.{c} = {value}" for c, value in upsert_assignments(columns).items())
+    inserts = upsert_assignments(all_columns)
+    return (f"MERGE INTO {target} AS {TARGET} USING {source_view} AS {SOURCE} ON {upsert_on(key)} "
             f"WHEN MATCHED THEN UPDATE SET {updates} "
-            f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) VALUES ({', '.join('s.' + n for n in names)})")
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(inserts)}) VALUES ({', '.join(inserts.values())})")
 
 
 def _temp_view_name(table: str) -> str:

@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connector_lakehouse import RECORD_KEY, DeltaTables, LocalParquetTables, TableStore
+from connector_lakehouse import RECORD_KEY, DeltaTables, LocalDeltaTables, TableStore
 from connector_runtime import INTERACTIVE_RUN, Widgets
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -309,10 +309,10 @@ def overwrite_table(tables: TableStore, table: str, rows: DataFrame, schema: T.S
     """Creates `table` with `schema` if missing, then replaces its whole content by `rows` in one write.
 
     TableStore has no overwrite, and only this module needs one, so it is added here for the two stores rather
-    than in connector_lakehouse: DeltaTables runs one INSERT OVERWRITE; LocalParquetTables reuses its own
-    staging-and-swap `replace` (the old table stays intact until the new one is complete)."""
-    if not isinstance(tables, (DeltaTables, LocalParquetTables)):
-        raise TypeError(f"overwrite_table supports DeltaTables and LocalParquetTables, not {type(tables).__name__}")
+    than in connector_lakehouse: DeltaTables runs one INSERT OVERWRITE; LocalDeltaTables one delta-rs overwrite
+    commit (the previous version stays readable until it lands)."""
+    if not isinstance(tables, (DeltaTables, LocalDeltaTables)):
+        raise TypeError(f"overwrite_table supports DeltaTables and LocalDeltaTables, not {type(tables).__name__}")
     tables.ensure(table, schema)
     rows = rows.select(*schema.names)
     if isinstance(tables, DeltaTables):
@@ -320,4 +320,4 @@ def overwrite_table(tables: TableStore, table: str, rows: DataFrame, schema: T.S
         rows.createOrReplaceTempView(view)
         tables.spark.sql(insert_overwrite_statement(table, view, schema.names))
     else:
-        tables.replace(table, rows)
+        tables.overwrite(table, rows)

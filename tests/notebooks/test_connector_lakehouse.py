@@ -1,10 +1,12 @@
-"""The table-store layer of connector_lakehouse, piece by piece: the Delta SQL (MERGE, CREATE TABLE) that only a
-Databricks cluster runs, and the local parquet emulation that every other test runs, checked against each other.
+"""The table-store layer of connector_lakehouse, piece by piece: the Delta SQL (MERGE, CREATE TABLE) that a
+Databricks cluster runs, and the local store on real Delta tables (delta-rs) that every other test runs.
 
-Local Spark 3.5 cannot run MERGE INTO on parquet tables, so the Delta statements are checked in two ways: parsed
-with sqlglot's databricks dialect (their shape), and executed clause by clause in Spark SQL by `merge_reference`
-(their semantics: the statement's own ON, WHEN MATCHED condition, SET and INSERT text over a full outer join).
-The local `merge_latest`/`upsert` must leave exactly the rows that reference leaves."""
+Local Spark 3.5 has no Delta (its jars cannot be fetched here), so the Spark SQL statements are checked in two ways:
+parsed with sqlglot's databricks dialect (their shape), and executed clause by clause in Spark SQL by
+`merge_reference` (their semantics: the statement's own ON, WHEN MATCHED condition, SET and INSERT text over a full
+outer join). The local store hands the same ON and WHEN MATCHED strings to delta-rs's MERGE, and must leave exactly
+the rows that reference leaves; the guarantees only Delta gives (MERGE cardinality, commits, versions) are read back
+from the tables' Delta logs."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -35,18 +39,26 @@ from connector_lakehouse import (  # noqa: E402
     TRANSFORM_STATE_COLUMNS,
     VERSION_ORDER,
     DeltaTables,
-    LocalParquetTables,
+    LocalDeltaTables,
     _ddl,
     latest_versions,
+    merge_latest_on,
+    merge_latest_when_matched,
     merge_latest_statement,
     newer_condition,
     parse_bronze,
+    run_ingest,
+    run_transform,
     silver_schema,
     table_store,
     typed_expression,
+    upsert_assignments,
+    upsert_on,
     upsert_statement,
 )
-from connector_source import SILVER_TYPES, SilverColumn  # noqa: E402
+from connector_runtime import RunParameters  # noqa: E402
+from connector_source import SILVER_TYPES, SilverColumn, SourceRecord  # noqa: E402
+from tests.delta_faults import crash_mid_write  # noqa: E402
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
@@ -238,7 +250,7 @@ def silver_row(key: str, name: str | None, stars: int | None, updated: datetime,
 
 def test_local_merge_latest_leaves_what_the_delta_merge_leaves(spark):
     schema = silver_schema(COLUMNS)
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     table = f"{catalog()}.silver.github_repositories"
     ingested1, ingested2 = T0 + timedelta(days=1), T0 + timedelta(days=2)
     existing = [
@@ -297,7 +309,7 @@ def state_row(connector: str, entity: str, mark: datetime | None, ingested: int,
 
 
 def test_local_upsert_leaves_what_the_delta_upsert_leaves(spark):
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     table = f"{catalog()}.bronze.connector_state"
     names = STATE_SCHEMA.names
     first = [state_row("github", "repositories", T0, 1, 1, "run-1", "run-1", T0),
@@ -470,66 +482,188 @@ def test_silver_ddl_types_are_the_configured_ones_and_lineage_is_not_null():
         "_ingested_at TIMESTAMP NOT NULL", "_payload_sha256 STRING NOT NULL", "_ingest_run_id STRING NOT NULL"]
 
 
-# ------------------------------------------------------------------------------------ 7. failed replace
+# ------------------------------------------------------------------------------------ 7. one condition, two engines
 
 
-def test_a_failed_swap_leaves_the_table_and_the_next_replace_overwrites_staging(spark, monkeypatch):
+def test_both_stores_merge_on_the_same_condition_strings(spark):
+    """The `MERGE INTO` text DeltaTables sends holds the ON and WHEN MATCHED strings verbatim, and the local
+    store's delta-rs MERGE ran the same ON, as its own Delta log records."""
+    statement = merge_latest_statement("c.s.t", "v")
+    assert f" ON {merge_latest_on()} WHEN MATCHED AND {merge_latest_when_matched()} THEN " in statement
+    assert merge_latest_on() == f"t.{RECORD_KEY} = s.{RECORD_KEY}"
+    assert merge_latest_when_matched() == newer_condition("s", "t")
+    upsert = upsert_statement("c.s.t", "v", STATE_KEY, INGEST_STATE_COLUMNS, STATE_SCHEMA.names)
+    assert f" ON {upsert_on(STATE_KEY)} WHEN MATCHED THEN UPDATE SET " in upsert
+    assert upsert_on(STATE_KEY) == "t.connector = s.connector AND t.entity = s.entity"
+    assert upsert_assignments(("a", "b")) == {"a": "s.a", "b": "s.b"}
+
+    tables = LocalDeltaTables(spark)
+    silver, state = f"{catalog()}.silver.github_repositories", f"{catalog()}.bronze.connector_state"
+    tables.ensure(silver, silver_schema(COLUMNS))
+    tables.merge_latest(silver, spark.createDataFrame([silver_row("k", "n", 1, T0, 1, T0, "a" * 64, "r")],
+                                                      silver_schema(COLUMNS)))
+    tables.upsert(state, spark.createDataFrame([state_row("github", "repositories", T0, 1, 0, "r", None, T0)],
+                                               STATE_SCHEMA), STATE_KEY, INGEST_STATE_COLUMNS)
+    logged = [tables.delta(t).history()[0] for t in (silver, state)]
+    assert [(h["operation"], h["operationParameters"]["mergePredicate"]) for h in logged] == [
+        ("MERGE", merge_latest_on()), ("MERGE", upsert_on(STATE_KEY))]
+
+
+# ------------------------------------------------------------------------------------ 8. Delta-only guarantees
+
+
+def test_two_versions_of_one_key_never_reach_merge_delta_refuses_them_and_the_transform_dedups_first(spark):
     schema = silver_schema(COLUMNS)
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     table = f"{catalog()}.silver.github_repositories"
-    physical = tables.physical(table)
-    staging = f"{physical}__staging"
-    old = [silver_row("kept", "kept", 1, T0, 1, T0, "a" * 64, "run-1"),
-           silver_row("changed", "changed-old", 2, T0, 1, T0, "b" * 64, "run-1")]
-    tables.replace(table, spark.createDataFrame(old, schema))
-    assert not spark.catalog.tableExists(staging)
+    tables.ensure(table, schema)
+    old = [silver_row("k", "old", 1, T0, 1, T0, "a" * 64, "run-1")]
+    tables.merge_latest(table, spark.createDataFrame(old, schema))
+    version = tables.delta(table).version()
+    two = [silver_row("k", "newer", 2, T0 + timedelta(hours=1), 2, T0, "b" * 64, "run-2"),
+           silver_row("k", "newest", 3, T0 + timedelta(hours=2), 2, T0, "c" * 64, "run-2")]
 
-    def swap_fails(staging_table: str, physical_table: str) -> None:
-        raise RuntimeError("cluster lost")
+    with pytest.raises(DeltaError, match="MERGE matched a target row with multiple source rows"):
+        tables.merge_latest(table, spark.createDataFrame(two, schema))  # what Delta does with a raw duplicate
+    assert tables.delta(table).version() == version
+    assert snapshot(tables.read(table)) == as_micros(old, schema)
 
-    monkeypatch.setattr(tables, "swap", swap_fails)
-    failed = [silver_row("changed", "changed-failed", 20, T0 + timedelta(hours=1), 2, T0, "c" * 64, "run-2"),
-              silver_row("ghost", "ghost", 30, T0, 2, T0, "d" * 64, "run-2")]
-    with pytest.raises(RuntimeError, match="cluster lost"):
-        tables.merge_latest(table, spark.createDataFrame(failed, schema))
-    assert snapshot(tables.read(table)) == as_micros(old, schema)  # the old rows, intact
-    assert spark.catalog.tableExists(staging)  # the abandoned staging table is left behind
-
-    monkeypatch.undo()
-    newer = [silver_row("changed", "changed-new", 200, T0 + timedelta(hours=2), 3, T0, "e" * 64, "run-3")]
-    tables.merge_latest(table, spark.createDataFrame(newer, schema))
-    assert snapshot(tables.read(table)) == as_micros([old[0], newer[0]], schema)  # no 'ghost' from staging
-    assert not spark.catalog.tableExists(staging)
+    tables.merge_latest(table, latest_versions(spark.createDataFrame(two, schema)))  # what the transform sends
+    assert snapshot(tables.read(table)) == as_micros(two[1:], schema)
 
 
-def test_a_swap_that_crashed_after_setting_the_old_table_aside_is_undone_on_the_next_read(spark, monkeypatch):
+def test_a_transform_over_bronze_holding_a_record_twice_merges_one_version(spark):
+    """Bronze batches 2 and 3 both hold record 'k' (a retried ingest) and silver holds it already: one MERGE of
+    both batches would be refused by Delta if the transform did not keep one version per key first."""
+    tables = LocalDeltaTables(spark)
+    params = run_parameters(catalog())
+    source = ListSource({"repositories": [record("k", T0, name="first", stars=1)]})
+    run_ingest(spark, tables, source, params, clock=lambda: T0 + timedelta(days=1), log=quiet)
+    run_transform(spark, tables, {"repositories": COLUMNS}, params, log=quiet)
+    source.records["repositories"] = [record("k", T0 + timedelta(hours=1), name="second", stars=2)]
+    for _ in range(2):  # the same change ingested twice: batches 2 and 3
+        run_ingest(spark, tables, source, params, clock=lambda: T0 + timedelta(days=2), log=quiet)
+
+    result = run_transform(spark, tables, {"repositories": COLUMNS}, params, log=quiet)
+
+    assert result.merged == {"repositories": 1}
+    silver = tables.read(params.silver_table("repositories")).collect()
+    assert [(r.name, r.stars, r._bronze_batch) for r in silver] == [("second", 2, 3)]
+
+
+def test_merging_the_same_batch_again_leaves_the_table_and_commits_nothing(spark):
     schema = silver_schema(COLUMNS)
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     table = f"{catalog()}.silver.github_repositories"
-    physical = tables.physical(table)
-    old = [silver_row("kept", "kept", 1, T0, 1, T0, "a" * 64, "run-1")]
-    tables.replace(table, spark.createDataFrame(old, schema))
-    real_sql = spark.sql
+    tables.ensure(table, schema)
+    batch = [silver_row("a", "a", 1, T0, 1, T0, "a" * 64, "run-1"), silver_row("b", "b", 2, T0, 1, T0, "b" * 64, "run-1")]
+    tables.merge_latest(table, spark.createDataFrame(batch, schema))
+    first, version = snapshot(tables.read(table)), tables.delta(table).version()
+    assert tables.delta(table).history()[0]["operationMetrics"]["num_target_rows_inserted"] == 2
 
-    def crash_after_the_first_rename(statement, *args, **kwargs):
-        result = real_sql(statement, *args, **kwargs)
-        if statement.startswith(f"ALTER TABLE {physical} RENAME TO"):
-            raise RuntimeError("driver lost between the renames")
-        return result
+    tables.merge_latest(table, spark.createDataFrame(batch, schema))
 
-    monkeypatch.setattr(spark, "sql", crash_after_the_first_rename)
-    newer = [silver_row("kept", "kept-new", 2, T0 + timedelta(hours=1), 2, T0, "b" * 64, "run-2")]
-    with pytest.raises(RuntimeError, match="between the renames"):
-        tables.merge_latest(table, spark.createDataFrame(newer, schema))
+    assert snapshot(tables.read(table)) == first
+    assert tables.delta(table).version() == version  # no row changed, so delta-rs wrote no new version
+
+    older = [silver_row("a", "stale", 9, T0 - timedelta(days=1), 1, T0, "f" * 64, "run-0"),
+             silver_row("c", "c", 3, T0, 1, T0, "c" * 64, "run-1")]
+    tables.merge_latest(table, spark.createDataFrame(older, schema))  # a stale version beside a new key
+    metrics = tables.delta(table).history()[0]["operationMetrics"]
+    assert (metrics["num_target_rows_inserted"], metrics["num_target_rows_updated"]) == (1, 0)
+    assert snapshot(tables.read(table)) == sorted(first + as_micros(older[1:], schema), key=repr)
+
+
+def test_the_state_mark_advances_only_in_a_commit_after_its_bronze_batch_commit(spark, monkeypatch):
+    tables = LocalDeltaTables(spark)
+    params = run_parameters(catalog())
+    bronze, state = params.bronze_table("repositories"), f"{params.bronze}.connector_state"
+    source = ListSource({"repositories": [record("a", T0, name="a", stars=1), record("b", T0, name="b", stars=2)]})
+    run_ingest(spark, tables, source, params, clock=lambda: T0 + timedelta(days=1), log=quiet)
+
+    source.records["repositories"].append(record("c", T0 + timedelta(hours=1), name="c", stars=3))
+    crash_mid_write(monkeypatch, "driver lost mid-append", where=lambda schema: schema.names == BRONZE_SCHEMA.names)
+    with pytest.raises(DeltaError, match="RuntimeError: driver lost mid-append"):
+        run_ingest(spark, tables, source, params, clock=lambda: T0 + timedelta(days=2), log=quiet)
     monkeypatch.undo()
-    assert not spark.catalog.tableExists(physical) and spark.catalog.tableExists(f"{physical}__previous")
+    run_ingest(spark, tables, source, params, clock=lambda: T0 + timedelta(days=3), log=quiet)
 
-    assert snapshot(tables.read(table)) == as_micros(old, schema)  # restored, not an empty table
-    assert not spark.catalog.tableExists(f"{physical}__previous")
+    # Read back from the logs: bronze committed batch 1, then (after the failed append, which left no version)
+    # batch 2; the state's versions move `ingested_batch` to 1, then 2, each in a commit after its batch's.
+    bronze_log = sorted(tables.delta(bronze).history(), key=lambda h: h["version"])
+    state_log = sorted(tables.delta(state).history(), key=lambda h: h["version"])
+    assert [h["operation"] for h in bronze_log] == ["CREATE TABLE", "WRITE", "WRITE"]
+    assert [h["operation"] for h in state_log] == ["CREATE TABLE", "MERGE", "MERGE"]
+    batches = [sorted({r.batch for r in tables.read_version(version_of(tables, bronze, h["version"])).collect()})
+               for h in bronze_log]
+    marks = [[tuple(r) for r in tables.read_version(version_of(tables, state, h["version"]))
+              .select("ingested_batch", F.unix_micros("high_water_mark")).collect()] for h in state_log]
+    assert batches == [[], [1], [1, 2]]
+    assert marks == [[], [(1, T0_MICROS)], [(2, T0_MICROS + 3_600_000_000)]]
+    for batch in (1, 2):
+        assert bronze_log[batch]["timestamp"] <= state_log[batch]["timestamp"]
 
 
-def test_the_table_store_is_delta_on_a_databricks_cluster_and_local_parquet_elsewhere(spark, monkeypatch):
+def test_a_write_that_dies_midway_leaves_the_previous_version_readable(spark, monkeypatch):
+    schema = silver_schema(COLUMNS)
+    tables = LocalDeltaTables(spark)
+    table = f"{catalog()}.silver.github_repositories"
+    tables.ensure(table, schema)
+    old = [silver_row("a", "a", 1, T0, 1, T0, "a" * 64, "run-1")]
+    tables.merge_latest(table, spark.createDataFrame(old, schema))
+    version = tables.delta(table).version()
+    crash_mid_write(monkeypatch, "cluster lost")
+    new = [silver_row(k, k, 2, T0 + timedelta(hours=1), 2, T0, "b" * 64, "run-2") for k in ("a", "b", "c")]
+
+    with pytest.raises(DeltaError, match="RuntimeError: cluster lost"):
+        tables.merge_latest(table, spark.createDataFrame(new, schema))
+    with pytest.raises(DeltaError, match="RuntimeError: cluster lost"):
+        tables.append(table, spark.createDataFrame(new, schema))
+
+    assert tables.delta(table).version() == version
+    assert snapshot(tables.read(table)) == as_micros(old, schema)
+    monkeypatch.undo()
+    tables.merge_latest(table, spark.createDataFrame(new, schema))  # the retry lands whole
+    assert snapshot(tables.read(table)) == as_micros(new, schema)
+
+
+def test_the_table_store_is_delta_on_a_databricks_cluster_and_local_delta_elsewhere(spark, monkeypatch):
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
-    assert type(table_store(spark)) is LocalParquetTables
+    local = table_store(spark)
+    assert type(local) is LocalDeltaTables
+    assert local.path("cat.silver.t") == str(Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+                                             / "cat" / "silver" / "t")
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "14.3")
     assert type(table_store(spark)) is DeltaTables
+
+
+# ------------------------------------------------------------------------------------ helpers for runs
+
+
+class ListSource:
+    """A source's records in memory: `fetch` returns those changed at or after `since`."""
+
+    def __init__(self, records: dict[str, list[SourceRecord]]):
+        self.records = records
+        self.entities = tuple(records)
+
+    def fetch(self, entity: str, since: datetime | None):
+        return iter([r for r in self.records[entity] if since is None or r.updated_at >= since])
+
+
+def record(key: str, updated: datetime, **payload) -> SourceRecord:
+    return SourceRecord("repositories", key, updated, payload)
+
+
+def run_parameters(cat: str) -> RunParameters:
+    return RunParameters(source_name="github", target_catalog=cat, hwm_reset=False, source="github", settings={},
+                         secret_scope="mvp-connectors", secret_names=(), bronze=f"{cat}.bronze",
+                         silver=f"{cat}.silver", initial_mark=None, job_run_id="run-1")
+
+
+def version_of(tables: LocalDeltaTables, table: str, version: int):
+    return DeltaTable(tables.path(table), version=version)
+
+
+def quiet(_: str) -> None:
+    pass

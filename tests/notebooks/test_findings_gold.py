@@ -2,9 +2,10 @@
 session: silver is built the way the connector jobs build it (run_ingest then run_transform, from payloads shaped
 like GitHub's and SonarQube's answers), then the gold refresh runs and its rows are checked exactly.
 
-Tables are local parquet (LocalParquetTables: Delta's jars cannot be fetched here), so the gold overwrite runs the
-store's staging-and-swap replace; the Delta INSERT OVERWRITE is checked as text (sqlglot, Databricks dialect) and
-by running its query on the local session, through a stand-in that records the SQL a Databricks cluster would run.
+Tables are real Delta tables written by delta-rs (LocalDeltaTables), so the gold overwrite is one Delta overwrite
+commit; the Databricks path's INSERT OVERWRITE (Spark SQL on Delta, whose jars cannot be fetched here) is checked as
+text (sqlglot, Databricks dialect) and by running its query on the local session, through a stand-in that records
+the SQL a Databricks cluster would run.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from deltalake.exceptions import DeltaError
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from sqlglot import exp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
-from connector_lakehouse import LINEAGE, DeltaTables, LocalParquetTables, _ddl, run_ingest, run_transform  # noqa: E402
+from connector_lakehouse import LINEAGE, DeltaTables, LocalDeltaTables, _ddl, run_ingest, run_transform  # noqa: E402
 from connector_runtime import RunParameters  # noqa: E402
 from connector_source import SourceRecord, load_spec, parse_timestamp  # noqa: E402
+from tests.delta_faults import crash_mid_write  # noqa: E402
 from findings_gold import (  # noqa: E402
     FINDINGS,
     GITHUB_SEVERITY,
@@ -161,7 +164,7 @@ def run_connector(spark, catalog: str, name: str, source: StubSource, run_id: st
     params = RunParameters(source_name=name, target_catalog=catalog, hwm_reset=False, source=reads, settings={},
                            secret_scope="mvp-connectors", secret_names=(), bronze=f"{catalog}.bronze",
                            silver=f"{catalog}.silver", initial_mark=None, job_run_id=run_id)
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     quiet = lambda _: None  # noqa: E731
     run_ingest(spark, tables, source, params, clock=lambda: CLOCK, log=quiet)
     silver = load_spec(reads).silver({})
@@ -177,7 +180,7 @@ def parameters(catalog: str, run_id: str, connectors: tuple[str, ...] = ("github
 
 def gold_rows(spark, catalog: str, gold: str = "gold") -> list[tuple]:
     """Every gold row, in GOLD_SCHEMA's column order, timestamps as UTC text (the session's zone is UTC)."""
-    frame = LocalParquetTables(spark).read(f"{catalog}.{gold}.open_findings")
+    frame = LocalDeltaTables(spark).read(f"{catalog}.{gold}.open_findings")
     assert frame is not None, f"{catalog}.{gold}.open_findings was never written"
     columns = [F.date_format(f.name, "yyyy-MM-dd'T'HH:mm:ss'Z'").alias(f.name)
                if isinstance(f.dataType, T.TimestampType) else F.col(f.name) for f in frame.schema.fields]
@@ -261,7 +264,7 @@ def test_gold_holds_exactly_the_open_findings_of_every_silver_table_normalised(s
     cat, gold = both_ran, gold_schema()
     lines: list[str] = []
 
-    result = refresh_open_findings(spark, LocalParquetTables(spark), parameters(cat, "gold-1", gold=gold),
+    result = refresh_open_findings(spark, LocalDeltaTables(spark), parameters(cat, "gold-1", gold=gold),
                                    log=lines.append)
 
     assert gold_rows(spark, cat, gold) == sorted(github_findings("gold-1") + sonarqube_findings("gold-1"))
@@ -272,14 +275,14 @@ def test_gold_holds_exactly_the_open_findings_of_every_silver_table_normalised(s
         "sonarqube_issues", "sonarqube_security_hotspots"))
     assert result.task_values() == {"findings": 12, "skipped_tables": []}
     assert lines == [f"12 open finding(s) from 5 silver table(s) -> {cat}.{gold}.open_findings"]
-    table = LocalParquetTables(spark).read(f"{cat}.{gold}.open_findings")
+    table = LocalDeltaTables(spark).read(f"{cat}.{gold}.open_findings")
     assert [(f.name, f.dataType) for f in table.schema.fields] == [(f.name, f.dataType) for f in GOLD_SCHEMA.fields]
 
 
 def test_silver_tables_that_do_not_exist_are_skipped_and_named(spark, github_ran):
     cat = catalog()  # no connector ever ran here
     lines: list[str] = []
-    nothing = refresh_open_findings(spark, LocalParquetTables(spark), parameters(cat, "gold-1"), log=lines.append)
+    nothing = refresh_open_findings(spark, LocalDeltaTables(spark), parameters(cat, "gold-1"), log=lines.append)
     every_table = tuple(f"{cat}.silver.{t}" for t in (
         "github_code_scanning_alerts", "github_dependabot_alerts", "github_secret_scanning_alerts", *SONAR_TABLES))
     assert (nothing.findings, nothing.read_tables, nothing.skipped_tables) == (0, (), every_table)
@@ -288,7 +291,7 @@ def test_silver_tables_that_do_not_exist_are_skipped_and_named(spark, github_ran
                        "skipped"
 
     gold = gold_schema()
-    result = refresh_open_findings(spark, LocalParquetTables(spark), parameters(github_ran, "gold-2", gold=gold),
+    result = refresh_open_findings(spark, LocalDeltaTables(spark), parameters(github_ran, "gold-2", gold=gold),
                                    log=lambda _: None)
     assert result.task_values() == {"findings": 5,
                                     "skipped_tables": [f"{github_ran}.silver.{t}" for t in SONAR_TABLES]}
@@ -305,7 +308,7 @@ def test_a_connector_named_otherwise_than_its_source_is_read_with_its_sources_ru
     run_connector(spark, cat, "github_cloud", cloud, "ingest-1", reads="github")
     run_connector(spark, cat, "sonar", sonarqube_source(), "ingest-1", reads="sonarqube")
 
-    result = refresh_open_findings(spark, LocalParquetTables(spark),
+    result = refresh_open_findings(spark, LocalDeltaTables(spark),
                                    parameters(cat, "gold-1", ("github_cloud:github", "sonar:sonarqube", "gitlab:github")),
                                    log=lines.append)
 
@@ -327,7 +330,7 @@ def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(sp
     github, sonarqube = github_source(), sonarqube_source()
     run_connector(spark, cat, "github", github, "ingest-1")
     run_connector(spark, cat, "sonarqube", sonarqube, "ingest-1")
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     refresh_open_findings(spark, tables, parameters(cat, "gold-1"), log=lambda _: None)
 
     again = refresh_open_findings(spark, tables, parameters(cat, "gold-2"), log=lambda _: None)
@@ -357,23 +360,22 @@ def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(sp
 
 def test_a_refresh_that_fails_while_writing_leaves_the_previous_gold_intact(spark, github_ran, monkeypatch):
     cat, gold = github_ran, gold_schema()
-    tables = LocalParquetTables(spark)
+    tables = LocalDeltaTables(spark)
     refresh_open_findings(spark, tables, parameters(cat, "gold-1", ("github",), gold), log=lambda _: None)
 
-    def swap_fails(staging: str, physical: str) -> None:
-        raise RuntimeError("cluster lost")
-
-    monkeypatch.setattr(tables, "swap", swap_fails)
-    with pytest.raises(RuntimeError, match="cluster lost"):
+    version = tables.delta(f"{cat}.{gold}.open_findings").version()
+    crash_mid_write(monkeypatch, "cluster lost", where=lambda schema: schema.names == GOLD_SCHEMA.names)
+    with pytest.raises(DeltaError, match="RuntimeError: cluster lost"):  # raised inside delta-rs's write
         refresh_open_findings(spark, tables, parameters(cat, "gold-2", ("github",), gold), log=lambda _: None)
     assert gold_rows(spark, cat, gold) == github_findings("gold-1")
+    assert tables.delta(f"{cat}.{gold}.open_findings").version() == version  # nothing committed
 
 
 # ------------------------------------------------------------------------------------ the notebook
 
 
 def test_the_notebook_refreshes_gold_and_sets_its_task_values(spark, github_ran, monkeypatch):
-    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)  # local parquet, as every local run
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)  # local Delta (delta-rs), as every local run
     cat, gold = github_ran, gold_schema()
     run_values: dict = {}
     dbutils = StandInDbutils({"catalog": cat, "silver_schema": "silver", "gold_schema": gold,
@@ -508,5 +510,5 @@ def test_delta_overwrite_is_one_insert_overwrite_after_ensure_with_a_recording_s
     # Its query, run on the local session over the registered view, gives the rows in the table's column order.
     assert spark.sql(query.sql(dialect="spark")).collect() == rows.collect()
 
-    with pytest.raises(TypeError, match="supports DeltaTables and LocalParquetTables, not RecordingSpark"):
+    with pytest.raises(TypeError, match="supports DeltaTables and LocalDeltaTables, not RecordingSpark"):
         overwrite_table(RecordingSpark(), "cat.gold.open_findings", rows, GOLD_SCHEMA)

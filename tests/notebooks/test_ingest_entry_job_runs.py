@@ -1,7 +1,8 @@
 """Job runs of the GitHub connector, end to end: the real entry notebooks, on a real local Spark session, against
 a real HTTP server on loopback that behaves like GitHub's REST API (newest first, Link paging, bearer token).
-Only the workspace is simulated: `dbutils` is a stand-in (tests/dbutils_standin.py), and tables are local
-parquet instead of Delta (LocalParquetTables: Delta's jars cannot be fetched on this machine).
+Only the workspace is simulated: `dbutils` is a stand-in (tests/dbutils_standin.py). Tables are real Delta tables,
+written by delta-rs (LocalDeltaTables, the entry notebooks' local table store): every append and MERGE is a Delta
+commit, and a crash is injected either mid-write (tests/delta_faults.py) or between two commits.
 
 Each scenario ends the way the contract promises: silver holds each record once, in its latest version."""
 
@@ -19,8 +20,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
 from connector_http import SourceError  # noqa: E402
-from connector_lakehouse import STATE_TABLE, LocalParquetTables  # noqa: E402
+from connector_lakehouse import RECORD_KEY, STATE_TABLE, LocalDeltaTables  # noqa: E402
+from deltalake.exceptions import DeltaError  # noqa: E402
 from tests.dbutils_standin import StandInDbutils, run_notebook  # noqa: E402
+from tests.delta_faults import crash_mid_write  # noqa: E402
 from tests.loopback import LoopbackServer, Recorded, Reply  # noqa: E402
 
 TOKEN = "ghp_jobRunTestToken0123456789abcdefABCD"
@@ -100,7 +103,7 @@ class ConnectorJob:
         return values
 
     def table(self, layer: str, entity: str) -> list[dict]:
-        frame = LocalParquetTables(self.spark).read(f"{self.catalog}.{layer}.{self.name}_{entity}")
+        frame = LocalDeltaTables(self.spark).read(f"{self.catalog}.{layer}.{self.name}_{entity}")
         return [row.asDict() for row in frame.collect()] if frame is not None else []
 
     def silver(self, entity: str) -> dict[str, dict]:
@@ -112,14 +115,14 @@ class ConnectorJob:
 
 def crash_on_state_write(monkeypatch, column: str, message: str) -> None:
     """Fault injection: the state write that moves `column` fails, as if the driver died just before it."""
-    real_upsert = LocalParquetTables.upsert
+    real_upsert = LocalDeltaTables.upsert
 
     def crashing(self, table, rows, key, columns):
         if column in columns:
             raise RuntimeError(message)
         return real_upsert(self, table, rows, key, columns)
 
-    monkeypatch.setattr(LocalParquetTables, "upsert", crashing)
+    monkeypatch.setattr(LocalDeltaTables, "upsert", crashing)
 
 
 @pytest.fixture
@@ -219,17 +222,13 @@ def test_a_failed_transform_leaves_silver_as_it_was_and_its_repair_completes_it(
     source.put("code_scanning_alerts", "api#1", code_alert("api", 1, "fixed", "2026-11-20T09:00:00Z"))
     source.put("code_scanning_alerts", "api#3", code_alert("api", 3, "open", "2026-11-20T10:00:00Z"))
 
-    real_swap = LocalParquetTables.swap
-
-    def crash_before_the_swap(self, staging, physical):
-        if ".silver" in physical or "__silver." in physical:
-            raise RuntimeError("cluster terminated")
-        return real_swap(self, staging, physical)
-
-    monkeypatch.setattr(LocalParquetTables, "swap", crash_before_the_swap)
-    with pytest.raises(RuntimeError, match="cluster terminated"):
+    silver_version = LocalDeltaTables(job.spark).delta(f"{job.catalog}.silver.github_code_scanning_alerts").version()
+    crash_mid_write(monkeypatch, "cluster terminated", where=lambda schema: RECORD_KEY in schema.names)
+    with pytest.raises(DeltaError, match="RuntimeError: cluster terminated"):  # inside delta-rs's MERGE
         job.run("run-2")
-    assert job.silver("code_scanning_alerts") == before  # exactly as it was
+    assert job.silver("code_scanning_alerts") == before  # exactly as it was: no new version was committed
+    assert LocalDeltaTables(job.spark).delta(
+        f"{job.catalog}.silver.github_code_scanning_alerts").version() == silver_version
     monkeypatch.undo()
     requests_before_repair = len(job.server.requests)
 
@@ -249,11 +248,14 @@ def test_merging_the_same_bronze_twice_changes_nothing(github, monkeypatch):
     with pytest.raises(RuntimeError, match="lost before"):
         job.run("run-1", tasks=("transform",))
     first = job.silver("repositories")
+    silver = LocalDeltaTables(job.spark).delta(f"{job.catalog}.silver.github_repositories")
     monkeypatch.undo()
 
     job.run("run-1", tasks=("transform",))  # the same batch again
 
     assert job.silver("repositories") == first
+    silver.update_incremental()
+    assert [h["operation"] for h in silver.history()] == ["MERGE", "CREATE TABLE"]  # the second MERGE changed nothing
 
 
 def test_an_hwm_reset_backfill_refetches_from_the_initial_mark_and_silver_keeps_each_record_once(github):
@@ -292,7 +294,7 @@ def test_bad_credentials_fail_ingest_clearly_and_transform_never_runs(github):
 def test_the_state_table_records_marks_and_batches_per_entity(github):
     source, job = github
     job.run("run-1")
-    table = LocalParquetTables(job.spark).read(f"{job.catalog}.bronze.{STATE_TABLE}")
+    table = LocalDeltaTables(job.spark).read(f"{job.catalog}.bronze.{STATE_TABLE}")
     state = {row.entity: row.asDict() for row in table.collect()}
     assert {e: (s["connector"], s["ingested_batch"], s["transformed_batch"], s["ingest_run_id"],
                 s["transform_run_id"]) for e, s in state.items()} == {
