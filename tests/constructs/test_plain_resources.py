@@ -39,7 +39,7 @@ def binding(resource_type: str) -> type:
 def arguments(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
     """The constructor's keyword arguments with their type hints, by Terraform's name (the bindings write `scope_`
     and `id_` where the construct's own `scope` and `id` take the name), and the required ones."""
-    init: Any = cls.__init__
+    init = vars(cls)["__init__"]  # the binding's own constructor, whose keyword arguments are the attributes
     hints = typing.get_type_hints(init)
     keywords = [p for p in inspect.signature(init).parameters.values()
                 if p.kind is p.KEYWORD_ONLY and p.name not in TERRAFORM_META]
