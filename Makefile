@@ -37,8 +37,8 @@ QUARTZ_JAR := /usr/share/java/quartz2.jar
 .PHONY: help synth test lint install pipenv cdktf-synth bench bench-quartz bench-operations snapshot-update describe graphs \
 	check-user-edits check-standalone review-diff review-gate actionlint clean
 
-# -O: the synth runs without the provider bindings' runtime type checks (typeguard in `if __debug__:` blocks),
-# which cost a third of its Python time; the config validation and the constructs' props checks have proven the
+# -O: the synth runs without the runtime type checks of the jsii-generated Python (cdktf's typeguard in `if __debug__:`
+# blocks); the config validation and the constructs' props checks have proven the
 # inputs by then, and the tests (plain `python`) keep every check on.
 help: ## List the targets with what each does
 	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \

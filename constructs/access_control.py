@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.principals import Principal
-from core.provider import PermissionsAccessControl
 
 
-def access_control(principal: Principal, permission_level: str) -> PermissionsAccessControl:
-    return PermissionsAccessControl(permission_level=permission_level, **{principal.key: principal.name})
+def access_control(principal: Principal, permission_level: str) -> dict[str, str]:
+    """An `access_control` block, in Terraform's names (constructs/plain_resources.py)."""
+    return {principal.key: principal.name, "permission_level": permission_level}

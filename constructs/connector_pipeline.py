@@ -17,24 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
-from core.provider import Permissions
-from core.provider import (
-    Pipeline,
-    PipelineIngestionDefinition,
-    PipelineIngestionDefinitionObjects,
-    PipelineIngestionDefinitionObjectsSchema,
-    PipelineIngestionDefinitionObjectsSchemaTableConfiguration,
-    PipelineIngestionDefinitionObjectsTable,
-    PipelineIngestionDefinitionObjectsTableTableConfiguration,
-    PipelineNotification,
-    PipelineRunAs,
-)
+from typing import Any
+
+from cdktf import ITerraformDependable
 from constructs import Construct
 
 from constructs.connector_operations import ConnectorOperationsProps, operated_job_props
 from constructs.lakeflow_job import add_job
 from constructs.access_control import access_control
+from constructs.plain_resources import resource
 from core.principals import Principal
 
 INGEST_TASK = "ingest"
@@ -95,30 +86,26 @@ class ConnectorPipeline(Construct):
     def __init__(self, scope: Construct, id: str, *, props: ConnectorPipelineProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.pipeline = Pipeline(
-            self, "pipeline",
-            name=f"{props.name_prefix}{props.source_name}-ingestion",
-            catalog=props.catalog,
-            schema=props.event_log_schema,
-            serverless=True,
-            channel=props.channel,
+        self.pipeline = resource(self, "pipeline", "databricks_pipeline", {
+            "name": f"{props.name_prefix}{props.source_name}-ingestion",
+            "catalog": props.catalog,
+            "schema": props.event_log_schema,
+            "serverless": True,
+            "channel": props.channel,
             # Triggered, not continuous: the job below starts each update (continuous pipelines cannot be
             # job tasks).
-            continuous=False,
-            development=props.development,
-            ingestion_definition=PipelineIngestionDefinition(
-                connection_name=props.connection_name,
-                objects=[self._object(o) for o in props.objects],
-            ),
-            run_as=PipelineRunAs(service_principal_name=props.run_as_service_principal),
-            notification=[PipelineNotification(alerts=list(FAILURE_ALERTS),
-                                               email_recipients=sorted(props.notify_on_failure))],
-            tags=dict(sorted(props.tags)),
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None,
-            depends_on=list(props.depends_on) or None,
-        )
-        self.pipeline_permissions = Permissions(
-            self, "pipeline_permissions", pipeline_id=self.pipeline.id, access_control=self._pipeline_access())
+            "continuous": False,
+            "development": props.development,
+            "ingestion_definition": {
+                "connection_name": props.connection_name,
+                "objects": [self._object(o) for o in props.objects],
+            },
+            "run_as": {"service_principal_name": props.run_as_service_principal},
+            "notification": [{"alerts": list(FAILURE_ALERTS), "email_recipients": sorted(props.notify_on_failure)}],
+            "tags": dict(sorted(props.tags)),
+        }, prevent_destroy=props.prevent_destroy, depends_on=list(props.depends_on) or None)
+        self.pipeline_permissions = resource(self, "pipeline_permissions", "databricks_permissions", {
+            "pipeline_id": self.pipeline.id, "access_control": self._pipeline_access()})
         self.job, self.permissions = add_job(self, operated_job_props(props, tasks=[{
             "task_key": INGEST_TASK,
             # Incremental updates only: a full refresh re-reads the whole source and is a deliberate act.
@@ -134,22 +121,20 @@ class ConnectorPipeline(Construct):
         return [access_control(Principal.group(props.admin_group), "CAN_MANAGE"),
                 *(access_control(principal, "CAN_RUN") for principal in sorted(runners))]
 
-    def _object(self, item: IngestedObject) -> PipelineIngestionDefinitionObjects:
+    def _object(self, item: IngestedObject) -> dict[str, Any]:
         options = item.table_configuration()
         if item.kind == "schema":
-            return PipelineIngestionDefinitionObjects(schema=PipelineIngestionDefinitionObjectsSchema(
-                source_schema=item.source,
-                destination_catalog=self.props.catalog,
-                destination_schema=item.destination_schema,
-                table_configuration=PipelineIngestionDefinitionObjectsSchemaTableConfiguration(**options)
-                if options else None,
-            ))
-        return PipelineIngestionDefinitionObjects(table=PipelineIngestionDefinitionObjectsTable(
-            source_schema=item.source_schema,
-            source_table=item.source,
-            destination_catalog=self.props.catalog,
-            destination_schema=item.destination_schema,
-            destination_table=item.destination_table,
-            table_configuration=PipelineIngestionDefinitionObjectsTableTableConfiguration(**options)
-            if options else None,
-        ))
+            return {"schema": {
+                "source_schema": item.source,
+                "destination_catalog": self.props.catalog,
+                "destination_schema": item.destination_schema,
+                "table_configuration": dict(options) if options else None,
+            }}
+        return {"table": {
+            "source_schema": item.source_schema,
+            "source_table": item.source,
+            "destination_catalog": self.props.catalog,
+            "destination_schema": item.destination_schema,
+            "destination_table": item.destination_table,
+            "table_configuration": dict(options) if options else None,
+        }}

@@ -24,8 +24,8 @@ from typing import Any
 
 from core.quartz import STALE_AFTER_CADENCES
 from constructs import Construct
-from core.provider import AlertV2, AlertV2EvaluationNotificationSubscriptions, Dashboard, Permissions
 from constructs.access_control import access_control
+from constructs.plain_resources import resource
 from core.principals import Principal
 
 # The run states the alert counts as a failed last run (system.lakeflow.job_run_timeline.result_state).
@@ -94,43 +94,40 @@ class JobMonitoring(Construct):
     def __init__(self, scope: Construct, id: str, *, props: JobMonitoringProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.alert = AlertV2(
-            self, "alert",
-            display_name=f"Connector platform {props.title}: jobs needing attention",
-            query_text=attention_sql(props),
-            warehouse_id=props.warehouse_id,
-            parent_path=props.parent_path,
-            run_as={"service_principal_name": props.run_as_service_principal},
-            schedule={"quartz_cron_schedule": props.schedule, "timezone_id": props.timezone_id,
-                      "pause_status": "PAUSED" if props.paused else "UNPAUSED"},
-            evaluation={
+        self.alert = resource(self, "alert", "databricks_alert_v2", {
+            "display_name": f"Connector platform {props.title}: jobs needing attention",
+            "query_text": attention_sql(props),
+            "warehouse_id": props.warehouse_id,
+            "parent_path": props.parent_path,
+            "run_as": {"service_principal_name": props.run_as_service_principal},
+            "schedule": {"quartz_cron_schedule": props.schedule, "timezone_id": props.timezone_id,
+                         "pause_status": "PAUSED" if props.paused else "UNPAUSED"},
+            "evaluation": {
                 # One row per job and problem: any row triggers; no rows is OK.
                 "source": {"name": "job_name", "aggregation": "COUNT"},
                 "comparison_operator": "GREATER_THAN",
                 "threshold": {"value": {"double_value": 0}},
                 "empty_result_state": "OK",
                 "notification": {"notify_on_ok": True,
-                                 "subscriptions": [AlertV2EvaluationNotificationSubscriptions(user_email=email)
-                                                   for email in sorted(props.recipients)]},
+                                 "subscriptions": [{"user_email": email} for email in sorted(props.recipients)]},
             },
-            custom_summary=f"Connector platform {props.title}: {{{{ALERT_STATUS}}}}",
-            custom_description=("Jobs of the connector platform that need attention (a failed last run, no success "
-                                "within twice the cadence, or a run longer than its duration warning):\n"
-                                "{{QUERY_RESULT_TABLE}}"),
-        )
-        self.alert_permissions = Permissions(self, "alert_permissions", alert_v2_id=self.alert.id,
-                                             access_control=_access(props, "CAN_READ"))
-        self.dashboard = Dashboard(
-            self, "dashboard",
-            display_name=f"Connector platform {props.title}: job health",
-            warehouse_id=props.warehouse_id,
-            parent_path=props.parent_path,
-            serialized_dashboard=serialized_dashboard(props),
+            "custom_summary": f"Connector platform {props.title}: {{{{ALERT_STATUS}}}}",
+            "custom_description": ("Jobs of the connector platform that need attention (a failed last run, no "
+                                   "success within twice the cadence, or a run longer than its duration warning):\n"
+                                   "{{QUERY_RESULT_TABLE}}"),
+        })
+        self.alert_permissions = resource(self, "alert_permissions", "databricks_permissions", {
+            "alert_v2_id": self.alert.id, "access_control": _access(props, "CAN_READ")})
+        self.dashboard = resource(self, "dashboard", "databricks_dashboard", {
+            "display_name": f"Connector platform {props.title}: job health",
+            "warehouse_id": props.warehouse_id,
+            "parent_path": props.parent_path,
+            "serialized_dashboard": serialized_dashboard(props),
             # Viewers query with their own access to the system tables, not with whoever published it.
-            embed_credentials=False,
-        )
-        self.dashboard_permissions = Permissions(self, "dashboard_permissions", dashboard_id=self.dashboard.id,
-                                                 access_control=_access(props, "CAN_RUN"))
+            "embed_credentials": False,
+        })
+        self.dashboard_permissions = resource(self, "dashboard_permissions", "databricks_permissions", {
+            "dashboard_id": self.dashboard.id, "access_control": _access(props, "CAN_RUN")})
 
 
 def _access(props: JobMonitoringProps, viewer_level: str) -> list:

@@ -3,7 +3,8 @@ platform's way.
 
 The job's settings are a Jobs API job settings object, exactly as `databricks jobs get`, the Jobs UI's
 "View as JSON" or a bundle's `resources.jobs.<key>` spell it: every trigger, task type, control-flow task,
-parameter, notification, compute and git source. `jobs_api` maps it onto the provider's blocks. What this
+parameter, notification, compute and git source. `core.provider_job_shape` maps it onto the provider's blocks,
+written as plain attributes (constructs/plain_resources.py). What this
 construct adds, each the safe default a reviewer expects (and nothing else is changed):
 
 - run_as: the given service principal, unless the settings name their own run_as; never whoever deploys.
@@ -29,14 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cdktf import TerraformResourceLifecycle
-from core.provider import Job
-from core.provider import Permissions
 from constructs import Construct
 
 from constructs.access_control import access_control
+from constructs.plain_resources import PlainResource, resource
 from core.job_settings import settings_problems
-from core.jobs_api import format_path, provider_arguments
+from core.provider_job_shape import format_path, job_attributes
 from core.principals import JOB_PERMISSION_LEVELS, PERMISSION_RANK, PRINCIPAL_KEYS, Principal
 
 JobPermissionLevel = Literal["CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER"]
@@ -175,20 +174,19 @@ def _unsubstituted(value: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
     return []
 
 
-def add_job(scope: Construct, props: LakeflowJobProps) -> tuple[Job, Permissions]:
-    """The job (construct id 'job') and its permissions ('permissions'), added to `scope`: LakeflowJob's
-    children, and those of constructs that own a job beside other resources (ConnectorPipeline)."""
-    arguments = provider_arguments(props.job_settings())
-    arguments["task"] = sorted(arguments["task"], key=lambda task: task.task_key)
-    job = Job(
-        scope, "job",
-        **arguments,
-        lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.protected else None,
-    )
+def add_job(scope: Construct, props: LakeflowJobProps) -> tuple[PlainResource, PlainResource]:
+    """The job (construct id 'job', a `databricks_job`) and its permissions ('permissions', a
+    `databricks_permissions`), added to `scope`: LakeflowJob's children, and those of constructs that own a job
+    beside other resources (ConnectorPipeline)."""
+    arguments = job_attributes(props.job_settings())
+    arguments["task"] = sorted(arguments["task"], key=lambda task: task["task_key"])
+    job = resource(scope, "job", "databricks_job", arguments, prevent_destroy=props.protected)
     levels = props.permission_levels()
     ordered = sorted(levels, key=lambda principal: (-PERMISSION_RANK[levels[principal]], principal))
-    permissions = Permissions(scope, "permissions", job_id=job.id,
-                              access_control=[access_control(principal, levels[principal]) for principal in ordered])
+    permissions = resource(scope, "permissions", "databricks_permissions", {
+        "job_id": job.id,
+        "access_control": [access_control(principal, levels[principal]) for principal in ordered],
+    })
     return job, permissions
 
 

@@ -14,10 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from cdktf import TerraformResourceLifecycle
-from core.provider import Grant
-from core.provider import Schema
 from constructs import Construct
+
+from constructs.plain_resources import PlainResource, resource
 
 from core.principals import slug, unique_slugs
 
@@ -98,15 +97,15 @@ class MedallionCatalog(Construct):
     def __init__(self, scope: Construct, id: str, *, props: MedallionCatalogProps) -> None:
         super().__init__(scope, id)
         self.catalog_name = props.catalog
-        lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None
         layers = {"bronze": props.bronze_schema, "silver": props.silver_schema,
                   **({"gold": props.gold_schema} if props.gold_schema else {})}
         landing = sorted({s for access in props.managed_ingestion for s in access.destination_schemas}
                          - set(layers.values()))
         keys = {name: key for key, name in layers.items()} | {name: f"schema_{slug(name)}" for name in landing}
         self.schemas = {
-            keys[name]: Schema(self, keys[name], catalog_name=props.catalog, name=name, force_destroy=False,
-                               lifecycle=lifecycle, comment=_comment(keys[name], name))
+            keys[name]: resource(self, keys[name], "databricks_schema", {
+                "catalog_name": props.catalog, "name": name, "force_destroy": False,
+                "comment": _comment(keys[name], name)}, prevent_destroy=props.prevent_destroy)
             for name in [*layers.values(), *landing]
         }
         catalog = Securable("catalog", props.catalog, "catalog")
@@ -133,23 +132,25 @@ class MedallionCatalog(Construct):
             requests += [PrivilegeRequest(s, props.readers_group, READER_SCHEMA_PRIVILEGES) for s in readable]
         if not props.grant_shared_securables:
             requests = [request for request in requests if request.securable.kind == "schema"]
-        self.grants: dict[tuple[Securable, str], Grant] = self._grants(merge_privileges(requests))
+        self.grants: dict[tuple[Securable, str], PlainResource] = self._grants(merge_privileges(requests))
 
-    def grants_for(self, access: ManagedIngestionAccess) -> list[Grant]:
+    def grants_for(self, access: ManagedIngestionAccess) -> list[PlainResource]:
         """The grants `access` asked for: what its pipeline must wait for."""
         schemas = {f"{self.catalog_name}.{name}" for name in access.destination_schemas}
         wanted = {self.catalog_name, access.connection, *schemas}
         return [grant for (securable, principal), grant in sorted(self.grants.items(), key=lambda item: item[0])
                 if principal == access.run_as and securable.name in wanted]
 
-    def _grants(self, merged: dict[tuple[Securable, str], tuple[str, ...]]) -> dict[tuple[Securable, str], Grant]:
+    def _grants(self, merged: dict[tuple[Securable, str], tuple[str, ...]]
+                ) -> dict[tuple[Securable, str], PlainResource]:
         slugs = unique_slugs([principal for _, principal in merged])
         grants = {}
         for (securable, principal), privileges in sorted(merged.items()):
             waits_for = [self.schemas[securable.key]] if securable.kind == "schema" else None
-            grants[(securable, principal)] = Grant(
-                self, f"grant_{securable.key}_{slugs[principal]}", principal=principal, privileges=list(privileges),
-                depends_on=waits_for, **securable.grant_target())
+            grants[(securable, principal)] = resource(
+                self, f"grant_{securable.key}_{slugs[principal]}", "databricks_grant",
+                {"principal": principal, "privileges": list(privileges), **securable.grant_target()},
+                depends_on=waits_for)
         return grants
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
-from core.provider import SecretAcl
-from core.provider import SecretScope
 from constructs import Construct
+
+from constructs.plain_resources import resource
 
 from core.principals import unique_slugs
 
@@ -40,14 +39,12 @@ class SecretScopeAccess(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: SecretScopeAccessProps) -> None:
         super().__init__(scope, id)
-        self.scope = SecretScope(
-            self, "scope", name=props.scope_name,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None,
-        )
+        self.scope = resource(self, "scope", "databricks_secret_scope", {"name": props.scope_name},
+                              prevent_destroy=props.prevent_destroy)
         permissions = {**{p: "READ" for p in props.readers}, **{p: "MANAGE" for p in props.managers}}
         slugs = unique_slugs(list(permissions))
         self.acls = [
-            SecretAcl(self, f"acl_{slugs[principal]}", scope=self.scope.name, principal=principal,
-                      permission=permissions[principal])
+            resource(self, f"acl_{slugs[principal]}", "databricks_secret_acl", {
+                "scope": self.scope.reference("name"), "principal": principal, "permission": permissions[principal]})
             for principal in sorted(permissions)
         ]

@@ -15,13 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
-from core.provider import Directory
-from core.provider import Notebook
-from core.provider import Permissions
-from core.provider import WorkspaceFile
 from constructs import Construct
 
 from constructs.access_control import access_control
+from constructs.plain_resources import PlainResource, resource
 from core.principals import Principal
 
 NOTEBOOK_HEADER = "# Databricks notebook source"
@@ -65,26 +62,28 @@ class WorkspaceNotebooks(Construct):
     def __init__(self, scope: Construct, id: str, *, props: WorkspaceNotebooksProps) -> None:
         super().__init__(scope, id)
         # delete_recursive stays off: destroying the folder must not take files it does not manage with it.
-        self.folder = Directory(self, "folder", path=props.workspace_dir, delete_recursive=False)
+        self.folder = resource(self, "folder", "databricks_directory",
+                               {"path": props.workspace_dir, "delete_recursive": False})
         levels = {**{p: "CAN_READ" for p in props.readers}, **{p: "CAN_RUN" for p in props.runners},
                   **{p: "CAN_MANAGE" for p in props.managers}}
-        self.permissions = Permissions(
-            self, "folder_permissions", directory_path=self.folder.path,
-            access_control=[access_control(principal, levels[principal]) for principal in sorted(levels)],
-        )
-        self.notebooks: dict[str, Notebook] = {}
-        self.files: dict[str, WorkspaceFile] = {}
+        self.permissions = resource(self, "folder_permissions", "databricks_permissions", {
+            "directory_path": self.folder.reference("path"),
+            "access_control": [access_control(principal, levels[principal]) for principal in sorted(levels)],
+        })
+        self.notebooks: dict[str, PlainResource] = {}
+        self.files: dict[str, PlainResource] = {}
         self._paths: dict[str, str] = {}  # read once: each read of `.path` is a call into node and a new token
         for source in discover(props.source_dir):
             stem = source.local.stem
             asset = TerraformAsset(self, f"{stem}_source", path=str(source.local.resolve()), type=AssetType.FILE)
-            path = f"{self.folder.path}/{source.workspace_name}"
+            path = f"{self.folder.reference('path')}/{source.workspace_name}"
             if source.is_notebook:
-                self.notebooks[stem] = Notebook(self, stem, path=path, source=asset.path, language="PYTHON")
-                self._paths[stem] = self.notebooks[stem].path
+                self.notebooks[stem] = resource(self, stem, "databricks_notebook",
+                                                {"language": "PYTHON", "path": path, "source": asset.path})
+                self._paths[stem] = self.notebooks[stem].reference("path")
             else:
-                self.files[stem] = WorkspaceFile(self, stem, path=path, source=asset.path)
-                self._paths[stem] = self.files[stem].path
+                self.files[stem] = resource(self, stem, "databricks_workspace_file", {"path": path, "source": asset.path})
+                self._paths[stem] = self.files[stem].reference("path")
 
     def notebook_path(self, stem: str) -> str:
         """The workspace path of notebook `stem`, as a reference, so jobs depend on the upload."""

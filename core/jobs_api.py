@@ -26,6 +26,8 @@ from core import field_paths
 from core.provider import job as provider_job
 from core.provider_job_shape import (  # noqa: F401  (re-exported: the mapping's vocabulary)
     NOT_JOB_ARGUMENTS,
+    JobSettingsError,
+    format_path,
     PROVIDER_ONLY,
     RENAMED,
     ROOT,
@@ -35,18 +37,6 @@ from core.provider_job_shape import (  # noqa: F401  (re-exported: the mapping's
 )
 
 Path = field_paths.FieldPath
-
-
-class JobSettingsError(ValueError):
-    """Fields of a job definition the provider cannot express; `problems` holds (path, message) pairs."""
-
-    def __init__(self, problems: list[tuple[Path, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{format_path(path)}: {message}" for path, message in problems))
-
-
-def format_path(path: Path) -> str:
-    return field_paths.format_path(path, empty="(job)")
 
 
 class _Bindings:

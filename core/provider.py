@@ -1,5 +1,7 @@
 """The Databricks provider's bindings (cdktf-cdktf-provider-databricks), the submodules the platform uses and
-no others: every construct imports the provider from here.
+no others, for what reads the bindings: core.jobs_api (the provider's job shape) and the tests. The synth does not
+load them: the constructs write every resource as plain attributes (constructs/plain_resources.py), checked
+against the bindings by tests/constructs/test_plain_resources.py.
 
 Why: the provider package's `__init__` imports all of its ~250 submodules, one per resource type, which costs
 about 0.9 s and 60 MB on every synth, however few of them a stack uses. Registering the package without running

@@ -8,7 +8,8 @@ either `{"struct": <struct>, "repeated": bool}` (a block or a list of blocks) or
 number, bool, map, list), with its `required` arguments.
 
 `walk` maps Jobs API job settings onto the provider's arguments and collects every field it cannot map; given a
-`Builder` (core.jobs_api's, which loads the bindings) it also builds the provider's structs.
+`Builder` (core.jobs_api's, which loads the bindings) it also builds the provider's structs. `job_attributes` is
+the same mapping as the plain attributes the synth writes (constructs/plain_resources.py), without jsii.
 """
 
 from __future__ import annotations
@@ -59,6 +60,28 @@ class Builder(Protocol):
 def shape() -> dict[str, Any]:
     """The vendored structs: {struct name: {"fields": {argument: spec}, "required": [argument, ...]}}."""
     return json.loads(SHAPE_FILE.read_text(encoding="utf-8"))["structs"]
+
+
+class JobSettingsError(ValueError):
+    """Fields of a job definition the provider cannot express; `problems` holds (path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[FieldPath, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{format_path(path)}: {message}" for path, message in problems))
+
+
+def format_path(path: FieldPath) -> str:
+    return field_paths.format_path(path, empty="(job)")
+
+
+def job_attributes(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The `databricks_job` attributes, Terraform's names and plain values (a block a dict, a repeated block a
+    list of dicts, another resource's token as it is), for a Jobs API job settings object (without `permissions`
+    and `lifecycle`, which are not job arguments). Raises JobSettingsError listing every field it cannot map."""
+    arguments, problems = walk(settings)
+    if problems:
+        raise JobSettingsError(problems)
+    return arguments
 
 
 def walk(settings: Mapping[str, Any], builder: Builder | None = None) -> tuple[dict[str, Any], list[tuple[FieldPath, str]]]:

@@ -38,6 +38,10 @@ from databricks.bundles.jobs import (
     JobPermission,
     JobPermissionLevel,
     JobRunAs,
+    JobsHealthMetric,
+    JobsHealthOperator,
+    JobsHealthRule,
+    JobsHealthRules,
     NotebookTask,
     PauseStatus,
     QueueSettings,
@@ -58,6 +62,7 @@ ENVIRONMENTS: dict[str, dict[str, Any]] = {
 RETRIES = dict(max_retries=3, min_retry_interval_millis=2000, retry_on_timeout=True)
 CLUSTER = dict(spark_version="14.3.x-scala2.12", node_type_id="Standard_DS3_v2", num_workers=1)
 SECRET_SCOPE, TIMEZONE, TIMEOUT_SECONDS = "mvp-connectors", "UTC", 3600
+DURATION_WARNING_SECONDS = 1800  # defaults.duration_warning_seconds
 # As benchmark.config_text generates them.
 SCHEDULES = ("0 */15 * * * ?", "0 0 */3 * * ?", "0 0 2 * * ?")
 SOURCE, SETTINGS = "github", {"organisation": "acme"}
@@ -102,7 +107,11 @@ def connector_job(env_name: str, i: int) -> Job:
         schedule=CronSchedule(quartz_cron_expression=SCHEDULES[(i - 1) % len(SCHEDULES)], timezone_id=TIMEZONE,
                               pause_status=PauseStatus.PAUSED if env["paused"] else PauseStatus.UNPAUSED),
         run_as=JobRunAs(service_principal_name=env["run_as"]),
-        email_notifications=JobEmailNotifications(on_failure=list(env["on_failure"])),
+        email_notifications=JobEmailNotifications(on_failure=list(env["on_failure"]),
+                                                  on_duration_warning_threshold_exceeded=list(env["on_failure"])),
+        health=JobsHealthRules(rules=[JobsHealthRule(metric=JobsHealthMetric.RUN_DURATION_SECONDS,
+                                                     op=JobsHealthOperator.GREATER_THAN,
+                                                     value=DURATION_WARNING_SECONDS)]),
         tags={"environment": env_name, "managed_by": "connector-platform", "source": name},
         queue=QueueSettings(enabled=True),
         max_concurrent_runs=1,

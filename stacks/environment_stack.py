@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
-from core.provider import DatabricksProvider, Job
 from constructs import Construct
 
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector, ResolvedMonitoring
@@ -25,6 +24,7 @@ from constructs.connector_operations import DURATION_METRIC
 from constructs.job_monitoring import JobMonitoring, JobMonitoringProps, MonitoredJob
 from constructs.connector_pipeline import ConnectorPipeline, ConnectorPipelineProps, IngestedObject
 from constructs.lakeflow_job import JobAccess, LakeflowJob, LakeflowJobProps
+from constructs.plain_resources import PlainProvider, PlainResource
 from constructs.medallion_catalog import ManagedIngestionAccess, MedallionCatalog, MedallionCatalogProps
 from core.principals import Principal
 from constructs.secret_scope_access import SecretScopeAccess, SecretScopeAccessProps
@@ -202,7 +202,7 @@ class Workloads:
             jobs=tuple(monitored),
             warehouse_id=monitoring.warehouse_id,
             workspace_id=monitoring.workspace_id,
-            parent_path=self.shared.notebooks.folder.path,
+            parent_path=self.shared.notebooks.folder.reference("path"),
             schedule=monitoring.schedule,
             timezone_id=monitoring.timezone,
             paused=monitoring.paused,
@@ -290,9 +290,9 @@ def environment_stacks(scope: Construct, env: ResolvedEnvironment, *, notebooks_
                                  others=others) for group in ordered)]
 
 
-def _job_name(job: Job) -> str:
-    name = job.name_input
-    assert name is not None  # every job the platform deploys is given its name
+def _job_name(job: PlainResource) -> str:
+    name = job.attributes["name"]
+    assert isinstance(name, str)  # every job the platform deploys is given its name
     return name
 
 
@@ -349,7 +349,7 @@ def _policy_pack(stack: TerraformStack, env: ResolvedEnvironment, others: tuple[
 def _provider_and_backend(stack: TerraformStack, env: ResolvedEnvironment, group: str | None = None) -> None:
     """The workspace's provider, and the stack's own state: the environment's, or for a deploy group, a state
     named after the group beside it (local file terraform.<env>-<group>.tfstate; remote key or prefix + '-<group>')."""
-    DatabricksProvider(stack, "databricks", host=env.workspace.host, profile=env.workspace.profile)
+    PlainProvider(stack, "databricks", attributes={"host": env.workspace.host, "profile": env.workspace.profile})
     backend = env.backend
     if backend is None:
         LocalBackend(stack, path=local_state_path(stack.node.id))

@@ -303,3 +303,18 @@ def test_without_the_silencing_jsii_prints_its_banner():
     if not node.startswith("v20."):
         pytest.skip(f"jsii prints the banner on Node 20 only; this is {node.strip()}")
     assert "Node 20 is end-of-life" in result.stderr
+
+
+def test_the_synth_never_loads_the_provider_bindings(tmp_path):
+    """Every resource is written as plain attributes (constructs/plain_resources.py), so a whole synth of the sample
+    never imports the bindings, whose import alone loads the provider's 6 MB jsii assembly into node; nor the
+    reviewer's and operator's command lines."""
+    app = copy_app(tmp_path / "app")
+    probe = ("import sys, main; code = main.main(); "
+             "print(code, sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'cdktf_cdktf_provider_databricks', 'review', 'operations'}))")
+    result = subprocess.run([sys.executable, "-O", "-c", probe], cwd=app, capture_output=True, text=True,
+                            timeout=300, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert (app / "cdktf.out" / "stacks" / "prod" / "cdk.tf.json").is_file()
