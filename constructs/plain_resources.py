@@ -16,10 +16,8 @@ these resources write, in the fixture's stacks and a generated config, against t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-from collections.abc import Sequence
 
 from cdktf import (
     ITerraformDependable,
