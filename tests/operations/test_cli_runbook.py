@@ -1,7 +1,9 @@
 """docs/operations.md's runbook walkthrough is real output: each `console` block of its "Walkthrough" section is
 one command of a night on call, and this test runs that command, in order, against the simulated workspace
 (tests/jobs_workspace.py, on loopback), then holds the doc to what it printed, byte for byte. The workspace's
-loopback address is shown as a sample host; the clock moves on between commands as the story says.
+loopback address is shown as a sample host; the clock moves on between commands as the story says. The alert's
+rows at the top of the walkthrough are what the monitoring alert's own query returns, on a real Spark session,
+over the night's runs as system.lakeflow.job_run_timeline would hold them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tests.fixtures.builders import (
     managed_connector,
 )
 from tests.helpers import Terminal
+from constructs.job_monitoring import JOBS_TABLE, RUN_TIMELINE, JobMonitoringProps, MonitoredJob, attention_sql
 from tests.jobs_workspace import SimulatedWorkspace
 from tests.loopback import Reply, loopback_workspace
 
@@ -173,3 +176,56 @@ def test_the_walkthrough_section_exists_and_its_blocks_are_commands():
     blocks = walkthrough()
     assert blocks and all(block.startswith("$ python -m operations ") for block in blocks)
     assert Path(DOC).read_text().count(SECTION) == 1
+
+
+# ---------------------------------------------------------------------------------------------- the alert
+
+
+def alert_block() -> str:
+    """The walkthrough's first block: the alert e-mail's summary line and the rows it lists."""
+    text = DOC.read_text().split(SECTION, 1)[1]
+    return re.search(r"^```text\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL).group(1)
+
+
+def night_props(night: Night) -> JobMonitoringProps:
+    """The prod stack's monitoring of the night's four jobs, as the stack derives it from CONFIG: each schedule's
+    longest wait between runs as its cadence (gold has no schedule); no duration warnings."""
+    cadences = {"github": 900, "sonarqube": 10_800, "servicenow": 21_600, "gold": None}
+    names = {"github": "github-connector", "sonarqube": "sonarqube-connector",
+             "servicenow": "servicenow-connector", "gold": "appsec-findings-gold"}
+    return JobMonitoringProps(
+        title="prod", jobs=tuple(MonitoredJob(names[key], str(night.ids[key]), cadences[key], None)
+                                 for key in sorted(names)),
+        warehouse_id="4b9e2d7a1c3f5e80", workspace_id=jobs_workspace.WORKSPACE_ID,
+        parent_path="/Applications/appsec-connectors/prod", schedule="0 0/30 * * * ?", timezone_id="UTC",
+        recipients=("appsec-data@example.com",), run_as_service_principal="3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61",
+        admin_group="appsec-platform-admins")
+
+
+def test_the_walkthroughs_alert_rows_are_what_the_alerts_query_returns_on_a_real_spark_session(
+        server, monkeypatch, spark):
+    night = Night(SimulatedWorkspace(server), server, monkeypatch)
+    evaluated = "TIMESTAMP '2025-03-01 07:30:00'"
+    # The night's runs as job_run_timeline rows: one row per run (none is longer than an hour), its result once
+    # it ended, by the system table's names.
+    results = {"SUCCESS": "SUCCEEDED", "FAILED": "FAILED"}
+    rows = ", ".join(
+        f"('{jobs_workspace.WORKSPACE_ID}', '{run['job_id']}', '{run['run_id']}', "
+        f"CAST({run['start_time'] // 1000} AS TIMESTAMP), CAST({run['end_time'] // 1000} AS TIMESTAMP), "
+        f"'{results[run['state']['result_state']]}')"
+        for run in night.sim.runs.values())
+    spark.sql("CREATE OR REPLACE TEMPORARY VIEW runbook_timeline AS SELECT * FROM VALUES " + rows
+              + " AS t(workspace_id, job_id, run_id, period_start_time, period_end_time, result_state)")
+    deployed = ", ".join(f"('{jobs_workspace.WORKSPACE_ID}', '{job_id}', CAST({jobs_workspace.ms('2025-02-01T00:00') // 1000} AS TIMESTAMP))"
+                         for job_id in night.ids.values())
+    spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW runbook_jobs AS SELECT * FROM VALUES {deployed} "
+              "AS t(workspace_id, job_id, change_time)")
+    query = (attention_sql(night_props(night)).replace(RUN_TIMELINE, "runbook_timeline")
+             .replace(JOBS_TABLE, "runbook_jobs").replace("current_timestamp()", evaluated))
+
+    found = [(name, problem, detail) for name, problem, detail, _ in spark.sql(query).collect()]
+
+    header = ("job_name", "problem", "detail")
+    widths = [max(len(row[i]) for row in [header, *found]) for i in range(2)]
+    table = ["  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2]]) for row in [header, *found]]
+    assert alert_block() == "\n".join(["Connector platform prod: TRIGGERED", *table]) + "\n"
