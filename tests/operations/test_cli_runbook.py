@@ -184,7 +184,9 @@ def test_the_walkthrough_section_exists_and_its_blocks_are_commands():
 def alert_block() -> str:
     """The walkthrough's first block: the alert e-mail's summary line and the rows it lists."""
     text = DOC.read_text().split(SECTION, 1)[1]
-    return re.search(r"^```text\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL).group(1)
+    found = re.search(r"^```text\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    assert found, f"no text block in {SECTION!r}"
+    return found.group(1)
 
 
 def night_props(night: Night) -> JobMonitoringProps:
