@@ -61,6 +61,7 @@ class PlainResource(TerraformResource):
         super().__init__(scope, id, terraform_resource_type=resource_type, lifecycle=lifecycle,
                          depends_on=depends_on, terraform_generator_metadata=_metadata())
         self.attributes: dict[str, Any] = plain(attributes)
+        self._references: dict[str, str] = {}
 
     def _synthesize_attributes(self) -> Mapping[str, Any]:
         # Called by cdktf (node) at synth: the attributes it writes, before it resolves their tokens.
@@ -69,11 +70,15 @@ class PlainResource(TerraformResource):
     @property
     def id(self) -> str:
         """The resource's id, as a token: `${<type>.<name>.id}` in the stack."""
-        return self.get_string_attribute("id")
+        return self.reference("id")
 
     def reference(self, attribute: str) -> str:
-        """A reference to one of the resource's attributes, as a token: `${<type>.<name>.<attribute>}`."""
-        return self.get_string_attribute(attribute)
+        """A reference to one of the resource's attributes, as a token: `${<type>.<name>.<attribute>}`. One token
+        per attribute, asked of node once: every use of it resolves alike (a call into node each; half of a synth's
+        references are to an attribute referred to before)."""
+        if attribute not in self._references:
+            self._references[attribute] = self.get_string_attribute(attribute)
+        return self._references[attribute]
 
 
 class PlainProvider(TerraformProvider):
