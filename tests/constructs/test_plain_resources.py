@@ -201,3 +201,17 @@ def test_a_resource_refers_to_another_as_the_bindings_do(resource_type, attribut
 
     synth = synth_construct(build)
     assert synth["resource"]["databricks_permissions"]["second"]["job_id"] == f"${{{resource_type}.first.{attribute}}}"
+
+
+def test_a_reference_used_twice_is_one_token_and_resolves_alike_everywhere():
+    """PlainResource asks node for each attribute's reference once; every use of it, in any resource, resolves to
+    the same `${...}`, and each attribute has its own."""
+    def build(stack):
+        job = resource(stack, "job", "databricks_job", {"name": "j"})
+        assert job.id is job.id and job.reference("id") is job.id and job.reference("url") is not job.id
+        resource(stack, "permissions", "databricks_permissions", {"job_id": job.id})
+        resource(stack, "other", "databricks_permissions", {"job_id": job.reference("id"), "url": job.reference("url")})
+
+    synth = synth_construct(build)["resource"]["databricks_permissions"]
+    assert (synth["permissions"]["job_id"], synth["other"]["job_id"], synth["other"]["url"]) == (
+        "${databricks_job.job.id}", "${databricks_job.job.id}", "${databricks_job.job.url}")
