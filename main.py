@@ -9,30 +9,12 @@ half-written; under the cdktf CLI the CLI owns the output folder.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import sys
-import threading
 from pathlib import Path
 
 import core  # noqa: F401  (first: it silences jsii's Node banner before anything loads jsii)
-
-
-def _load_cdktf() -> None:
-    """Imports cdktf, which starts jsii's node process and loads the constructs' and cdktf's assemblies into it:
-    most of a small synth's start-up, and spent waiting on node, so it runs beside the config's imports, loading
-    and checks (on another core). A failure is left to the synth's own `from cdktf import App`, which raises it
-    again where it is reported."""
-    with contextlib.suppress(BaseException):
-        import cdktf  # noqa: F401
-
-
-if __name__ == "__main__":
-    # Not a daemon: a config with mistakes is reported at once, and the process then waits for node to have
-    # started, so that jsii stops it cleanly at exit.
-    threading.Thread(target=_load_cdktf, name="load-cdktf").start()
-
 from connectors_config import ConfigError, config_path_from_env, load_config
 from connectors_config.personal import DEV_USER_ENV_VAR, PersonalTargetError, personal_stack_name, user_name
 from policy import PolicyError
