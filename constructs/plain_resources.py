@@ -27,6 +27,7 @@ from cdktf import (
     TerraformResourceLifecycle,
 )
 from constructs import Construct
+from core.synth_phase import preparing
 
 # What the bindings (cdktf-cdktf-provider-databricks 15.16.1) give their resources and provider; a test holds them
 # equal.
@@ -48,6 +49,21 @@ def plain(value: Any) -> Any:
     return value
 
 
+def token_parts(value: Any) -> Any:
+    """The parts of `value` that hold cdktf tokens (a string with a `TfToken[` in it; a number, which may be
+    one; anything but a plain value), in their order, the rest left out; None if it holds none."""
+    if isinstance(value, str):
+        return value if "TfToken[" in value else None
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return None
+    if isinstance(value, Mapping):
+        kept = {key: part for key, item in value.items() if (part := token_parts(item)) is not None}
+        return kept or None
+    if isinstance(value, list):
+        return [part for item in value if (part := token_parts(item)) is not None] or None
+    return value
+
+
 class PlainResource(TerraformResource):
     """A resource of `resource_type` whose attributes are `attributes` (Terraform's names; values may hold cdktf
     tokens, e.g. another resource's `id`). Only what the provider's schema knows may be written: see the module
@@ -59,19 +75,30 @@ class PlainResource(TerraformResource):
         super().__init__(scope, id, terraform_resource_type=resource_type, lifecycle=lifecycle,
                          depends_on=depends_on, terraform_generator_metadata=_metadata())
         self.attributes: dict[str, Any] = plain(attributes)
+        self._references: dict[str, str] = {}
+        self._tokens: dict[str, Any] | None = None
 
     def _synthesize_attributes(self) -> Mapping[str, Any]:
-        # Called by cdktf (node) at synth: the attributes it writes, before it resolves their tokens.
+        # Called by cdktf (node) at synth: the attributes it writes, before it resolves their tokens; while it only
+        # prepares the stacks, the parts that hold tokens (core/synth_phase.py).
+        if preparing():
+            if self._tokens is None:
+                self._tokens = token_parts(self.attributes) or {}
+            return self._tokens
         return self.attributes
 
     @property
     def id(self) -> str:
         """The resource's id, as a token: `${<type>.<name>.id}` in the stack."""
-        return self.get_string_attribute("id")
+        return self.reference("id")
 
     def reference(self, attribute: str) -> str:
-        """A reference to one of the resource's attributes, as a token: `${<type>.<name>.<attribute>}`."""
-        return self.get_string_attribute(attribute)
+        """A reference to one of the resource's attributes, as a token: `${<type>.<name>.<attribute>}`. One token
+        per attribute, asked of node once: every use of it resolves alike (a call into node each; half of a synth's
+        references are to an attribute referred to before)."""
+        if attribute not in self._references:
+            self._references[attribute] = self.get_string_attribute(attribute)
+        return self._references[attribute]
 
 
 class PlainProvider(TerraformProvider):

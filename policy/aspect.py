@@ -23,6 +23,7 @@ import jsii
 from cdktf import App, Aspects, IAspect, TerraformStack
 from constructs import Construct, IConstruct, IValidation
 
+from core.synth_phase import prepared
 from policy import Suppression
 from policy.engine import Finding, evaluate
 from policy.rule import PolicyContext, Rule
@@ -54,7 +55,9 @@ class PolicyPack:
         Aspects.of(Construct(stack, self.NODE_ID)).add(self)
 
     def visit(self, node: IConstruct) -> None:
-        """Each suppressed resource's reasons, in its `//` block, so they are reviewed with the resource."""
+        """Each suppressed resource's reasons, in its `//` block, so they are reviewed with the resource. cdktf
+        runs it once every stack is prepared, before it writes this one: that ends the preparing pass."""
+        prepared()
         by_path: dict[str, dict[str, str]] = {}
         for suppression in self.props.suppressions:
             by_path.setdefault(suppression.resource, {})[suppression.rule] = suppression.reason

@@ -67,7 +67,10 @@ class Stack:
                     prefix = "data." if section == "data" else ""
                     address = f"{prefix}{kind}.{name}"
                     path = ((body.get("//") or {}).get("metadata") or {}).get("path") or address
-                    self.items.append(Item(path, address, kind, name, strip_metadata(body)))
+                    # A resource's body as the references hold it (stripped once: both only read it).
+                    stripped = self.references.body(kind, name) if section == "resource" else None
+                    self.items.append(Item(path, address, kind, name,
+                                           strip_metadata(body) if stripped is None else stripped))
         for kind, blocks in sorted((document.get("provider") or {}).items()):
             for index, body in enumerate(blocks if isinstance(blocks, list) else [blocks]):
                 address = f"provider.{kind}" + (f"[{index}]" if index else "")

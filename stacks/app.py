@@ -4,6 +4,7 @@ the lock of the managed pipelines). `main.py` and `python -m review` run it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from connectors_config.repository import is_inside, repository_of
 from connectors_config.resolved import personal_targets
 from connectors_config.sources import NOTEBOOKS_DIR
 from core.credentials import SHAPES
+from core.synth_phase import preparing_pass
 from policy import PolicyError
 
 
@@ -85,9 +87,12 @@ def synth_checked(app) -> list[str]:
     those of the app's stacks, each stack's `policy`."""
     from policy.aspect import PolicyPack  # late: it loads jsii (see build_app)
 
-    packs = [child.policy for child in app.node.children if isinstance(getattr(child, "policy", None), PolicyPack)]
+    children = app.node.children
+    packs = [child.policy for child in children if isinstance(getattr(child, "policy", None), PolicyPack)]
     try:
-        app.synth()
+        # Only where every stack has its policy pack, whose Aspect ends the preparing pass (core/synth_phase.py).
+        with preparing_pass() if packs and len(packs) == len(children) else contextlib.nullcontext():
+            app.synth()
     except Exception:
         violations = [violation for pack in packs for violation in pack.violations]
         if violations:

@@ -194,8 +194,10 @@ def _make_targets() -> set[str]:
 
 
 def _make_calls(script: str) -> list[list[str]]:
-    """The arguments of every `make` command of a shell script (one command a line, as in the workflows)."""
-    return [shlex.split(line.strip())[1:] for line in script.splitlines() if line.strip().startswith("make ")]
+    """The arguments of every `make` command of a shell script (one command a line, as in the workflows; a
+    trailing `&` runs it in the background)."""
+    return [shlex.split(line.strip().removesuffix("&"))[1:] for line in script.splitlines()
+            if line.strip().startswith("make ")]
 
 
 def test_every_run_step_calls_targets_of_the_makefile():

@@ -6,6 +6,7 @@ assignments in text. A finding never shows the value."""
 from __future__ import annotations
 
 import re
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,27 +42,55 @@ def _shown(text: str) -> str:
 
 
 def check(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
-    seen: dict[str, tuple[str | None, str | None, re.Match | None]] = {}  # text -> what it holds: strings repeat
+    found: dict[tuple[bool, str], str | None] = {}  # (held by a credential key, text) -> message: strings repeat
+    keys: dict[str, bool] = {}  # key -> named like a credential: keys repeat even more
 
-    def credential_in(text: str) -> tuple[str | None, str | None, re.Match | None]:
-        if text not in seen:
-            shape = shape_in(text)
-            url = None if shape else url_password(text)
-            seen[text] = (shape, url, None if shape or url else _ASSIGNMENT.search(text))
-        return seen[text]
+    def credential_key(key: str) -> bool:
+        if key not in keys:
+            keys[key] = bool(key) and is_credential_key(key)
+        return keys[key]
+
+    def message(key: str, text: str) -> str | None:
+        """What a finding says after the attribute's path, or None when `text` (held by `key`) is no credential."""
+        held = credential_key(key)
+        if (held, text) not in found:
+            found[held, text] = _message(held, text)
+        return found[held, text]
+
+    def any_finding(value: Any, key: str = "") -> bool:
+        # The walk without the paths: nearly every block has no finding, and building the path of each of a
+        # stack's strings cost more than checking them.
+        if isinstance(value, str):
+            return message(key, value) is not None
+        if isinstance(value, dict):
+            return any(message("", str(name)) is not None or any_finding(item, str(name))
+                       for name, item in value.items())
+        if isinstance(value, list):
+            return any(any_finding(item, key) for item in value)
+        return False
 
     for item in stack.items:
+        if not any_finding(item.body):
+            continue
         for at, key, text in _strings(item.body):
-            shape, url, assignment = credential_in(text)
-            where = masked(at) or "a key"
-            if shape is not None:
-                yield item, f"{where} holds {shape} ({redact(text)})"
-            elif url is not None:
-                yield item, f"{where} holds a password in a URL ('{url}', redacted)"
-            elif assignment is not None:
-                yield item, f"{where} assigns a credential in text ('{assignment.group(1)}=…', redacted)"
-            elif key and is_credential_key(key) and text.strip() and not _REFERENCE.search(text):
-                yield item, f"{where}, named like a credential, holds a literal value ({_shown(text)})"
+            said = message(key, text)
+            if said is not None:
+                yield item, f"{masked(at) or 'a key'}{said}"
+
+
+def _message(held: bool, text: str) -> str | None:
+    shape = shape_in(text)
+    if shape is not None:
+        return f" holds {shape} ({redact(text)})"
+    url = url_password(text)
+    if url is not None:
+        return f" holds a password in a URL ('{url}', redacted)"
+    assignment = _ASSIGNMENT.search(text)
+    if assignment is not None:
+        return f" assigns a credential in text ('{assignment.group(1)}=…', redacted)"
+    if held and text.strip() and not _REFERENCE.search(text):
+        return f", named like a credential, holds a literal value ({_shown(text)})"
+    return None
 
 
 RULE = Rule("CP-SECRET-LITERAL", "no secret-like literal (tokens, keys, passwords in URLs or password= values, any "

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import cdktf_cdktf_provider_databricks.provider as provider_binding
-from constructs.plain_resources import PROVIDER_NAME, PlainProvider, plain, resource
+from constructs.plain_resources import PROVIDER_NAME, PlainProvider, plain, resource, token_parts
 from core.provider_job_shape import TERRAFORM_META
 from tests.fixtures.builders import SERVICENOW, batch_connector, connectors, environments
 from tests.helpers import synth_config_text, synth_construct
@@ -201,3 +201,48 @@ def test_a_resource_refers_to_another_as_the_bindings_do(resource_type, attribut
 
     synth = synth_construct(build)
     assert synth["resource"]["databricks_permissions"]["second"]["job_id"] == f"${{{resource_type}.first.{attribute}}}"
+
+
+def test_a_reference_used_twice_is_one_token_and_resolves_alike_everywhere():
+    """PlainResource asks node for each attribute's reference once; every use of it, in any resource, resolves to
+    the same `${...}`, and each attribute has its own."""
+    def build(stack):
+        job = resource(stack, "job", "databricks_job", {"name": "j"})
+        assert job.id is job.id and job.reference("id") is job.id and job.reference("url") is not job.id
+        resource(stack, "permissions", "databricks_permissions", {"job_id": job.id})
+        resource(stack, "other", "databricks_permissions", {"job_id": job.reference("id"), "url": job.reference("url")})
+
+    synth = synth_construct(build)["resource"]["databricks_permissions"]
+    assert (synth["permissions"]["job_id"], synth["other"]["job_id"], synth["other"]["url"]) == (
+        "${databricks_job.job.id}", "${databricks_job.job.id}", "${databricks_job.job.url}")
+
+
+def test_token_parts_keep_what_holds_a_token_in_order():
+    token, path = "${TfToken[TOKEN.1]}", "/Workspace/${TfToken[TOKEN.2]}/x"
+    attributes = {"name": "j", "job_id": token, "tags": {"a": "b"}, "task": [{"key": "t", "path": path}, {"k": 1}],
+                  "flag": True, "count": 3, "number": 1.5, "none": None}
+    assert token_parts(attributes) == {"job_id": token, "task": [{"path": path}], "number": 1.5}
+    assert list(token_parts(attributes)) == ["job_id", "task", "number"]
+    assert token_parts({"name": "j", "tags": {"a": "b"}, "list": ["x", 1, False]}) is None
+
+
+def test_the_preparing_pass_reads_the_token_parts_and_every_other_read_the_whole():
+    """While App.synth() prepares the stacks (core/synth_phase.py, armed by stacks/app.py), a plain resource hands
+    cdktf only the parts with tokens; once the policy Aspect has said every stack is prepared, and outside a
+    platform synth, the whole attributes."""
+    from core.synth_phase import prepared, preparing_pass
+
+    def build(stack):
+        job = resource(stack, "job", "databricks_job", {"name": "j"})
+        permissions = resource(stack, "permissions", "databricks_permissions",
+                               {"job_id": job.id, "access_control": [{"group_name": "g"}]})
+        whole = dict(permissions._synthesize_attributes())
+        with preparing_pass():
+            assert job._synthesize_attributes() == {}
+            assert permissions._synthesize_attributes() == {"job_id": job.id}
+            prepared()
+            assert permissions._synthesize_attributes() == whole
+        assert permissions._synthesize_attributes() == whole == {"job_id": job.id,
+                                                                  "access_control": [{"group_name": "g"}]}
+
+    synth_construct(build)

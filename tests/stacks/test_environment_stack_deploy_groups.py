@@ -212,3 +212,30 @@ def test_a_suppression_names_a_known_stack():
         f"connectors.yaml:{line_of(text, 'resource: dev-nothing')}: policy.suppressions[0].resource: 'dev-nothing' "
         "is not a stack; a resource path starts with one of: dev, dev-analytics, dev-code, dev-inventory, prod, "
         "prod-analytics, prod-code, prod-inventory"]
+
+
+def test_the_preparing_pass_writes_the_same_bytes_as_whole_attributes(grouped_out, tmp_path, monkeypatch):
+    """The grouped sample refers between stacks (cdktf registers those references while it prepares the stacks):
+    its synth, where the preparing pass reads only the token-bearing parts of each resource (core/synth_phase.py),
+    writes every file byte for byte as a synth that reads the whole attributes on both passes."""
+    import contextlib
+
+    import core.synth_phase
+    import stacks.app
+
+    def files(outdir: Path) -> dict[str, bytes]:
+        return {p.relative_to(outdir).as_posix(): p.read_bytes() for p in sorted(outdir.rglob("*")) if p.is_file()}
+
+    reads = []
+    real = core.synth_phase.preparing
+    monkeypatch.setattr("constructs.plain_resources.preparing", lambda: reads.append(real()) or real())
+    armed = files(grouped_out)  # synthesized with the pass, before the spy: synthesize once more to count
+    stacks.app.synth(parse_config(grouped(), "connectors.yaml", base_dir=SAMPLE_DIR), str(tmp_path / "armed"),
+                     notebooks_dir=SAMPLE_NOTEBOOKS)
+    assert reads.count(True) == reads.count(False) > 0  # every resource read once prepared, once whole
+    monkeypatch.setattr(stacks.app, "preparing_pass", contextlib.nullcontext)
+    stacks.app.synth(parse_config(grouped(), "connectors.yaml", base_dir=SAMPLE_DIR), str(tmp_path / "whole"),
+                     notebooks_dir=SAMPLE_NOTEBOOKS)
+    assert files(tmp_path / "armed") == armed
+    assert files(tmp_path / "whole") == armed
+    assert any('"terraform_remote_state"' in text.decode() for text in armed.values())

@@ -185,3 +185,20 @@ def test_a_secret_scope_name_with_digits_is_a_name_not_a_secret(tmp_path):
 def test_a_credential_used_as_a_map_key_is_never_shown(tmp_path):
     found = findings(tmp_path, env_vars_job(**{GITHUB_TOKEN: "1"}))
     assert len(found) == 1 and GITHUB_TOKEN not in found[0]
+
+
+def test_a_string_is_judged_by_the_key_that_holds_it_in_each_block():
+    """The rule remembers what each string holds, per key kind: the same literal is a finding under a key named
+    like a credential and none under an ordinary one, in any block and at any depth; a block without a finding is
+    passed over, and a credential-shaped map key is cut in the path it names."""
+    from policy.rule import Stack
+    from policy.rules.secret_literal import check
+
+    document = {"resource": {"databricks_job": {
+        "a": {"name": "plain-value", "tags": {"owner": "plain-value"}},
+        "b": {"task": [{"spark_env_vars": {"API_TOKEN": "plain-value", "MODE": "plain-value"}}]},
+        "c": {"tags": {GITHUB_TOKEN: "x"}, "name": "plain-value"}}}}
+    assert [(item.address, message) for item, message in check(Stack(document), None)] == [
+        ("databricks_job.b", "task[0].spark_env_vars.API_TOKEN, named like a credential, holds a literal value "
+                             "(redacted)"),
+        ("databricks_job.c", f"tags.ghp_… holds a GitHub token ('ghp_…' {REDACTED})")]
