@@ -21,7 +21,7 @@ from typing import Any
 
 from collections.abc import Sequence
 
-from cdktf import (
+from core.toolchain import (
     ITerraformDependable,
     TerraformProvider,
     TerraformProviderGeneratorMetadata,

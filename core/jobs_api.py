@@ -21,7 +21,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cdktf import Token
+from core.toolchain import Token
 from core import field_paths
 from core.provider import job as provider_job
 from core.provider_job_shape import (  # noqa: F401  (re-exported: the mapping's vocabulary)

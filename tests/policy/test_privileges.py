@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.toolchain import PROVIDER_PACKAGE
 from policy.privileges import GRANT_SECURABLE_FIELDS, PRIVILEGES, misapplied, securable_of
 
 # --- privileges that apply --------------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ _NOT_SECURABLES = {"connection", "count", "depends_on", "for_each", "lifecycle",
 
 def _config_arguments(module: str, class_name: str) -> set[str]:
     """The keyword arguments of a binding's Config class, read from its source so that jsii does not start."""
-    spec = importlib.util.find_spec("cdktf_cdktf_provider_databricks")  # the top-level package: nothing is imported
+    spec = importlib.util.find_spec(PROVIDER_PACKAGE)  # the top-level package: nothing is imported
     assert spec is not None and spec.submodule_search_locations
     source = Path(next(iter(spec.submodule_search_locations))) / module / "__init__.py"
     for node in ast.parse(source.read_text()).body:
