@@ -33,7 +33,7 @@ from pathlib import Path
 
 from benchmark import config_text
 import benchmark
-from check_user_edits import repository_files
+from check_user_edits import link_shared, repository_files
 from switch_toolchain import SwitchError, switch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,12 +127,15 @@ def cdktn_python(project: Path, lock_of: Path) -> Path:
     return python
 
 
-def synth_both(python: Path, project: Path, out: Path, generated: Path) -> None:
-    """The sample and the generated config, synthesized by `python -O` in `project`, into out/sample, out/generated."""
+def synth_both(python: Path, project: Path, out: Path, generated: Path) -> float:
+    """The sample and the generated config, synthesized by `python -O` in `project`, into out/sample, out/generated;
+    the wall time of the two synths, in seconds."""
+    started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if k not in ("CDKTF_OUTDIR", "CONNECTORS_DEV_USER", "PYTHONPATH")}
     for name, config in (("sample", project / SAMPLE / "connectors.yaml"), ("generated", generated)):
         run([str(python), "-O", "-c", SYNTH, str(config), str(out / name), str(project / SAMPLE / "notebooks")],
             project, env, what=f"the {name} synth under {python}")
+    return time.monotonic() - started
 
 
 def normalized(document: object, path: tuple[str, ...] = ()) -> object:
@@ -198,14 +201,15 @@ def check(keep: bool, with_locks: bool, tests: bool) -> int:
         project = scratch / "repository"
         project.mkdir()
         copy_tracked(ROOT, project)
+        link_shared(ROOT, project)  # the maintainers' reference documents, where present: their checks run too
         generated = scratch / f"n{GENERATED}" / "connectors.yaml"
         generated.parent.mkdir()
         benchmark.SAMPLE = project / SAMPLE / "connectors.yaml"  # the fixture's environments, not the user's
         generated.write_text(config_text(GENERATED), encoding="utf-8")
         step("copied the repository", started)
 
-        synth_both(ROOT / ".venv" / "bin" / "python", project, scratch / "cdktf", generated)
-        step(f"synthesized the sample and {GENERATED} connectors under cdktf", started)
+        seconds = synth_both(ROOT / ".venv" / "bin" / "python", project, scratch / "cdktf", generated)
+        step(f"synthesized the sample and {GENERATED} connectors under cdktf in {seconds:.1f} s", started)
 
         lock_of = scratch / "cdktf-lock"
         lock_of.mkdir()
@@ -217,8 +221,8 @@ def check(keep: bool, with_locks: bool, tests: bool) -> int:
         python = cdktn_python(project, lock_of)
         step(f"cdktn's virtualenv ready ({python.parent.parent.relative_to(ROOT)})", started)
 
-        synth_both(python, project, scratch / "cdktn", generated)
-        step(f"synthesized the sample and {GENERATED} connectors under cdktn", started)
+        seconds = synth_both(python, project, scratch / "cdktn", generated)
+        step(f"synthesized the sample and {GENERATED} connectors under cdktn in {seconds:.1f} s", started)
         problems = differences(scratch / "cdktf", scratch / "cdktn")
         if problems:
             raise CheckError("the two toolchains' stacks differ beyond the version values:\n  "
