@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".bench" / "cdk-terrain"
 SAMPLE = Path("tests/fixtures/sample")
 GENERATED = 100
-TEST_PACKAGES = ("tests/constructs", "tests/policy", "tests/connectors_config")
+# And the provider's job shape: the fields the newer provider adds are data there (core/provider_differences.py).
+TEST_PACKAGES = ("tests/constructs", "tests/policy", "tests/connectors_config", "tests/core/test_provider_job_shape.py")
 # Of the dev packages, what those tests import (pyspark: the monitoring queries on a real Spark session).
 DEV_PACKAGES = ("pytest", "syrupy", "hypothesis", "sqlglot", "pyspark")
 # The switched packages and what they bring along: from the switched Pipfile and pip, not from the cdktf lock.
