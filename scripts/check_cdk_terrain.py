@@ -125,6 +125,9 @@ def cdktn_python(project: Path, lock_of: Path) -> Path:
          str(venv / "requirements.txt"), "-c", str(venv / "constraints.txt")], ROOT, what="pip install (cdktn)")
     run([str(python), "-O", "-m", "compileall", "-q", "-j", "0", str(venv / "lib")], ROOT)
     (venv / ".complete").touch()
+    for stale in CACHE.glob("venv-*"):  # one kept: an older set of pins is never used again
+        if stale != venv:
+            shutil.rmtree(stale, ignore_errors=True)
     return python
 
 
