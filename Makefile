@@ -18,6 +18,8 @@ endif
 PYTHON ?= python3
 PIPENV_VERSION := 2026.10.3
 PIPENV := $(PYTHON) -m pipenv
+# The CDK's command line: cdktf, or cdktn after `make switch-to-cdk-terrain` (docs/cdk-terrain.md).
+CDK_CLI := cdktf
 
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
@@ -35,7 +37,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PYTHON_SCRIPTS):$(shell $(PYTHON) -
 QUARTZ_JAR := /usr/share/java/quartz2.jar
 
 .PHONY: help synth test lint install pipenv cdktf-synth bench bench-quartz bench-operations snapshot-update describe graphs \
-	check-user-edits check-standalone review-diff review-gate actionlint clean
+	check-user-edits check-standalone check-cdk-terrain switch-to-cdk-terrain review-diff review-gate actionlint clean
 
 # -O: the synth runs without the runtime type checks of the jsii-generated Python (cdktf's typeguard in `if __debug__:`
 # blocks); the config validation and the constructs' props checks have proven the
@@ -64,7 +66,7 @@ lint: install ## ruff check and mypy
 	$(PIPENV) run ruff check; ruff=$$?; $(PIPENV) run mypy && exit $$ruff
 
 cdktf-synth: install ## The same synth through the pinned cdktf CLI
-	cdktf synth
+	$(CDK_CLI) synth
 
 bench-quartz: install $(QUARTZ_JAR) ## How long the differential test against the real Quartz takes, and what it compares
 	$(PIPENV) run python scripts/quartz_benchmark.py
@@ -93,6 +95,17 @@ check-user-edits: install ## A user's edits (new connector, source, schedule, en
 # maintainer-only checks skipped with their message.
 check-standalone: install ## A copy of the repository with nothing beside it passes make synth and make test
 	$(PIPENV) run python scripts/check_standalone.py
+
+# Moving to CDK Terrain (docs/cdk-terrain.md): the toolchain seam, pins, locks, the cdktn CLI and its Node 22, in
+# this working tree, as one diff to review (refused with uncommitted changes; FORCE=1 goes on).
+switch-to-cdk-terrain: pipenv ## Switch this working tree from cdktf to CDK Terrain (cdktn): seam, pins, locks, CLI
+	$(PYTHON) scripts/switch_toolchain.py $(if $(FORCE),--force)
+
+# CI, after `make check-standalone`: in a copy, the same synths under cdktf and under CDK Terrain (its packages in a
+# virtualenv of their own, kept in .bench/cdk-terrain/) must match but for the listed version values, and the
+# construct, policy and config tests pass under cdktn.
+check-cdk-terrain: install ## The switch to CDK Terrain, proven in a copy: same stacks, tests pass under cdktn
+	$(PIPENV) run python scripts/check_cdk_terrain.py
 
 # The synth-diff check of a pull request (.github/workflows/synth-diff.yml) runs these two, and so can you: this
 # checkout's `python -m review diff` from BASE (the target branch's synth folder) to HEAD (default: this checkout's

@@ -19,7 +19,7 @@ from typing import Literal
 
 from typing import Any
 
-from cdktf import ITerraformDependable
+from core.toolchain import ITerraformDependable
 from constructs import Construct
 
 from constructs.connector_operations import ConnectorOperationsProps, operated_job_props

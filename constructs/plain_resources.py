@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf import (
+from constructs import Construct
+from core.synth_phase import preparing
+from core.toolchain import (
     ITerraformDependable,
     TerraformProvider,
     TerraformProviderGeneratorMetadata,
     TerraformResource,
     TerraformResourceLifecycle,
 )
-from constructs import Construct
-from core.synth_phase import preparing
 
 # What the bindings (cdktf-cdktf-provider-databricks 15.16.1) give their resources and provider; a test holds them
 # equal.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset
+from core.toolchain import AssetType, TerraformAsset
 from constructs import Construct
 
 from constructs.access_control import access_control

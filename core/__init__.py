@@ -3,7 +3,8 @@ their checks, the Jobs API <-> provider mapping and the provider loader, `{{...}
 principals and permission levels, credential shapes, field paths and the command-line parser.
 
 It imports no other package of the project (a test holds it to that), so any package may import it. Its
-modules are cheap to import except `provider` and `jobs_api`, which load the provider bindings (jsii); the config
+modules are cheap to import except `toolchain` (the CDK, the one module naming it), and `provider` and
+`jobs_api`, which load the provider bindings (jsii); the config
 reads the provider's job shape from `provider_job_shape`, vendored data, so reading it never loads them.
 """
 

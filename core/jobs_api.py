@@ -21,7 +21,8 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cdktf import Token
+from core.provider_differences import PROVIDER_VERSIONS
+from core.toolchain import TOOLCHAIN, Token
 from core import field_paths
 from core.provider import job as provider_job
 from core.provider_job_shape import (  # noqa: F401  (re-exported: the mapping's vocabulary)
@@ -75,7 +76,7 @@ def reflected_shape() -> dict[str, Any]:
                 add(struct.__name__, _struct_hints(struct), _required(struct))
 
     add(ROOT, _job_hints(), ())
-    return {"provider": "databricks 1.99.0", "structs": dict(sorted(structs.items()))}
+    return {"provider": f"databricks {PROVIDER_VERSIONS[TOOLCHAIN]}", "structs": dict(sorted(structs.items()))}
 
 
 def _job_hints() -> dict[str, Any]:

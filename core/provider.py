@@ -1,4 +1,4 @@
-"""The Databricks provider's bindings (cdktf-cdktf-provider-databricks), the submodules the platform uses and
+"""The Databricks provider's bindings (the package core.toolchain names), the submodules the platform uses and
 no others, for what reads the bindings: core.jobs_api (the provider's job shape) and the tests. The synth does not
 load them: the constructs write every resource as plain attributes (constructs/plain_resources.py), checked
 against the bindings by tests/constructs/test_plain_resources.py.
@@ -7,16 +7,25 @@ Why: the provider package's `__init__` imports all of its ~250 submodules, one p
 about 0.9 s and 60 MB on every synth, however few of them a stack uses. Registering the package without running
 its `__init__` (Python then imports a submodule from the package's folder as usual, and the submodule loads
 the provider's jsii assembly itself) leaves only the submodules below. If the whole package was imported
-first (a test importing it directly), that import is used as it is. Switching to CDK Terrain renames the
-package here.
+first (a test importing it directly), that import is used as it is.
+
+Each submodule's public names are this module's (`from core.provider import Grant`), as a star import would make
+them; `job` is the job submodule itself.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-PACKAGE = "cdktf_cdktf_provider_databricks"
+from core.toolchain import PROVIDER_PACKAGE
+
+PACKAGE = PROVIDER_PACKAGE
+SUBMODULES = ("alert_v2", "dashboard", "directory", "grant", "grants", "job", "notebook", "permissions", "pipeline",
+              "provider", "schema", "secret_acl", "secret_scope", "workspace_file")
 
 if PACKAGE not in sys.modules:
     _spec = importlib.util.find_spec(PACKAGE)
@@ -24,17 +33,16 @@ if PACKAGE not in sys.modules:
         raise ImportError(f"{PACKAGE} is not installed: run `make synth` or `make test`, which install it")
     sys.modules[PACKAGE] = importlib.util.module_from_spec(_spec)  # its __path__, without running __init__
 
-from cdktf_cdktf_provider_databricks import job  # noqa: E402,F401  (the Jobs API mapping reads its structs)
-from cdktf_cdktf_provider_databricks.alert_v2 import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.dashboard import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.directory import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.grant import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.job import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.notebook import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.permissions import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.pipeline import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.provider import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.schema import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.secret_acl import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.secret_scope import *  # noqa: E402,F401,F403
-from cdktf_cdktf_provider_databricks.workspace_file import *  # noqa: E402,F401,F403
+
+def submodule(name: str) -> ModuleType:
+    """The bindings' submodule `name` (`job`, `grant`, ...: the resource type without `databricks_`)."""
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+for _name in SUBMODULES:
+    _module = submodule(_name)
+    globals().update({key: getattr(_module, key) for key in getattr(_module, "__all__", ())})
+job = submodule("job")  # the Jobs API mapping reads its structs
+
+if TYPE_CHECKING:
+    def __getattr__(name: str) -> Any: ...  # the names above, set at import: any binding class, to the type checker

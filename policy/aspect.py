@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsii
-from cdktf import App, Aspects, IAspect, TerraformStack
+from core.toolchain import App, Aspects, IAspect, TerraformStack
 from constructs import Construct, IConstruct, IValidation
 
 from core.synth_phase import prepared

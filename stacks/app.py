@@ -30,7 +30,7 @@ def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOO
     check_uploads(notebooks_dir)
     targets = personal_targets(config, user) if user is not None else ()
     # late: loading jsii is the slow part of a synth, and a config with mistakes never needs it
-    from cdktf import App
+    from core.toolchain import App
 
     from policy.aspect import PolicyGate
     from stacks.environment_stack import environment_stacks

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cdktf import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
+from core.toolchain import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
 from constructs import Construct
 
 from connectors_config import ResolvedConnector, ResolvedEnvironment, ResolvedManagedConnector, ResolvedMonitoring

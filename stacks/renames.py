@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from cdktf import TerraformResource, TerraformStack
+from core.toolchain import TerraformResource, TerraformStack
 from constructs import Construct
 
 # cdktf's makeUniqueId: a component 'Default' is left out entirely; 'Resource' is left out of the readable part only.

@@ -29,7 +29,7 @@ _JSII_TMP = tempfile.mkdtemp(prefix="connector-tests-jsii-")
 atexit.register(shutil.rmtree, _JSII_TMP, ignore_errors=True)
 _TMPDIR = os.environ.get("TMPDIR")
 os.environ["TMPDIR"] = _JSII_TMP
-import cdktf  # noqa: E402,F401  (starts jsii's node process, which keeps this TMPDIR)
+import core.toolchain  # noqa: E402,F401  (starts jsii's node process, which keeps this TMPDIR)
 
 if _TMPDIR is None:
     del os.environ["TMPDIR"]

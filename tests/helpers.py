@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cdktf import TerraformStack
+    from core.toolchain import TerraformStack
 
 
 def synth_construct(build: Callable[[TerraformStack], object]) -> dict:
     """Synthesizes one throwaway stack holding what `build(stack)` adds; returns its Terraform JSON."""
-    from cdktf import Testing, TerraformStack
+    from core.toolchain import Testing, TerraformStack
 
     stack = TerraformStack(Testing.app(), "test")
     build(stack)

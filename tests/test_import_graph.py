@@ -185,7 +185,8 @@ def test_the_config_loads_without_the_iac_toolchain():
     import sys
 
     probe = ("import sys, connectors_config, operations.cli, review.cli, core.cli, core.quartz, core.job_settings\n"
-             "print(sorted(m for m in ('cdktf', 'jsii', 'cdktf_cdktf_provider_databricks') if m in sys.modules))")
+             "print(sorted(m for m in ('cdktf', 'cdktn', 'jsii', 'cdktf_cdktf_provider_databricks', 'cdktn_provider_databricks') "
+             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
 

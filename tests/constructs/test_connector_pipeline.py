@@ -134,7 +134,7 @@ def test_permissions_admins_manage_operators_and_the_job_identity_run(synthesize
 
 
 def test_pipeline_waits_for_what_it_depends_on():
-    from cdktf_cdktf_provider_databricks.grant import Grant
+    from core.provider import Grant
 
     def build(stack):
         grant = Grant(stack, "connection_grant", foreign_connection="servicenow_dev", principal=SP,

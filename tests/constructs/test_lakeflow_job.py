@@ -92,7 +92,7 @@ def job_reference(synth: dict, construct_id: str) -> str:
 
 def build_failing(settings: dict, **options: Any) -> None:
     """Builds one LakeflowJob into a throwaway stack (no synth): for settings that must be refused."""
-    from cdktf import TerraformStack, Testing
+    from core.toolchain import TerraformStack, Testing
 
     LakeflowJob(TerraformStack(Testing.app(), "refused"), "job", props=props(settings, **options))
 
@@ -985,7 +985,7 @@ def seeds() -> dict:
     """Every seed job in one stack. A job referenced by `${resources.jobs.K.id}` is built before the job that
     references it: the seed's own job K, or a stand-in LakeflowJob named K where the seeds do not define K."""
     need_seeds()
-    from cdktf_cdktf_provider_databricks.pipeline import Pipeline
+    from core.provider import Pipeline
 
     def build(stack) -> None:
         built: dict[str, LakeflowJob] = {}

@@ -6,7 +6,6 @@ block of the wrong shape or a value of the wrong kind fails here as it would thr
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import json
 import types
@@ -16,19 +15,19 @@ from typing import Any
 
 import pytest
 
-import cdktf_cdktf_provider_databricks.provider as provider_binding
 from constructs.plain_resources import PROVIDER_NAME, PlainProvider, plain, resource, token_parts
+from core.provider import PACKAGE, DatabricksProvider, submodule
+from core.provider_differences import PROVIDER_VERSIONS
 from core.provider_job_shape import TERRAFORM_META
+from core.toolchain import TOOLCHAIN
 from tests.fixtures.builders import SERVICENOW, batch_connector, connectors, environments
 from tests.helpers import synth_config_text, synth_construct
-
-PACKAGE = "cdktf_cdktf_provider_databricks"
 
 
 @functools.cache
 def binding(resource_type: str) -> type:
     """The bindings' class of `resource_type` ('databricks_job' -> job.Job), by its TF_RESOURCE_TYPE."""
-    module = importlib.import_module(f"{PACKAGE}.{resource_type.removeprefix('databricks_')}")
+    module = submodule(resource_type.removeprefix('databricks_'))
     found = [cls for cls in vars(module).values() if isinstance(cls, type) and cls.__module__ == module.__name__
              and getattr(cls, "TF_RESOURCE_TYPE", None) == resource_type]
     assert len(found) == 1, f"no binding of {resource_type} in {module.__name__}"
@@ -118,7 +117,7 @@ def document_problems(document: Mapping[str, Any], stack: str) -> list[str]:
         for name, body in sorted(instances.items()):
             problems += schema_problems(binding(resource_type), body, f"{stack}: {resource_type}.{name}")
     for index, body in enumerate(document.get("provider", {}).get(PROVIDER_NAME, ())):
-        problems += schema_problems(provider_binding.DatabricksProvider, body, f"{stack}: provider[{index}]")
+        problems += schema_problems(DatabricksProvider, body, f"{stack}: provider[{index}]")
     return problems
 
 
@@ -184,12 +183,12 @@ def test_the_provider_block_is_the_bindings():
         return {key: document[key] for key in ("provider", "terraform")}
 
     plain_one = synth_construct(lambda stack: PlainProvider(stack, "databricks", attributes=settings))
-    bound = synth_construct(lambda stack: provider_binding.DatabricksProvider(stack, "databricks", **settings))
+    bound = synth_construct(lambda stack: DatabricksProvider(stack, "databricks", **settings))
     assert top(plain_one) == top(bound)
     assert json.dumps(top(plain_one), sort_keys=True) == (
         '{"provider": {"databricks": [{"host": "https://adb-1.1.azuredatabricks.net"}]}, '
         '"terraform": {"required_providers": {"databricks": {"source": "databricks/databricks", '
-        '"version": "1.99.0"}}}}')
+        f'"version": "{PROVIDER_VERSIONS[TOOLCHAIN]}"}}}}}}}}')
 
 
 @pytest.mark.parametrize(("resource_type", "attribute"), [("databricks_job", "id"), ("databricks_directory", "path"),

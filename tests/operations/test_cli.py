@@ -13,7 +13,7 @@ from tests.conftest import PROJECT_DIR
 from tests.fixtures.builders import GITHUB, connectors, environment, environments
 
 SAMPLE = PROJECT_DIR / "tests" / "fixtures" / "sample"
-TOOLCHAIN = ("cdktf", "cdktf_cdktf_provider_databricks", "jsii")
+TOOLCHAIN = ("cdktf", "cdktn", "cdktf_cdktf_provider_databricks", "cdktn_provider_databricks", "jsii")
 # Reads the config the way every operation does (operations.jobs.environment_of), then names what got loaded.
 PROBE = f"""\
 import argparse, sys

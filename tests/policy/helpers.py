@@ -7,12 +7,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cdktf import App, TerraformResourceLifecycle, TerraformStack
-from cdktf_cdktf_provider_databricks.alert_v2 import AlertV2
-from cdktf_cdktf_provider_databricks.job import Job, JobRunAs, JobTask, JobTaskNotebookTask
-from cdktf_cdktf_provider_databricks.permissions import Permissions, PermissionsAccessControl
-from cdktf_cdktf_provider_databricks.pipeline import Pipeline, PipelineRunAs
-from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
+from core.toolchain import App, TerraformResourceLifecycle, TerraformStack
+from core.provider import AlertV2
+from core.provider import Job, JobRunAs, JobTask, JobTaskNotebookTask
+from core.provider import Permissions, PermissionsAccessControl
+from core.provider import Pipeline, PipelineRunAs
+from core.provider import DatabricksProvider
 from constructs import Construct
 
 from policy import EnvironmentFacts, PolicyContext, Rule, evaluate

@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
-from cdktf import App, TerraformStack
-from cdktf_cdktf_provider_databricks.job import Job, JobRunAs
-from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
-from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
-from cdktf_cdktf_provider_databricks.secret_scope import SecretScope
+from core.toolchain import App, TerraformStack
+from core.provider import Job, JobRunAs
+from core.provider import DatabricksProvider
+from core.provider import SecretAcl
+from core.provider import SecretScope
 from constructs import Construct
 
 import stacks.app

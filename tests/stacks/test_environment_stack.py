@@ -217,7 +217,7 @@ def test_servicenow_grants_merge_with_the_batch_connectors(stacks):
 
 def test_pipeline_references_and_python_files_bind_to_the_stacks_own_resources():
     """The references no sample job uses: a managed connector's pipeline, and a plain module run as a python file."""
-    from cdktf import Testing
+    from core.toolchain import Testing
 
     from connectors_config import parse_config, resolve
     from stacks.environment_stack import EnvironmentStack

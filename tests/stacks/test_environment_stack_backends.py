@@ -14,7 +14,7 @@ PROD_SETTINGS = "      on_failure: [oncall@example.com]\n"
 
 
 def synth_prod(extra: str) -> dict:
-    from cdktf import Testing
+    from core.toolchain import Testing
 
     from stacks.environment_stack import EnvironmentStack
 

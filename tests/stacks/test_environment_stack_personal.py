@@ -219,7 +219,7 @@ PERIODIC_JOBS = """\
 def test_everything_is_paused_even_from_an_environment_whose_schedules_run(tmp_path):
     """prod runs its schedules (the config refuses its personal targets); the derivation alone pauses every
     schedule, trigger (table update, file arrival, periodic), continuous run and the monitoring alert."""
-    from cdktf import App
+    from core.toolchain import App
 
     from stacks.environment_stack import environment_stacks
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import cdktf
-from cdktf import TerraformStack
 from constructs import Construct
 
 from core.provider import DatabricksProvider, Directory
+from core import toolchain
+from core.toolchain import TerraformStack
 from stacks.renames import logical_id, move_from
 
 
@@ -26,7 +26,7 @@ from stacks.renames import logical_id, move_from
     ("x" * 130, "y" * 130, "job"),  # the readable part is cut at 240 characters
 ])
 def test_logical_ids_are_cdktfs(path):
-    stack = TerraformStack(cdktf.Testing.app(), "test")
+    stack = TerraformStack(toolchain.Testing.app(), "test")
     DatabricksProvider(stack, "databricks", host="https://adb-1.1.azuredatabricks.net")
     scope: Construct = stack
     for component in path[:-1]:
@@ -36,14 +36,14 @@ def test_logical_ids_are_cdktfs(path):
 
 
 def test_move_from_writes_one_moved_block_per_resource_under_the_construct():
-    stack = TerraformStack(cdktf.Testing.app(), "test")
+    stack = TerraformStack(toolchain.Testing.app(), "test")
     DatabricksProvider(stack, "databricks", host="https://adb-1.1.azuredatabricks.net")
     renamed = Construct(Construct(stack, "jobs"), "nightly")
     Directory(renamed, "folder", path="/a")
     Directory(Construct(renamed, "inner"), "folder", path="/b")
     Directory(stack, "elsewhere", path="/c")
     move_from(stack, renamed, "daily")
-    document = json.loads(cdktf.Testing.synth(stack))
+    document = json.loads(toolchain.Testing.synth(stack))
     assert document["moved"] == [
         {"from": f"databricks_directory.{logical_id(['jobs', 'daily', 'folder'])}",
          "to": f"databricks_directory.{logical_id(['jobs', 'nightly', 'folder'])}"},

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_databricks.grant import Grant
-from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
+from core.provider import Grant
+from core.provider import Grants, GrantsGrant
 
 from policy.rules.all_privileges import RULE
 from tests.policy.helpers import SP_DEV, adding, findings_of, line

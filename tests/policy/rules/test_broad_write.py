@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from cdktf_cdktf_provider_databricks.grant import Grant
-from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
-from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
-from cdktf_cdktf_provider_databricks.secret_scope import SecretScope
+from core.provider import Grant
+from core.provider import Grants, GrantsGrant
+from core.provider import SecretAcl
+from core.provider import SecretScope
 
 from core.principals import BROAD_GROUPS
 from policy import PolicyContext

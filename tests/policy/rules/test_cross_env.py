@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from cdktf_cdktf_provider_databricks.job import JobParameter
-from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
+from core.provider import JobParameter
+from core.provider import SecretAcl
 
 from policy import EnvironmentFacts, PolicyContext
 from policy.rules.cross_env import RULE

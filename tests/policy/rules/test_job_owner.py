@@ -3,8 +3,8 @@ principal."""
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_databricks.job import Job
-from cdktf_cdktf_provider_databricks.permissions import Permissions
+from core.provider import Job
+from core.provider import Permissions
 
 from policy.rules.job_owner import RULE
 from tests.policy.helpers import (ALICE, OWNER_DEV, RUN_AS_DEV, SP_DEV, access, adding, findings_of, job_with_access,

@@ -3,9 +3,9 @@ and schemas never force_destroy."""
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_databricks.schema import Schema
-from cdktf_cdktf_provider_databricks.secret_scope import SecretScope
+from core.toolchain import TerraformResourceLifecycle
+from core.provider import Schema
+from core.provider import SecretScope
 
 from policy import PolicyContext
 from policy.rules.prevent_destroy import RULE

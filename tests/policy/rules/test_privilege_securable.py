@@ -3,9 +3,9 @@ tests/policy/test_privileges.py)."""
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_databricks.grant import Grant
-from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
-from cdktf_cdktf_provider_databricks.schema import Schema
+from core.provider import Grant
+from core.provider import Grants, GrantsGrant
+from core.provider import Schema
 
 from policy import evaluate
 from policy.rules.privilege_securable import RULE

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_databricks.job import JobRunAs
-from cdktf_cdktf_provider_databricks.pipeline import Pipeline, PipelineRunAs
+from core.provider import JobRunAs
+from core.provider import Pipeline, PipelineRunAs
 
 from policy.rules.run_as import RULE
 from tests.policy.helpers import (ALICE, KEEP, NOTEBOOK_DIR, OWNER_DEV, SP_DEV, adding, alert, findings_of,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cdktf_cdktf_provider_databricks.job import JobTask, JobTaskNewCluster, JobTaskNotebookTask
-from cdktf_cdktf_provider_databricks.workspace_file import WorkspaceFile
+from core.provider import JobTask, JobTaskNewCluster, JobTaskNotebookTask
+from core.provider import WorkspaceFile
 
 from policy.rules.secret_literal import RULE
 from tests.policy.helpers import DEV, NOTEBOOK_DIR, Build, findings_of, line, owned_job, parameters_job, with_job

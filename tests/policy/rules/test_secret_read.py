@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_databricks.job import JobRunAs
-from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
-from cdktf_cdktf_provider_databricks.secret_scope import SecretScope
+from core.provider import JobRunAs
+from core.provider import SecretAcl
+from core.provider import SecretScope
 
 from policy.rules.secret_read import RULE
 from tests.policy.helpers import (ALICE, DEV, KEEP, SP_ADMIN, SP_DEV, Build, findings_of, line, owned_job, pipeline,

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from cdktf_cdktf_provider_databricks.dashboard import Dashboard
-from cdktf_cdktf_provider_databricks.directory import Directory
-from cdktf_cdktf_provider_databricks.job import JobGitSource, JobTask, JobTaskNotebookTask, JobTaskSparkPythonTask
-from cdktf_cdktf_provider_databricks.notebook import Notebook
-from cdktf_cdktf_provider_databricks.pipeline import PipelineLibrary, PipelineLibraryGlob, PipelineLibraryNotebook
-from cdktf_cdktf_provider_databricks.workspace_file import WorkspaceFile
+from core.provider import Dashboard
+from core.provider import Directory
+from core.provider import JobGitSource, JobTask, JobTaskNotebookTask, JobTaskSparkPythonTask
+from core.provider import Notebook
+from core.provider import PipelineLibrary, PipelineLibraryGlob, PipelineLibraryNotebook
+from core.provider import WorkspaceFile
 
 from policy.rules.workspace_path import RULE
 from tests.policy.helpers import (ALICE, CONTENT, DEV, NOTEBOOK_DIR, SP_DEV, alert, findings_of, line, notebook_task,
