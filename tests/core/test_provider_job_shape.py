@@ -12,11 +12,11 @@ from core.provider_job_shape import SHAPE_FILE, unsupported_fields
 from core.toolchain import TOOLCHAIN
 
 
-def as_of_provider_1_99(shape: dict[str, Any], newer: tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]
+def as_of_provider_1_99(shape: dict[str, Any], differences: tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]
                         ) -> dict[str, Any]:
-    """`shape` without the `newer` fields, without the structs only they lead to (reachable from Job), and with the
-    fields the newer provider no longer requires required again."""
-    newer, optional = newer
+    """`shape` without the newer provider's fields, without the structs only they lead to (reachable from Job), and
+    with the fields the newer provider no longer requires required again."""
+    newer, optional = differences
     fields = {name: {field: spec for field, spec in struct["fields"].items() if field not in newer.get(name, ())}
               for name, struct in shape["structs"].items()}
     reachable, todo = set(), ["Job"]
