@@ -119,9 +119,21 @@ class DeltaTables:
         rows.write.format("delta").mode("append").saveAsTable(table)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
+        """With schema evolution, as Databricks documents it for `UPDATE SET *` / `INSERT *`: a column `latest`
+        has and the table has not yet is added (NULL in the rows already there). The session setting, rather
+        than `MERGE WITH SCHEMA EVOLUTION INTO`, works on every runtime the jobs use (that syntax needs 15.2);
+        it is restored after the statement."""
         view = _temp_view_name(table)
         latest.createOrReplaceTempView(view)
-        self.spark.sql(merge_latest_statement(table, view))
+        before = self.spark.conf.get(SCHEMA_AUTO_MERGE, None)
+        self.spark.conf.set(SCHEMA_AUTO_MERGE, "true")
+        try:
+            self.spark.sql(merge_latest_statement(table, view))
+        finally:
+            if before is None:
+                self.spark.conf.unset(SCHEMA_AUTO_MERGE)
+            else:
+                self.spark.conf.set(SCHEMA_AUTO_MERGE, before)
 
     def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None:
         view = _temp_view_name(table)
@@ -185,7 +197,9 @@ class LocalDeltaTables:
         write_deltalake(current, arrow_batches(rows, schema), mode=mode)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
-        (self.merger(table, latest, merge_latest_on())
+        """With schema evolution (delta-rs's merge_schema): a column `latest` has and the table has not yet is
+        added, as on Databricks."""
+        (self.merger(table, latest, merge_latest_on(), merge_schema=True)
          .when_matched_update_all(predicate=merge_latest_when_matched())
          .when_not_matched_insert_all()
          .execute())
@@ -198,12 +212,13 @@ class LocalDeltaTables:
          .when_not_matched_insert(updates=upsert_assignments(rows.columns))
          .execute())
 
-    def merger(self, table: str, source: DataFrame, on: str) -> Any:
+    def merger(self, table: str, source: DataFrame, on: str, merge_schema: bool = False) -> Any:
         current = self.delta(table)
         if current is None:
             raise ValueError(f"{table} does not exist: ensure it before merging into it")
         schema = T.StructType([T.StructField(f.name, f.dataType, True) for f in source.schema.fields])
-        return current.merge(arrow_batches(source, schema), predicate=on, source_alias=SOURCE, target_alias=TARGET)
+        return current.merge(arrow_batches(source, schema), predicate=on, source_alias=SOURCE, target_alias=TARGET,
+                             merge_schema=merge_schema)
 
 
 ARROW_BATCH_ROWS = 10_000  # rows per Arrow batch on the way from Spark to a local Delta table
@@ -247,6 +262,10 @@ def arrow_batches(rows: DataFrame, schema: T.StructType) -> Any:
             yield batch(chunk)
 
     return RecordBatchReader.from_batches(arrow_schema, batches())
+
+
+# Databricks' session setting for MERGE with schema evolution (and appends that add columns).
+SCHEMA_AUTO_MERGE = "spark.databricks.delta.schema.autoMerge.enabled"
 
 
 def table_store(spark: SparkSession) -> TableStore:
@@ -454,9 +473,45 @@ def latest_versions(rows: DataFrame) -> DataFrame:
     return rows.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
+class SchemaChangeError(ValueError):
+    """A silver column whose type the source's silver columns change: refused before the transform writes."""
+
+
+def type_changes(table: str, current: T.StructType, declared: T.StructType, source: str) -> list[str]:
+    """Why silver's existing `table` cannot take rows of the `declared` schema: each column whose type differs.
+    A new column is fine (the MERGE adds it by schema evolution); a column no longer declared stays in the table,
+    NULL in the rows inserted from then on and unchanged elsewhere."""
+    existing = {f.name: f.dataType for f in current.fields}
+    problems = []
+    for column in declared.fields:
+        old = existing.get(column.name)
+        if old is not None and old != column.dataType:
+            was, now = old.simpleString().upper(), column.dataType.simpleString().upper()
+            problems.append(
+                f"silver table {table}: column '{column.name}' is {was} in the table but {now} in the silver columns "
+                f"of source '{source}'; a Delta MERGE cannot change a column's type. Fix: declare '{column.name}' "
+                f"as {was} again in SILVER of notebooks/source_{source}.py, or give the {now} values a new column "
+                "name (a new column is added by schema evolution)")
+    return problems
+
+
+def check_silver_schemas(tables: TableStore, silver: Mapping[str, tuple[SilverColumn, ...]],
+                         params: RunParameters) -> None:
+    """Every type change across the source's silver tables, raised at once before any of them is written."""
+    problems = []
+    for entity, columns in silver.items():
+        table = params.silver_table(entity)
+        current = tables.read(table)
+        if current is not None:
+            problems += type_changes(table, current.schema, silver_schema(columns), params.source)
+    if problems:
+        raise SchemaChangeError("nothing was written: " + "; ".join(problems))
+
+
 def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, tuple[SilverColumn, ...]],
                   params: RunParameters, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                   log: Callable[[str], None] = print) -> TransformResult:
+    check_silver_schemas(tables, silver, params)  # before any write: a refused change leaves every table as it was
     tables.ensure(state_table(params), STATE_SCHEMA)
     states = read_state(tables, params)
     merged: dict[str, int] = {}
