@@ -3,9 +3,10 @@
 Uploaded as a workspace file beside the entry notebooks. The contract it keeps:
 
 - ingest: per entity, fetch every record changed since the entity's mark (inclusive), append them to
-  `<catalog>.<bronze>.<connector>_<entity>` as one numbered batch, and only then advance the mark and the
-  batch number in the state table. A crash between the two re-fetches on retry: bronze may hold a batch
-  twice, never a gap.
+  `<catalog>.<bronze>.<connector>_<entity>` as one numbered batch, written in numbered chunks of
+  CHUNK_RECORDS (a commit each, so the driver never holds a whole backfill), and only once every chunk has
+  committed advance the mark and the batch number in the state table. A crash before that re-fetches on
+  retry: bronze may hold a batch (or some of its chunks) twice, never a gap.
 - transform: per entity, read the committed bronze batches it has not yet processed (after the state's
   `transformed_batch`, up to its `ingested_batch`), parse them into typed columns, keep the latest version
   of each record (by the record's own updated-at, then batch, ingestion time, payload hash and run id: a
@@ -30,7 +31,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from connector_runtime import RunParameters
-from connector_source import SilverColumn, Source, format_timestamp
+from connector_source import SilverColumn, Source, SourceRecord, format_timestamp
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -48,7 +49,10 @@ BRONZE_SCHEMA = T.StructType([
     T.StructField("job_run_id", T.StringType(), False),
     T.StructField("batch", T.LongType(), False),
     T.StructField("payload", T.StringType(), False),  # the record as the source returned it (JSON)
+    # Which chunk of its batch the row came in, from 1 (NULL in bronze written before chunks).
+    T.StructField("chunk", T.LongType(), True),
 ])
+CHUNK_RECORDS = 10_000  # records per bronze chunk: the most of one entity's fetch the driver holds at once
 
 STATE_SCHEMA = T.StructType([
     T.StructField("connector", T.StringType(), False),
@@ -116,7 +120,8 @@ class DeltaTables:
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({_ddl(schema)}) USING DELTA")
 
     def append(self, table: str, rows: DataFrame) -> None:
-        rows.write.format("delta").mode("append").saveAsTable(table)
+        """A column `rows` has and the table has not yet is added (Delta's mergeSchema)."""
+        rows.write.format("delta").mode("append").option("mergeSchema", "true").saveAsTable(table)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
         """With schema evolution, as Databricks documents it for `UPDATE SET *` / `INSERT *`: a column `latest`
@@ -181,6 +186,7 @@ class LocalDeltaTables:
         DeltaTable.create(self.path(table), schema=Schema.from_json(schema.json()), mode="ignore")
 
     def append(self, table: str, rows: DataFrame) -> None:
+        """A column `rows` has and the table has not yet is added (schema evolution), as on Databricks."""
         self.write(table, rows, "append")
 
     def overwrite(self, table: str, rows: DataFrame) -> None:
@@ -194,7 +200,10 @@ class LocalDeltaTables:
         if current is None:
             raise ValueError(f"{table} does not exist: ensure it before writing")
         schema = T.StructType.fromJson(json.loads(current.schema().to_json()))
-        write_deltalake(current, arrow_batches(rows, schema), mode=mode)
+        added = [f for f in rows.schema.fields if f.name not in schema.names] if mode == "append" else []
+        if added:
+            schema = T.StructType(schema.fields + [T.StructField(f.name, f.dataType, True) for f in added])
+        write_deltalake(current, arrow_batches(rows, schema), mode=mode, schema_mode="merge" if added else None)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
         """With schema evolution (delta-rs's merge_schema): a column `latest` has and the table has not yet is
@@ -388,7 +397,7 @@ class IngestResult:
 
 def run_ingest(spark: SparkSession, tables: TableStore, source: Source, params: RunParameters,
                clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-               log: Callable[[str], None] = print) -> IngestResult:
+               log: Callable[[str], None] = print, chunk_records: int = CHUNK_RECORDS) -> IngestResult:
     tables.ensure(state_table(params), STATE_SCHEMA)
     states = read_state(tables, params)
     records: dict[str, int] = {}
@@ -396,32 +405,53 @@ def run_ingest(spark: SparkSession, tables: TableStore, source: Source, params: 
     for entity in source.entities:
         prior = states.get(entity, EntityState())
         since = params.initial_mark if params.hwm_reset or prior.high_water_mark is None else prior.high_water_mark
-        started = clock()
-        fetched = list(source.fetch(entity, since))
         bronze = params.bronze_table(entity)
         tables.ensure(bronze, BRONZE_SCHEMA)
-        state = prior
-        if fetched:
-            batch = prior.ingested_batch + 1
+        batch = prior.ingested_batch + 1
+        started = clock()
+        count, chunks, newest = 0, 0, None
+        # The fetch is read `chunk_records` at a time, each chunk appended as its own commit before the next is
+        # read: a large backfill never sits whole in the driver's memory.
+        for chunk in chunked(source.fetch(entity, since), chunk_records):
+            chunks += 1
             ingested_at = clock()
             rows = [(params.source_name, entity, record.key, record.updated_at, ingested_at, params.job_run_id,
-                     batch, json.dumps(record.payload, sort_keys=True, separators=(",", ":")))
-                    for record in fetched]
-            tables.append(bronze, spark.createDataFrame(rows, BRONZE_SCHEMA))  # committed before the mark moves
+                     batch, json.dumps(record.payload, sort_keys=True, separators=(",", ":")), chunks)
+                    for record in chunk]
+            tables.append(bronze, spark.createDataFrame(rows, BRONZE_SCHEMA))
+            count += len(chunk)
+            latest = max(record.updated_at for record in chunk)
+            newest = latest if newest is None else max(newest, latest)
+        state = prior
+        if newest is not None:  # every chunk committed: only now does the mark move
             # Never past the fetch's start (less a margin for clock skew): a record changed while the fetch
             # ran may sit in a page or slice already read, and must be read again by the next run.
-            newest = min(max(record.updated_at for record in fetched), started - CLOCK_SKEW_MARGIN)
+            newest = min(newest, started - CLOCK_SKEW_MARGIN)
             mark = newest if prior.high_water_mark is None else max(newest, prior.high_water_mark)
             state = EntityState(mark, batch, prior.transformed_batch)
             tables.upsert(state_table(params), _state_row(spark, params, entity, state, clock(),
                                                           ingest_run=params.job_run_id),
                           STATE_KEY, INGEST_STATE_COLUMNS)
-        records[entity] = len(fetched)
+        records[entity] = count
         marks[entity] = format_timestamp(state.high_water_mark) if state.high_water_mark else ""
         start = format_timestamp(since) if since else "the beginning"
-        log(f"{params.source_name}.{entity}: {len(fetched)} record(s) changed since {start} -> {bronze}"
-            + (f" (batch {state.ingested_batch})" if fetched else ""))
+        log(f"{params.source_name}.{entity}: {count} record(s) changed since {start} -> {bronze}"
+            + (f" (batch {batch}, {chunks} chunk(s))" if count else ""))
     return IngestResult(records, marks)
+
+
+def chunked(items: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    """`items` in lists of `size` (the last may be shorter), each read only when the previous one is done."""
+    if size < 1:
+        raise ValueError(f"chunk size {size} must be at least 1")
+    chunk: list[SourceRecord] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # ---------------------------------------------------------------------------------------------- transform

@@ -369,7 +369,7 @@ PARSE_COLUMNS = (
 
 def bronze_rows(spark, payloads: dict[str, dict]) -> DataFrame:
     rows = [("github", "repositories", key, T0, T0 + timedelta(days=1), f"run-{i}", i,
-             json.dumps(payload, sort_keys=True, separators=(",", ":")))
+             json.dumps(payload, sort_keys=True, separators=(",", ":")), 1)
             for i, (key, payload) in enumerate(payloads.items())]
     return spark.createDataFrame(rows, BRONZE_SCHEMA)
 
