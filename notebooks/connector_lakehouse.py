@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from connector_runtime import RunParameters
-from connector_source import SilverColumn, Source, SourceRecord, format_timestamp
+from connector_source import SilverColumn, Source, SourceRecord, format_timestamp, listed_keys
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -77,6 +77,14 @@ LINEAGE = (
     T.StructField("_payload_sha256", T.StringType(), False),
     T.StructField("_ingest_run_id", T.StringType(), False),
 )
+# When the source's full listing of the entity last lacked the record; NULL while it is listed, or when the
+# source cannot tell (see listed_keys in connector_source.py).
+DELETED_AT = "_deleted_at"
+LISTING_SCHEMA = T.StructType([
+    T.StructField("record_key", T.StringType(), False),
+    T.StructField("listed_at", T.TimestampType(), False),
+    T.StructField("job_run_id", T.StringType(), False),
+])
 # Which version of a record wins, most significant first; every column descending.
 VERSION_ORDER = ("_source_updated_at", "_bronze_batch", "_ingested_at", "_payload_sha256", "_ingest_run_id")
 
@@ -104,6 +112,10 @@ class TableStore(Protocol):
     def merge_latest(self, table: str, latest: DataFrame) -> None: ...
 
     def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None: ...
+
+    def overwrite(self, table: str, rows: DataFrame) -> None: ...
+
+    def mark_deleted(self, table: str, listing: DataFrame, listed_at: datetime) -> None: ...
 
 
 class DeltaTables:
@@ -144,6 +156,14 @@ class DeltaTables:
         view = _temp_view_name(table)
         rows.createOrReplaceTempView(view)
         self.spark.sql(upsert_statement(table, view, key, columns, rows.columns))
+
+    def overwrite(self, table: str, rows: DataFrame) -> None:
+        rows.write.format("delta").mode("overwrite").saveAsTable(table)
+
+    def mark_deleted(self, table: str, listing: DataFrame, listed_at: datetime) -> None:
+        view = _temp_view_name(table)
+        listing.createOrReplaceTempView(view)
+        self.spark.sql(mark_deleted_statement(table, view, listed_at))
 
 
 class LocalDeltaTables:
@@ -219,6 +239,13 @@ class LocalDeltaTables:
         (self.merger(table, rows, upsert_on(key))
          .when_matched_update(updates=upsert_assignments(columns))
          .when_not_matched_insert(updates=upsert_assignments(rows.columns))
+         .execute())
+
+    def mark_deleted(self, table: str, listing: DataFrame, listed_at: datetime) -> None:
+        (self.merger(table, listing, mark_deleted_on())
+         .when_matched_update(updates={DELETED_AT: "NULL"}, predicate=mark_deleted_relisted())
+         .when_not_matched_by_source_update(updates={DELETED_AT: deleted_at_value(listed_at)},
+                                            predicate=mark_deleted_unlisted())
          .execute())
 
     def merger(self, table: str, source: DataFrame, on: str, merge_schema: bool = False) -> Any:
@@ -335,6 +362,34 @@ def upsert_statement(target: str, source_view: str, key: tuple[str, ...], column
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(inserts)}) VALUES ({', '.join(inserts.values())})")
 
 
+def mark_deleted_on() -> str:
+    """The deletion MERGE's ON: silver's record is in the source's full listing."""
+    return f"{TARGET}.{RECORD_KEY} = {SOURCE}.record_key"
+
+
+def mark_deleted_relisted() -> str:
+    """A record marked deleted that the source lists again (restored): no longer deleted."""
+    return f"{TARGET}.{DELETED_AT} IS NOT NULL"
+
+
+def mark_deleted_unlisted() -> str:
+    """A record the listing lacks, not yet marked: deleted as of the listing."""
+    return f"{TARGET}.{DELETED_AT} IS NULL"
+
+
+def deleted_at_value(listed_at: datetime) -> str:
+    """SQL for the listing's time, in UTC (the MERGE's NOT MATCHED BY SOURCE clause cannot read the source)."""
+    return f"CAST('{listed_at.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M:%S.%f')}' AS TIMESTAMP)"
+
+
+def mark_deleted_statement(target: str, source_view: str, listed_at: datetime) -> str:
+    """Delta MERGE of a full listing into silver: mark what it lacks as deleted, unmark what it lists again."""
+    return (f"MERGE INTO {target} AS {TARGET} USING {source_view} AS {SOURCE} ON {mark_deleted_on()} "
+            f"WHEN MATCHED AND {mark_deleted_relisted()} THEN UPDATE SET {TARGET}.{DELETED_AT} = NULL "
+            f"WHEN NOT MATCHED BY SOURCE AND {mark_deleted_unlisted()} "
+            f"THEN UPDATE SET {TARGET}.{DELETED_AT} = {deleted_at_value(listed_at)}")
+
+
 def _temp_view_name(table: str) -> str:
     return "connector_" + table.replace(".", "_") + "_changes"
 
@@ -363,6 +418,11 @@ def read_state(tables: TableStore, params: RunParameters) -> dict[str, EntitySta
     ).collect()
     return {row.entity: EntityState(_from_micros(row.mark_micros), row.ingested_batch, row.transformed_batch)
             for row in rows}
+
+
+def listing_table(params: RunParameters, entity: str) -> str:
+    """The keys of the source's last full listing of the entity (only for entities it lists whole)."""
+    return f"{params.bronze_table(entity)}_listing"
 
 
 def state_table(params: RunParameters) -> str:
@@ -422,6 +482,11 @@ def run_ingest(spark: SparkSession, tables: TableStore, source: Source, params: 
             count += len(chunk)
             latest = max(record.updated_at for record in chunk)
             newest = latest if newest is None else max(newest, latest)
+        listing = listed_keys(source, entity)
+        if listing is not None:  # the source listed the entity whole: the transform marks what it lacks
+            tables.ensure(listing_table(params, entity), LISTING_SCHEMA)
+            tables.overwrite(listing_table(params, entity), spark.createDataFrame(
+                [(key, started, params.job_run_id) for key in sorted(listing)], LISTING_SCHEMA))
         state = prior
         if newest is not None:  # every chunk committed: only now does the mark move
             # Never past the fetch's start (less a margin for clock skew): a record changed while the fetch
@@ -466,7 +531,8 @@ class TransformResult:
 
 
 def silver_schema(columns: tuple[SilverColumn, ...]) -> T.StructType:
-    return T.StructType([T.StructField(c.name, _SPARK_TYPES[c.type], True) for c in columns] + list(LINEAGE))
+    return T.StructType([T.StructField(c.name, _SPARK_TYPES[c.type], True) for c in columns] + list(LINEAGE)
+                        + [T.StructField(DELETED_AT, T.TimestampType(), True)])
 
 
 def parse_bronze(bronze: DataFrame, columns: tuple[SilverColumn, ...]) -> DataFrame:
@@ -479,6 +545,7 @@ def parse_bronze(bronze: DataFrame, columns: tuple[SilverColumn, ...]) -> DataFr
         F.col("ingested_at").alias("_ingested_at"),
         F.sha2("payload", 256).alias("_payload_sha256"),
         F.col("job_run_id").alias("_ingest_run_id"),
+        F.lit(None).cast(T.TimestampType()).alias(DELETED_AT),  # a new version is listed, so not deleted
     )
 
 
@@ -553,6 +620,7 @@ def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, 
         if bronze is None or state.ingested_batch <= state.transformed_batch:
             merged[entity] = 0
             log(f"{params.source_name}.{entity}: nothing new in bronze (batch {state.transformed_batch} merged)")
+            apply_listing(tables, params, entity, target, log)
             continue
         pending = bronze.where((F.col("batch") > state.transformed_batch) & (F.col("batch") <= state.ingested_batch))
         latest = latest_versions(parse_bronze(pending, columns)).cache()
@@ -565,4 +633,26 @@ def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, 
                       STATE_KEY, TRANSFORM_STATE_COLUMNS)
         log(f"{params.source_name}.{entity}: {merged[entity]} record(s) from bronze batches "
             f"{state.transformed_batch + 1}..{state.ingested_batch} merged into {target}")
+        apply_listing(tables, params, entity, target, log)
     return TransformResult(merged)
+
+
+def apply_listing(tables: TableStore, params: RunParameters, entity: str, target: str,
+                  log: Callable[[str], None]) -> None:
+    """Marks in silver the records the source's last full listing lacks (`_deleted_at`: the listing's time) and
+    unmarks those it lists again; after the merge, so a record changed and then removed ends up marked. Applying
+    the same listing again changes nothing."""
+    listing = tables.read(listing_table(params, entity))
+    silver = tables.read(target)
+    if listing is None or silver is None or DELETED_AT not in silver.columns:
+        return  # the source cannot tell (or has not listed yet); a silver table from before deletions gains
+        # the column with its next merge
+    stamps = listing.select(F.unix_micros("listed_at").alias("micros")).distinct().collect()
+    if len(stamps) != 1:
+        return  # an empty listing (the source lists nothing at all) marks nothing: more likely an outage
+    listed_at = _from_micros(stamps[0].micros)
+    assert listed_at is not None
+    tables.mark_deleted(target, listing.select("record_key"), listed_at)
+    deleted = tables.read(target).where(F.col(DELETED_AT).isNotNull()).count()  # type: ignore[union-attr]
+    log(f"{params.source_name}.{entity}: {deleted} record(s) of {target} not in the source's listing of "
+        f"{format_timestamp(listed_at)}")
