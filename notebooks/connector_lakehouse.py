@@ -3,9 +3,10 @@
 Uploaded as a workspace file beside the entry notebooks. The contract it keeps:
 
 - ingest: per entity, fetch every record changed since the entity's mark (inclusive), append them to
-  `<catalog>.<bronze>.<connector>_<entity>` as one numbered batch, and only then advance the mark and the
-  batch number in the state table. A crash between the two re-fetches on retry: bronze may hold a batch
-  twice, never a gap.
+  `<catalog>.<bronze>.<connector>_<entity>` as one numbered batch, written in numbered chunks of
+  CHUNK_RECORDS (a commit each, so the driver never holds a whole backfill), and only once every chunk has
+  committed advance the mark and the batch number in the state table. A crash before that re-fetches on
+  retry: bronze may hold a batch (or some of its chunks) twice, never a gap.
 - transform: per entity, read the committed bronze batches it has not yet processed (after the state's
   `transformed_batch`, up to its `ingested_batch`), parse them into typed columns, keep the latest version
   of each record (by the record's own updated-at, then batch, ingestion time, payload hash and run id: a
@@ -30,7 +31,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from connector_runtime import RunParameters
-from connector_source import SilverColumn, Source, format_timestamp
+from connector_source import SilverColumn, Source, SourceRecord, format_timestamp, listed_keys
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -48,7 +49,10 @@ BRONZE_SCHEMA = T.StructType([
     T.StructField("job_run_id", T.StringType(), False),
     T.StructField("batch", T.LongType(), False),
     T.StructField("payload", T.StringType(), False),  # the record as the source returned it (JSON)
+    # Which chunk of its batch the row came in, from 1 (NULL in bronze written before chunks).
+    T.StructField("chunk", T.LongType(), True),
 ])
+CHUNK_RECORDS = 10_000  # records per bronze chunk: the most of one entity's fetch the driver holds at once
 
 STATE_SCHEMA = T.StructType([
     T.StructField("connector", T.StringType(), False),
@@ -73,6 +77,14 @@ LINEAGE = (
     T.StructField("_payload_sha256", T.StringType(), False),
     T.StructField("_ingest_run_id", T.StringType(), False),
 )
+# When the source's full listing of the entity last lacked the record; NULL while it is listed, or when the
+# source cannot tell (see listed_keys in connector_source.py).
+DELETED_AT = "_deleted_at"
+LISTING_SCHEMA = T.StructType([
+    T.StructField("record_key", T.StringType(), False),
+    T.StructField("listed_at", T.TimestampType(), False),
+    T.StructField("job_run_id", T.StringType(), False),
+])
 # Which version of a record wins, most significant first; every column descending.
 VERSION_ORDER = ("_source_updated_at", "_bronze_batch", "_ingested_at", "_payload_sha256", "_ingest_run_id")
 
@@ -101,6 +113,10 @@ class TableStore(Protocol):
 
     def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None: ...
 
+    def overwrite(self, table: str, rows: DataFrame) -> None: ...
+
+    def mark_deleted(self, table: str, listing: DataFrame, listed_at: datetime) -> None: ...
+
 
 class DeltaTables:
     """On Databricks: Unity Catalog tables in Delta. Appends and MERGEs are single Delta commits, so each
@@ -116,17 +132,38 @@ class DeltaTables:
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({_ddl(schema)}) USING DELTA")
 
     def append(self, table: str, rows: DataFrame) -> None:
-        rows.write.format("delta").mode("append").saveAsTable(table)
+        """A column `rows` has and the table has not yet is added (Delta's mergeSchema)."""
+        rows.write.format("delta").mode("append").option("mergeSchema", "true").saveAsTable(table)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
+        """With schema evolution, as Databricks documents it for `UPDATE SET *` / `INSERT *`: a column `latest`
+        has and the table has not yet is added (NULL in the rows already there). The session setting, rather
+        than `MERGE WITH SCHEMA EVOLUTION INTO`, works on every runtime the jobs use (that syntax needs 15.2);
+        it is restored after the statement."""
         view = _temp_view_name(table)
         latest.createOrReplaceTempView(view)
-        self.spark.sql(merge_latest_statement(table, view))
+        before = self.spark.conf.get(SCHEMA_AUTO_MERGE, None)
+        self.spark.conf.set(SCHEMA_AUTO_MERGE, "true")
+        try:
+            self.spark.sql(merge_latest_statement(table, view))
+        finally:
+            if before is None:
+                self.spark.conf.unset(SCHEMA_AUTO_MERGE)
+            else:
+                self.spark.conf.set(SCHEMA_AUTO_MERGE, before)
 
     def upsert(self, table: str, rows: DataFrame, key: tuple[str, ...], columns: tuple[str, ...]) -> None:
         view = _temp_view_name(table)
         rows.createOrReplaceTempView(view)
         self.spark.sql(upsert_statement(table, view, key, columns, rows.columns))
+
+    def overwrite(self, table: str, rows: DataFrame) -> None:
+        rows.write.format("delta").mode("overwrite").saveAsTable(table)
+
+    def mark_deleted(self, table: str, listing: DataFrame, listed_at: datetime) -> None:
+        view = _temp_view_name(table)
+        listing.createOrReplaceTempView(view)
+        self.spark.sql(mark_deleted_statement(table, view, listed_at))
 
 
 class LocalDeltaTables:
@@ -169,6 +206,7 @@ class LocalDeltaTables:
         DeltaTable.create(self.path(table), schema=Schema.from_json(schema.json()), mode="ignore")
 
     def append(self, table: str, rows: DataFrame) -> None:
+        """A column `rows` has and the table has not yet is added (schema evolution), as on Databricks."""
         self.write(table, rows, "append")
 
     def overwrite(self, table: str, rows: DataFrame) -> None:
@@ -182,10 +220,15 @@ class LocalDeltaTables:
         if current is None:
             raise ValueError(f"{table} does not exist: ensure it before writing")
         schema = T.StructType.fromJson(json.loads(current.schema().to_json()))
-        write_deltalake(current, arrow_batches(rows, schema), mode=mode)
+        added = [f for f in rows.schema.fields if f.name not in schema.names] if mode == "append" else []
+        if added:
+            schema = T.StructType(schema.fields + [T.StructField(f.name, f.dataType, True) for f in added])
+        write_deltalake(current, arrow_batches(rows, schema), mode=mode, schema_mode="merge" if added else None)
 
     def merge_latest(self, table: str, latest: DataFrame) -> None:
-        (self.merger(table, latest, merge_latest_on())
+        """With schema evolution (delta-rs's merge_schema): a column `latest` has and the table has not yet is
+        added, as on Databricks."""
+        (self.merger(table, latest, merge_latest_on(), merge_schema=True)
          .when_matched_update_all(predicate=merge_latest_when_matched())
          .when_not_matched_insert_all()
          .execute())
@@ -198,12 +241,20 @@ class LocalDeltaTables:
          .when_not_matched_insert(updates=upsert_assignments(rows.columns))
          .execute())
 
-    def merger(self, table: str, source: DataFrame, on: str) -> Any:
+    def mark_deleted(self, table: str, listing: DataFrame, listed_at: datetime) -> None:
+        (self.merger(table, listing, mark_deleted_on())
+         .when_matched_update(updates={DELETED_AT: "NULL"}, predicate=mark_deleted_relisted())
+         .when_not_matched_by_source_update(updates={DELETED_AT: deleted_at_value(listed_at)},
+                                            predicate=mark_deleted_unlisted())
+         .execute())
+
+    def merger(self, table: str, source: DataFrame, on: str, merge_schema: bool = False) -> Any:
         current = self.delta(table)
         if current is None:
             raise ValueError(f"{table} does not exist: ensure it before merging into it")
         schema = T.StructType([T.StructField(f.name, f.dataType, True) for f in source.schema.fields])
-        return current.merge(arrow_batches(source, schema), predicate=on, source_alias=SOURCE, target_alias=TARGET)
+        return current.merge(arrow_batches(source, schema), predicate=on, source_alias=SOURCE, target_alias=TARGET,
+                             merge_schema=merge_schema)
 
 
 ARROW_BATCH_ROWS = 10_000  # rows per Arrow batch on the way from Spark to a local Delta table
@@ -247,6 +298,10 @@ def arrow_batches(rows: DataFrame, schema: T.StructType) -> Any:
             yield batch(chunk)
 
     return RecordBatchReader.from_batches(arrow_schema, batches())
+
+
+# Databricks' session setting for MERGE with schema evolution (and appends that add columns).
+SCHEMA_AUTO_MERGE = "spark.databricks.delta.schema.autoMerge.enabled"
 
 
 def table_store(spark: SparkSession) -> TableStore:
@@ -307,6 +362,34 @@ def upsert_statement(target: str, source_view: str, key: tuple[str, ...], column
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(inserts)}) VALUES ({', '.join(inserts.values())})")
 
 
+def mark_deleted_on() -> str:
+    """The deletion MERGE's ON: silver's record is in the source's full listing."""
+    return f"{TARGET}.{RECORD_KEY} = {SOURCE}.record_key"
+
+
+def mark_deleted_relisted() -> str:
+    """A record marked deleted that the source lists again (restored): no longer deleted."""
+    return f"{TARGET}.{DELETED_AT} IS NOT NULL"
+
+
+def mark_deleted_unlisted() -> str:
+    """A record the listing lacks, not yet marked: deleted as of the listing."""
+    return f"{TARGET}.{DELETED_AT} IS NULL"
+
+
+def deleted_at_value(listed_at: datetime) -> str:
+    """SQL for the listing's time, in UTC (the MERGE's NOT MATCHED BY SOURCE clause cannot read the source)."""
+    return f"CAST('{listed_at.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M:%S.%f')}' AS TIMESTAMP)"
+
+
+def mark_deleted_statement(target: str, source_view: str, listed_at: datetime) -> str:
+    """Delta MERGE of a full listing into silver: mark what it lacks as deleted, unmark what it lists again."""
+    return (f"MERGE INTO {target} AS {TARGET} USING {source_view} AS {SOURCE} ON {mark_deleted_on()} "
+            f"WHEN MATCHED AND {mark_deleted_relisted()} THEN UPDATE SET {TARGET}.{DELETED_AT} = NULL "
+            f"WHEN NOT MATCHED BY SOURCE AND {mark_deleted_unlisted()} "
+            f"THEN UPDATE SET {TARGET}.{DELETED_AT} = {deleted_at_value(listed_at)}")
+
+
 def _temp_view_name(table: str) -> str:
     return "connector_" + table.replace(".", "_") + "_changes"
 
@@ -335,6 +418,11 @@ def read_state(tables: TableStore, params: RunParameters) -> dict[str, EntitySta
     ).collect()
     return {row.entity: EntityState(_from_micros(row.mark_micros), row.ingested_batch, row.transformed_batch)
             for row in rows}
+
+
+def listing_table(params: RunParameters, entity: str) -> str:
+    """The keys of the source's last full listing of the entity (only for entities it lists whole)."""
+    return f"{params.bronze_table(entity)}_listing"
 
 
 def state_table(params: RunParameters) -> str:
@@ -369,7 +457,7 @@ class IngestResult:
 
 def run_ingest(spark: SparkSession, tables: TableStore, source: Source, params: RunParameters,
                clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-               log: Callable[[str], None] = print) -> IngestResult:
+               log: Callable[[str], None] = print, chunk_records: int = CHUNK_RECORDS) -> IngestResult:
     tables.ensure(state_table(params), STATE_SCHEMA)
     states = read_state(tables, params)
     records: dict[str, int] = {}
@@ -377,32 +465,58 @@ def run_ingest(spark: SparkSession, tables: TableStore, source: Source, params: 
     for entity in source.entities:
         prior = states.get(entity, EntityState())
         since = params.initial_mark if params.hwm_reset or prior.high_water_mark is None else prior.high_water_mark
-        started = clock()
-        fetched = list(source.fetch(entity, since))
         bronze = params.bronze_table(entity)
         tables.ensure(bronze, BRONZE_SCHEMA)
-        state = prior
-        if fetched:
-            batch = prior.ingested_batch + 1
+        batch = prior.ingested_batch + 1
+        started = clock()
+        count, chunks, newest = 0, 0, None
+        # The fetch is read `chunk_records` at a time, each chunk appended as its own commit before the next is
+        # read: a large backfill never sits whole in the driver's memory.
+        for chunk in chunked(source.fetch(entity, since), chunk_records):
+            chunks += 1
             ingested_at = clock()
             rows = [(params.source_name, entity, record.key, record.updated_at, ingested_at, params.job_run_id,
-                     batch, json.dumps(record.payload, sort_keys=True, separators=(",", ":")))
-                    for record in fetched]
-            tables.append(bronze, spark.createDataFrame(rows, BRONZE_SCHEMA))  # committed before the mark moves
+                     batch, json.dumps(record.payload, sort_keys=True, separators=(",", ":")), chunks)
+                    for record in chunk]
+            tables.append(bronze, spark.createDataFrame(rows, BRONZE_SCHEMA))
+            count += len(chunk)
+            latest = max(record.updated_at for record in chunk)
+            newest = latest if newest is None else max(newest, latest)
+        listing = listed_keys(source, entity)
+        if listing is not None:  # the source listed the entity whole: the transform marks what it lacks
+            tables.ensure(listing_table(params, entity), LISTING_SCHEMA)
+            tables.overwrite(listing_table(params, entity), spark.createDataFrame(
+                [(key, started, params.job_run_id) for key in sorted(listing)], LISTING_SCHEMA))
+        state = prior
+        if newest is not None:  # every chunk committed: only now does the mark move
             # Never past the fetch's start (less a margin for clock skew): a record changed while the fetch
             # ran may sit in a page or slice already read, and must be read again by the next run.
-            newest = min(max(record.updated_at for record in fetched), started - CLOCK_SKEW_MARGIN)
+            newest = min(newest, started - CLOCK_SKEW_MARGIN)
             mark = newest if prior.high_water_mark is None else max(newest, prior.high_water_mark)
             state = EntityState(mark, batch, prior.transformed_batch)
             tables.upsert(state_table(params), _state_row(spark, params, entity, state, clock(),
                                                           ingest_run=params.job_run_id),
                           STATE_KEY, INGEST_STATE_COLUMNS)
-        records[entity] = len(fetched)
+        records[entity] = count
         marks[entity] = format_timestamp(state.high_water_mark) if state.high_water_mark else ""
         start = format_timestamp(since) if since else "the beginning"
-        log(f"{params.source_name}.{entity}: {len(fetched)} record(s) changed since {start} -> {bronze}"
-            + (f" (batch {state.ingested_batch})" if fetched else ""))
+        log(f"{params.source_name}.{entity}: {count} record(s) changed since {start} -> {bronze}"
+            + (f" (batch {batch}, {chunks} chunk(s))" if count else ""))
     return IngestResult(records, marks)
+
+
+def chunked(items: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    """`items` in lists of `size` (the last may be shorter), each read only when the previous one is done."""
+    if size < 1:
+        raise ValueError(f"chunk size {size} must be at least 1")
+    chunk: list[SourceRecord] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # ---------------------------------------------------------------------------------------------- transform
@@ -417,7 +531,8 @@ class TransformResult:
 
 
 def silver_schema(columns: tuple[SilverColumn, ...]) -> T.StructType:
-    return T.StructType([T.StructField(c.name, _SPARK_TYPES[c.type], True) for c in columns] + list(LINEAGE))
+    return T.StructType([T.StructField(c.name, _SPARK_TYPES[c.type], True) for c in columns] + list(LINEAGE)
+                        + [T.StructField(DELETED_AT, T.TimestampType(), True)])
 
 
 def parse_bronze(bronze: DataFrame, columns: tuple[SilverColumn, ...]) -> DataFrame:
@@ -430,6 +545,7 @@ def parse_bronze(bronze: DataFrame, columns: tuple[SilverColumn, ...]) -> DataFr
         F.col("ingested_at").alias("_ingested_at"),
         F.sha2("payload", 256).alias("_payload_sha256"),
         F.col("job_run_id").alias("_ingest_run_id"),
+        F.lit(None).cast(T.TimestampType()).alias(DELETED_AT),  # a new version is listed, so not deleted
     )
 
 
@@ -454,9 +570,45 @@ def latest_versions(rows: DataFrame) -> DataFrame:
     return rows.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
+class SchemaChangeError(ValueError):
+    """A silver column whose type the source's silver columns change: refused before the transform writes."""
+
+
+def type_changes(table: str, current: T.StructType, declared: T.StructType, source: str) -> list[str]:
+    """Why silver's existing `table` cannot take rows of the `declared` schema: each column whose type differs.
+    A new column is fine (the MERGE adds it by schema evolution); a column no longer declared stays in the table,
+    NULL in the rows inserted from then on and unchanged elsewhere."""
+    existing = {f.name: f.dataType for f in current.fields}
+    problems = []
+    for column in declared.fields:
+        old = existing.get(column.name)
+        if old is not None and old != column.dataType:
+            was, now = old.simpleString().upper(), column.dataType.simpleString().upper()
+            problems.append(
+                f"silver table {table}: column '{column.name}' is {was} in the table but {now} in the silver columns "
+                f"of source '{source}'; a Delta MERGE cannot change a column's type. Fix: declare '{column.name}' "
+                f"as {was} again in SILVER of notebooks/source_{source}.py, or give the {now} values a new column "
+                "name (a new column is added by schema evolution)")
+    return problems
+
+
+def check_silver_schemas(tables: TableStore, silver: Mapping[str, tuple[SilverColumn, ...]],
+                         params: RunParameters) -> None:
+    """Every type change across the source's silver tables, raised at once before any of them is written."""
+    problems = []
+    for entity, columns in silver.items():
+        table = params.silver_table(entity)
+        current = tables.read(table)
+        if current is not None:
+            problems += type_changes(table, current.schema, silver_schema(columns), params.source)
+    if problems:
+        raise SchemaChangeError("nothing was written: " + "; ".join(problems))
+
+
 def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, tuple[SilverColumn, ...]],
                   params: RunParameters, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                   log: Callable[[str], None] = print) -> TransformResult:
+    check_silver_schemas(tables, silver, params)  # before any write: a refused change leaves every table as it was
     tables.ensure(state_table(params), STATE_SCHEMA)
     states = read_state(tables, params)
     merged: dict[str, int] = {}
@@ -468,6 +620,7 @@ def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, 
         if bronze is None or state.ingested_batch <= state.transformed_batch:
             merged[entity] = 0
             log(f"{params.source_name}.{entity}: nothing new in bronze (batch {state.transformed_batch} merged)")
+            apply_listing(tables, params, entity, target, log)
             continue
         pending = bronze.where((F.col("batch") > state.transformed_batch) & (F.col("batch") <= state.ingested_batch))
         latest = latest_versions(parse_bronze(pending, columns)).cache()
@@ -480,4 +633,26 @@ def run_transform(spark: SparkSession, tables: TableStore, silver: Mapping[str, 
                       STATE_KEY, TRANSFORM_STATE_COLUMNS)
         log(f"{params.source_name}.{entity}: {merged[entity]} record(s) from bronze batches "
             f"{state.transformed_batch + 1}..{state.ingested_batch} merged into {target}")
+        apply_listing(tables, params, entity, target, log)
     return TransformResult(merged)
+
+
+def apply_listing(tables: TableStore, params: RunParameters, entity: str, target: str,
+                  log: Callable[[str], None]) -> None:
+    """Marks in silver the records the source's last full listing lacks (`_deleted_at`: the listing's time) and
+    unmarks those it lists again; after the merge, so a record changed and then removed ends up marked. Applying
+    the same listing again changes nothing."""
+    listing = tables.read(listing_table(params, entity))
+    silver = tables.read(target)
+    if listing is None or silver is None or DELETED_AT not in silver.columns:
+        return  # the source cannot tell (or has not listed yet); a silver table from before deletions gains
+        # the column with its next merge
+    stamps = listing.select(F.unix_micros("listed_at").alias("micros")).distinct().collect()
+    if len(stamps) != 1:
+        return  # an empty listing (the source lists nothing at all) marks nothing: more likely an outage
+    listed_at = _from_micros(stamps[0].micros)
+    assert listed_at is not None
+    tables.mark_deleted(target, listing.select("record_key"), listed_at)
+    deleted = tables.read(target).where(F.col(DELETED_AT).isNotNull()).count()  # type: ignore[union-attr]
+    log(f"{params.source_name}.{entity}: {deleted} record(s) of {target} not in the source's listing of "
+        f"{format_timestamp(listed_at)}")

@@ -81,10 +81,21 @@ class SilverColumn:
 
 
 class Source(Protocol):
+    """Optionally also `listed_keys(entity) -> frozenset[str] | None`: after a fetch of `entity` that read the
+    source's full current list of it (every page, whatever the mark), every key listed; None when that fetch
+    could not tell (it stopped at the mark, or the server filtered). Silver marks the keys missing from it as
+    deleted (`_deleted_at`)."""
+
     @property
     def entities(self) -> tuple[str, ...]: ...  # read only: a source's own constant
 
     def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]: ...
+
+
+def listed_keys(source: Source, entity: str) -> frozenset[str] | None:
+    """The keys of `source`'s full listing of `entity` in its last fetch, None when it cannot tell."""
+    method = getattr(source, "listed_keys", None)
+    return None if method is None else method(entity)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ Uploaded as a workspace file beside the notebooks; the notebook `gold_entry` run
   (the connector never ran) is skipped and named in the result, never an error.
 - Output: `<catalog>.<gold>.open_findings` (GOLD_SCHEMA), rebuilt whole on every run and written in ONE
   overwrite (`overwrite_table`): readers see the previous refresh or this one, never half of one. A finding
-  closed in silver is simply absent from the next refresh; every row names the run that wrote it.
+  closed in silver is simply absent from the next refresh, and so is one the source no longer lists (silver's
+  `_deleted_at` is set, e.g. a SonarQube hotspot closed because its code is gone) until it is listed again;
+  every row names the run that wrote it.
 - What "open" means, per silver table, and how the source's severity becomes critical, high, medium, low or
   info (NULL when the source gives none or a value outside the mapping; `source_severity` keeps its own value):
   - github code_scanning_alerts: state 'open'; rule.security_severity_level critical, high, medium, low as
@@ -43,7 +45,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connector_lakehouse import RECORD_KEY, DeltaTables, LocalDeltaTables, TableStore
+from connector_lakehouse import DELETED_AT, RECORD_KEY, DeltaTables, LocalDeltaTables, TableStore
 from connector_runtime import INTERACTIVE_RUN, Widgets
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -253,9 +255,13 @@ class GoldResult:
 
 
 def open_findings(silver: DataFrame, source: str, entity: str, rule: FindingRule, job_run_id: str) -> DataFrame:
-    """The open findings of one silver table of a connector of `source`, in GOLD_SCHEMA's columns and types."""
+    """The open findings of one silver table of a connector of `source`, in GOLD_SCHEMA's columns and types. A
+    record marked deleted in silver (`_deleted_at` set: the source's last full listing lacks it) is no finding;
+    a silver table written before deletions has no such column, and none of its records is marked."""
     fixed = {"source": F.lit(source), "entity": F.lit(entity), "finding_key": F.col(RECORD_KEY),
              "refreshed_by_run": F.lit(job_run_id)}
+    if DELETED_AT in silver.columns:
+        silver = silver.where(F.col(DELETED_AT).isNull())
     return silver.where(F.expr(f"coalesce(({rule.is_open}), FALSE)")).select(*[
         (fixed[f.name] if f.name in fixed else F.expr(rule.columns[f.name])).cast(f.dataType).alias(f.name)
         for f in GOLD_SCHEMA.fields])
@@ -308,9 +314,9 @@ def insert_overwrite_statement(target: str, source_view: str, columns: tuple[str
 def overwrite_table(tables: TableStore, table: str, rows: DataFrame, schema: T.StructType) -> None:
     """Creates `table` with `schema` if missing, then replaces its whole content by `rows` in one write.
 
-    TableStore has no overwrite, and only this module needs one, so it is added here for the two stores rather
-    than in connector_lakehouse: DeltaTables runs one INSERT OVERWRITE; LocalDeltaTables one delta-rs overwrite
-    commit (the previous version stays readable until it lands)."""
+    DeltaTables runs one INSERT OVERWRITE (rather than its `overwrite`, a DataFrame write), which keeps the
+    table's declared schema and matches the columns by position; LocalDeltaTables one delta-rs overwrite commit
+    (the previous version stays readable until it lands)."""
     if not isinstance(tables, (DeltaTables, LocalDeltaTables)):
         raise TypeError(f"overwrite_table supports DeltaTables and LocalDeltaTables, not {type(tables).__name__}")
     tables.ensure(table, schema)

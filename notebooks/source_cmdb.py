@@ -77,6 +77,7 @@ class CmdbSource:
         self.fields = dict(fields)
         self.records_path = records_path
         self.token = token
+        self._listed: frozenset[str] | None = None
         self.since_param = since_param
         self.since_format = since_format
 
@@ -84,6 +85,8 @@ class CmdbSource:
         """Every application changed at or after `since` (all of them when None), in the endpoint's order."""
         if entity != ENTITY:
             raise ValueError(f"source 'cmdb' has no entity {entity!r} (its entities: {ENTITY})")
+        self._listed = None
+        listed: set[str] = set()
         url = self.url
         if since is not None and self.since_param:
             url = with_mark(url, self.since_param, since.astimezone(timezone.utc).strftime(self.since_format or ""))
@@ -102,8 +105,15 @@ class CmdbSource:
                     updated_at = parse_timestamp(changed)
                 except ValueError as error:
                     raise ValueError(f"{where}: '{self.fields['updated_at']}' (fields.updated_at): {error}") from None
+                listed.add(str(key))
                 if since is None or updated_at >= since:
                     yield SourceRecord(entity, str(key), updated_at, item)
+        # Every page read: the list is whole unless the server filtered it at the mark.
+        self._listed = frozenset(listed) if since is None or not self.since_param else None
+
+    def listed_keys(self, entity: str) -> frozenset[str] | None:
+        """The keys of the last fetch's full listing (see connector_source.Source), None if it was filtered."""
+        return self._listed if entity == ENTITY else None
 
     def _pages(self, url: str) -> Iterator[Any]:
         origin = _origin(url)

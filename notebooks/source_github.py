@@ -27,6 +27,7 @@ ENDPOINTS: dict[str, tuple[str, dict[str, str]]] = {
                                                           "hide_secret": "true"}),
 }
 PAGE_SIZE = 100  # GitHub's maximum per_page
+LISTED_WHOLE = ("repositories",)  # read to the last page every run: absence from the list means removed
 API_VERSION = "2022-11-28"
 
 
@@ -39,20 +40,34 @@ class GitHubSource:
             raise ValueError(f"organisation {organisation!r} must be a GitHub organisation login, e.g. 'acme'")
         self.http = http
         self.organisation = organisation
+        self._listed: dict[str, frozenset[str]] = {}
 
     def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]:
-        """Every record of `entity` updated at or after `since` (all of them when None), newest first."""
+        """Every record of `entity` updated at or after `since` (all of them when None), newest first.
+        Repositories are read to the last page whatever the mark (an organisation has far fewer repositories
+        than alerts), so that `listed_keys` can tell which ones are gone."""
         path, params = ENDPOINTS[entity]
+        self._listed.pop(entity, None)
+        listed: set[str] = set()
         for page in self.http.pages(f"orgs/{self.organisation}/{path}", {**params, "per_page": PAGE_SIZE}):
             older_seen = False
             for item in page.body or []:
+                key = record_key(entity, item)
+                listed.add(key)
                 updated_at = parse_timestamp(item["updated_at"])
                 if since is not None and updated_at < since:
                     older_seen = True  # sorted newest first: the rest of this and later pages are older
                     continue
-                yield SourceRecord(entity, record_key(entity, item), updated_at, item)
-            if older_seen:
+                yield SourceRecord(entity, key, updated_at, item)
+            if older_seen and entity not in LISTED_WHOLE:
                 return
+        if entity in LISTED_WHOLE:
+            self._listed[entity] = frozenset(listed)
+
+    def listed_keys(self, entity: str) -> frozenset[str] | None:
+        """After a fetch of repositories, the ids of every repository listed (a deleted or transferred one is
+        not); None for alerts, whose fetch stops at the mark."""
+        return self._listed.get(entity)
 
 
 def record_key(entity: str, item: dict[str, Any]) -> str:

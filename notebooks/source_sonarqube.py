@@ -57,6 +57,7 @@ class SonarQubeSource:
         self.http = http
         self.projects = tuple(dict.fromkeys(projects or ()))  # empty: every project the token can browse
         self.issue_types = tuple(issue_types or ())  # empty: all
+        self._listed_hotspots: frozenset[str] | None = None
 
     def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]:
         """Every record of `entity` updated at or after `since` (all of them when None)."""
@@ -162,7 +163,15 @@ class SonarQubeSource:
 
     # security hotspots
 
+    def listed_keys(self, entity: str) -> frozenset[str] | None:
+        """After a fetch of security_hotspots (every page of every project, whatever the mark), the keys of the
+        hotspots SonarQube lists (TO_REVIEW and REVIEWED): a closed one (its code gone) is no longer among them.
+        None for the other entities (issues stop at the mark; projects read only changed components)."""
+        return self._listed_hotspots if entity == "security_hotspots" else None
+
     def _hotspots(self, since: datetime | None) -> Iterator[SourceRecord]:
+        self._listed_hotspots = None
+        listed: set[str] = set()
         seen: set[str] = set()
         for project in self._project_keys():
             # `project` since SonarQube 10.2 (before: `projectKey`, still accepted as its deprecated name).
@@ -180,9 +189,11 @@ class SonarQubeSource:
                 for body in self._pages(HOTSPOTS, part, part_first):
                     for hotspot in body.get("hotspots") or []:
                         updated_at = parse_timestamp(hotspot["updateDate"])
+                        listed.add(hotspot["key"])
                         if (since is None or updated_at >= since) and hotspot["key"] not in seen:
                             seen.add(hotspot["key"])
                             yield SourceRecord("security_hotspots", hotspot["key"], updated_at, hotspot)
+        self._listed_hotspots = frozenset(listed)
 
     # HTTP
 

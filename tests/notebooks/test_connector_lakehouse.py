@@ -244,8 +244,8 @@ def test_upsert_statement_updates_only_the_listed_columns_and_inserts_whole_rows
 
 
 def silver_row(key: str, name: str | None, stars: int | None, updated: datetime, batch: int, ingested: datetime,
-               sha: str, run: str) -> tuple:
-    return (name, stars, key, updated, batch, ingested, sha, run)
+               sha: str, run: str, deleted_at: datetime | None = None) -> tuple:
+    return (name, stars, key, updated, batch, ingested, sha, run, deleted_at)
 
 
 def test_local_merge_latest_leaves_what_the_delta_merge_leaves(spark):
@@ -261,6 +261,8 @@ def test_local_merge_latest_leaves_what_the_delta_merge_leaves(spark):
         silver_row("tie_batch_down", "tbd-kept", 5, T0, 2, ingested2, "e" * 64, "run-2"),
         silver_row("tie_sha_up", "tsu-old", 6, T0, 1, ingested1, "1" * 64, "run-1"),
         silver_row("untouched", "untouched", 7, T0, 1, ingested1, "f" * 64, "run-1"),
+        silver_row("gone_back", "gb-old", 8, T0, 1, ingested1, "7" * 64, "run-1", deleted_at=ingested1),
+        silver_row("gone_stale", "gs-kept", 9, T0, 1, ingested1, "6" * 64, "run-1", deleted_at=ingested1),
     ]
     batch = [
         existing[0],  # the same version again: no change
@@ -271,6 +273,10 @@ def test_local_merge_latest_leaves_what_the_delta_merge_leaves(spark):
         silver_row("tie_sha_up", "tsu-new", 60, T0, 1, ingested1, "2" * 64, "run-0"),
         silver_row("inserted", "inserted", 70, T0, 1, ingested1, "9" * 64, "run-1"),
         silver_row("inserted_nulls", None, None, T0, 1, ingested1, "8" * 64, "run-1"),
+        # a deleted record that changed since (it is listed again): the new version, no longer deleted
+        silver_row("gone_back", "gb-new", 80, T0 + timedelta(days=1), 2, ingested2, "0" * 64, "run-2"),
+        # a stale version of a deleted record: the table's row, still deleted
+        silver_row("gone_stale", "gs-old", 90, T0 - timedelta(days=1), 2, ingested2, "0" * 64, "run-2"),
     ]
     tables.ensure(table, schema)
     tables.merge_latest(table, spark.createDataFrame(existing, schema))
@@ -286,13 +292,15 @@ def test_local_merge_latest_leaves_what_the_delta_merge_leaves(spark):
     assert merged == expected
 
     by_key = {row[2]: row for row in merged}
-    assert sorted(by_key) == ["inserted", "inserted_nulls", "newer", "older", "same", "tie_batch_down",
-                              "tie_batch_up", "tie_sha_up", "untouched"]
+    assert sorted(by_key) == ["gone_back", "gone_stale", "inserted", "inserted_nulls", "newer", "older", "same",
+                              "tie_batch_down", "tie_batch_up", "tie_sha_up", "untouched"]
     assert len(merged) == len(by_key)  # one row per key
     assert {k: (row[0], row[1]) for k, row in by_key.items()} == {
         "same": ("same", 1), "older": ("older-kept", 2), "newer": ("newer-new", 30),
         "tie_batch_up": ("tbu-new", 40), "tie_batch_down": ("tbd-kept", 5), "tie_sha_up": ("tsu-new", 60),
-        "untouched": ("untouched", 7), "inserted": ("inserted", 70), "inserted_nulls": (None, None)}
+        "untouched": ("untouched", 7), "inserted": ("inserted", 70), "inserted_nulls": (None, None),
+        "gone_back": ("gb-new", 80), "gone_stale": ("gs-kept", 9)}
+    assert by_key["gone_back"][-1] is None and by_key["gone_stale"][-1] is not None  # _deleted_at
     assert by_key["newer"] == as_micros([batch[2]], schema)[0]  # replaced whole, lineage included
     assert by_key["older"] == as_micros([existing[1]], schema)[0]
 
@@ -369,7 +377,7 @@ PARSE_COLUMNS = (
 
 def bronze_rows(spark, payloads: dict[str, dict]) -> DataFrame:
     rows = [("github", "repositories", key, T0, T0 + timedelta(days=1), f"run-{i}", i,
-             json.dumps(payload, sort_keys=True, separators=(",", ":")))
+             json.dumps(payload, sort_keys=True, separators=(",", ":")), 1)
             for i, (key, payload) in enumerate(payloads.items())]
     return spark.createDataFrame(rows, BRONZE_SCHEMA)
 
@@ -479,7 +487,8 @@ def test_silver_ddl_types_are_the_configured_ones_and_lineage_is_not_null():
     assert ddl.split(", ")[:len(SILVER_TYPES)] == [f"c_{t.lower()} {t}" for t in SILVER_TYPES]
     assert ddl.split(", ")[len(SILVER_TYPES):] == [
         "_record_key STRING NOT NULL", "_source_updated_at TIMESTAMP NOT NULL", "_bronze_batch BIGINT NOT NULL",
-        "_ingested_at TIMESTAMP NOT NULL", "_payload_sha256 STRING NOT NULL", "_ingest_run_id STRING NOT NULL"]
+        "_ingested_at TIMESTAMP NOT NULL", "_payload_sha256 STRING NOT NULL", "_ingest_run_id STRING NOT NULL",
+        "_deleted_at TIMESTAMP"]  # NULL while the source lists the record, or when it cannot tell
 
 
 # ------------------------------------------------------------------------------------ 7. one condition, two engines

@@ -25,7 +25,16 @@ from sqlglot import exp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "notebooks"))
 
-from connector_lakehouse import LINEAGE, DeltaTables, LocalDeltaTables, _ddl, run_ingest, run_transform  # noqa: E402
+from connector_lakehouse import (  # noqa: E402
+    DELETED_AT,
+    LINEAGE,
+    RECORD_KEY,
+    DeltaTables,
+    LocalDeltaTables,
+    _ddl,
+    run_ingest,
+    run_transform,
+)
 from connector_runtime import RunParameters  # noqa: E402
 from connector_source import SourceRecord, load_spec, parse_timestamp  # noqa: E402
 from tests.delta_faults import crash_mid_write  # noqa: E402
@@ -40,6 +49,7 @@ from findings_gold import (  # noqa: E402
     GoldParameters,
     declare_widgets,
     insert_overwrite_statement,
+    open_findings,
     overwrite_table,
     read_parameters,
     refresh_open_findings,
@@ -60,9 +70,10 @@ class StubSource:
     """A source's records in memory, served as `fetch` promises: every record changed at or after `since`. Only
     the entities gold reads (the others would only make each connector run longer)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, listed_whole: tuple[str, ...] = ()):
         self.entities = tuple(FINDINGS[name])
         self.records: dict[str, dict[str, SourceRecord]] = {entity: {} for entity in self.entities}
+        self.listed_whole = listed_whole  # entities whose every record the source lists (listed_keys)
 
     def put(self, entity: str, key: str, payload: dict) -> None:
         updated = payload.get("updated_at") or payload["updateDate"]
@@ -70,6 +81,9 @@ class StubSource:
 
     def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]:
         return iter([r for r in self.records[entity].values() if since is None or r.updated_at >= since])
+
+    def listed_keys(self, entity: str) -> frozenset[str] | None:
+        return frozenset(self.records[entity]) if entity in self.listed_whole else None
 
 
 def gh(repo: str, number: int, state: str, updated_at: str, **fields) -> dict:
@@ -134,8 +148,8 @@ def github_source() -> StubSource:
     return source
 
 
-def sonarqube_source() -> StubSource:
-    source = StubSource("sonarqube")
+def sonarqube_source(listed_whole: tuple[str, ...] = ()) -> StubSource:
+    source = StubSource("sonarqube", listed_whole)
     for payload in (
             issue("AX1", "VULNERABILITY", "BLOCKER", "OPEN", "2026-11-13T08:00:00+0000", issue_status="OPEN"),
             issue("AX2", "VULNERABILITY", "CRITICAL", "CONFIRMED", "2026-11-13T09:00:00+0000"),  # before 10.4
@@ -356,6 +370,36 @@ def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(sp
                 if (row[1], row[2]) not in closed] + [leaked]
     assert gold_rows(spark, cat) == sorted(expected)
     assert result.findings == 11
+
+
+def test_a_finding_the_source_no_longer_lists_is_not_in_gold_until_it_is_listed_again(spark):
+    """SonarQube lists its hotspots whole: one whose code is gone is closed and no longer listed. Silver keeps its
+    row with `_deleted_at` set; gold leaves it out, and has it again once the source lists it again."""
+    cat, tables = catalog(), LocalDeltaTables(spark)
+    sonarqube = sonarqube_source(listed_whole=("security_hotspots",))
+    run_connector(spark, cat, "sonarqube", sonarqube, "ingest-1")
+    refresh_open_findings(spark, tables, parameters(cat, "gold-1", ("sonarqube",)), log=lambda _: None)
+    assert gold_rows(spark, cat) == sonarqube_findings("gold-1")
+
+    gone = sonarqube.records["security_hotspots"].pop("HS1")  # open when last read, then closed: not listed
+    run_connector(spark, cat, "sonarqube", sonarqube, "ingest-2")
+    silver = tables.read(f"{cat}.silver.sonarqube_security_hotspots")
+    assert {row[RECORD_KEY] for row in silver.where(F.col(DELETED_AT).isNotNull()).collect()} == {"HS1"}
+    assert silver.count() == 5  # kept in silver, marked
+    rule = FINDINGS["sonarqube"]["security_hotspots"]
+    assert open_findings(silver, "sonarqube", "security_hotspots", rule, "r").count() == 2
+    # a silver table from before deletions has no _deleted_at: every record counts
+    assert open_findings(silver.drop(DELETED_AT), "sonarqube", "security_hotspots", rule, "r").count() == 3
+
+    result = refresh_open_findings(spark, tables, parameters(cat, "gold-2", ("sonarqube",)), log=lambda _: None)
+    assert gold_rows(spark, cat) == [row for row in sonarqube_findings("gold-2") if row[2] != "HS1"]
+    assert result.findings == 6
+
+    sonarqube.records["security_hotspots"]["HS1"] = gone  # listed again, unchanged (so not fetched again)
+    run_connector(spark, cat, "sonarqube", sonarqube, "ingest-3")
+    again = refresh_open_findings(spark, tables, parameters(cat, "gold-3", ("sonarqube",)), log=lambda _: None)
+    assert gold_rows(spark, cat) == sonarqube_findings("gold-3")
+    assert again.findings == 7
 
 
 def test_a_refresh_that_fails_while_writing_leaves_the_previous_gold_intact(spark, github_ran, monkeypatch):

@@ -94,3 +94,33 @@ def test_the_public_api_is_the_default_base_url_and_the_token_goes_in_a_bearer_h
         assert list(source.fetch("repositories", None)) == []
         sent = {name.lower(): value for name, value in server.requests[0].headers.items()}
         assert (sent["authorization"], sent["x-github-api-version"]) == ("Bearer ghp_specOpenToken", "2022-11-28")
+
+
+def repo_item(id_: int, updated_at: str) -> dict:
+    return {"id": id_, "full_name": f"acme/r{id_}", "updated_at": updated_at}
+
+
+def test_repositories_are_read_to_the_last_page_whatever_the_mark_so_their_listing_is_whole(github):
+    server, source = github
+    path = "/orgs/acme/repos"
+    server.reply(path,
+                 Reply(body=[repo_item(1, "2026-11-20T10:00:00Z"), repo_item(2, "2026-11-01T00:00:00Z")],
+                       headers={"Link": f'<{server.url}{path}?page=2>; rel="next"'}),
+                 Reply(body=[repo_item(3, "2026-10-01T00:00:00Z")]))
+    assert source.listed_keys("repositories") is None  # nothing fetched yet
+    records = list(source.fetch("repositories", datetime(2026, 11, 19, tzinfo=timezone.utc)))
+    assert [r.key for r in records] == ["1"]
+    assert len(server.requests) == 2  # past the mark, to the last page
+    assert source.listed_keys("repositories") == frozenset({"1", "2", "3"})
+    assert source.listed_keys("code_scanning_alerts") is None  # alerts stop at the mark: cannot tell
+
+
+def test_a_repository_fetch_that_fails_midway_leaves_no_listing(github):
+    server, source = github
+    path = "/orgs/acme/repos"
+    server.reply(path, Reply(body=[repo_item(1, "2026-11-20T10:00:00Z")],
+                             headers={"Link": f'<{server.url}{path}?page=2>; rel="next"'}),
+                 Reply(404, {"message": "Not Found"}))
+    with pytest.raises(SourceError):
+        list(source.fetch("repositories", None))
+    assert source.listed_keys("repositories") is None

@@ -313,6 +313,54 @@ def test_a_project_with_10000_hotspots_or_more_is_read_per_status(server):
                                         {"project": "big", "status": "REVIEWED", "p": "1", "ps": "500"}]
 
 
+def test_hotspots_are_listed_whole_whatever_the_mark_so_a_closed_one_is_missing(server):
+    mark = datetime(2026, 11, 1, tzinfo=UTC)
+    new, old = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC)
+    server.reply(COMPONENTS, Reply(body=paged("components", [{"key": "api", "qualifier": "TRK"},
+                                                             {"key": "web", "qualifier": "TRK"}], 2)))
+    api_first = [hotspot(f"api-{n:03d}", "api", new if n == 0 else old) for n in range(500)]
+    server.reply(HOTSPOTS, Reply(body=paged("hotspots", api_first, 501)),
+                 Reply(body=paged("hotspots", [hotspot("api-500", "api", old)], 501, page=2)),
+                 Reply(body=paged("hotspots", [hotspot("web-1", "web", old, status="REVIEWED", resolution="SAFE")],
+                                  1)))
+    source = open_source(server)
+    assert source.listed_keys("security_hotspots") is None  # nothing fetched yet
+    records = list(source.fetch("security_hotspots", mark))
+    assert [r.key for r in records] == ["api-000"]
+    assert len(routed(server, HOTSPOTS)) == 3  # past the mark, to every project's last page
+    assert source.listed_keys("security_hotspots") == frozenset(
+        [f"api-{n:03d}" for n in range(501)] + ["web-1"])  # reviewed ones too: only closed ones are not listed
+    assert source.listed_keys("issues") is None  # issues stop at the mark: cannot tell
+    assert source.listed_keys("projects") is None
+
+
+def test_a_project_read_per_status_is_listed_from_both_statuses(server):
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    server.reply(HOTSPOTS,
+                 Reply(body=paged("hotspots", [hotspot(f"x{n}", "big", when) for n in range(500)], 10_001)),
+                 Reply(body=paged("hotspots", [hotspot("open-1", "big", when)], 1)),
+                 Reply(body=paged("hotspots", [hotspot("safe-1", "big", when, status="REVIEWED", resolution="SAFE")],
+                                  1)))
+    source = open_source(server, projects=["big"])
+    list(source.fetch("security_hotspots", None))
+    assert source.listed_keys("security_hotspots") == frozenset({"open-1", "safe-1"})
+
+
+def test_a_hotspot_fetch_that_fails_midway_leaves_no_listing_not_even_the_last_one(server):
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    server.reply(HOTSPOTS, Reply(body=paged("hotspots", [hotspot("h1", "api", when)], 1)),
+                 Reply(body=paged("hotspots", [hotspot("h2", "web", when)], 1)),
+                 Reply(body=paged("hotspots", [hotspot("h1", "api", when)], 1)),
+                 Reply(404, {"errors": [{"msg": "Project 'web' not found"}]}))
+    source = open_source(server, projects=["api", "web"])
+    list(source.fetch("security_hotspots", None))
+    assert source.listed_keys("security_hotspots") == frozenset({"h1", "h2"})
+
+    with pytest.raises(SourceError, match=r"HTTP 404, not found: .*Project 'web' not found"):
+        list(source.fetch("security_hotspots", None))
+    assert source.listed_keys("security_hotspots") is None  # web's hotspots unread: none of them is gone
+
+
 # Projects
 
 
