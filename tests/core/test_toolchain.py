@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 from pathlib import Path
 
 from core import toolchain
 from tests.conftest import PROJECT_DIR
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+from check_user_edits import repository_files  # noqa: E402  (scripts/ is no package)
 
 SEAM = Path("core/toolchain.py")
 # By name, whichever toolchain is in use: either's CDK and either's bindings.
@@ -43,6 +47,10 @@ def outside_the_seam(root: Path, files: list[str]) -> list[str]:
 
 
 def tracked_python_files(root: Path) -> list[str]:
+    """The Python files of the repository, new ones not yet committed included; in a copy without `.git` (CI's
+    checks of a copy), every one that `.gitignore` does not ignore."""
+    if not (root / ".git").exists():
+        return [name for name in repository_files(root) if name.endswith(".py")]
     return subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "*.py"], cwd=root,
                           capture_output=True, text=True, check=True).stdout.split("\0")[:-1]
 
