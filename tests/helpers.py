@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import datetime
+
+    from connector_source import SourceRecord  # notebooks/, on sys.path in the notebooks' tests
+
     from core.toolchain import TerraformStack
 
 
@@ -69,3 +74,14 @@ def synth_config_text(text: str, outdir: Path) -> dict[str, dict]:
     config = parse_config(text, str(SAMPLE_CONFIG), lock=None, base_dir=SAMPLE_DIR)
     stacks.app.synth(config, str(outdir), notebooks_dir=SAMPLE_NOTEBOOKS)
     return stack_documents(outdir)
+
+
+class ListSource:
+    """A source's records in memory, for the notebooks' tests: `fetch` returns those changed at or after `since`."""
+
+    def __init__(self, records: dict[str, list[SourceRecord]]):
+        self.records = records
+        self.entities = tuple(records)
+
+    def fetch(self, entity: str, since: datetime | None) -> Iterator[SourceRecord]:
+        return iter([r for r in self.records[entity] if since is None or r.updated_at >= since])

@@ -57,6 +57,7 @@ from connector_lakehouse import (  # noqa: E402
     upsert_statement,
 )
 from connector_runtime import RunParameters  # noqa: E402
+from tests.helpers import ListSource  # noqa: E402
 from connector_source import SILVER_TYPES, SilverColumn, SourceRecord  # noqa: E402
 from tests.delta_faults import crash_mid_write  # noqa: E402
 
@@ -647,17 +648,6 @@ def test_the_table_store_is_delta_on_a_databricks_cluster_and_local_delta_elsewh
 
 
 # ------------------------------------------------------------------------------------ helpers for runs
-
-
-class ListSource:
-    """A source's records in memory: `fetch` returns those changed at or after `since`."""
-
-    def __init__(self, records: dict[str, list[SourceRecord]]):
-        self.records = records
-        self.entities = tuple(records)
-
-    def fetch(self, entity: str, since: datetime | None):
-        return iter([r for r in self.records[entity] if since is None or r.updated_at >= since])
 
 
 def record(key: str, updated: datetime, **payload) -> SourceRecord:

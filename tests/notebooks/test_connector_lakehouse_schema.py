@@ -22,21 +22,13 @@ from connector_lakehouse import (  # noqa: E402
     run_transform,
 )
 from connector_runtime import RunParameters  # noqa: E402
+from tests.helpers import ListSource  # noqa: E402
 from connector_source import SilverColumn, SourceRecord  # noqa: E402
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
 NAME = SilverColumn("name", "STRING", "$.name")
 STARS = SilverColumn("stars", "BIGINT", "$.stars")
-
-
-class ListSource:
-    def __init__(self, records: dict[str, list[SourceRecord]]):
-        self.records = records
-        self.entities = tuple(records)
-
-    def fetch(self, entity: str, since: datetime | None):
-        return iter([r for r in self.records[entity] if since is None or r.updated_at >= since])
 
 
 def params() -> RunParameters:

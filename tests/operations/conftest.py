@@ -108,3 +108,13 @@ def started(body: dict) -> dict:
 
 def where(server) -> str:
     return f"{server.url}, profile loopback"
+
+
+def no_credentials(server) -> str:
+    """What every command says when profile 'loopback' has a host but no credentials (the SDK's words inside)."""
+    return (f"error: no usable Databricks credentials for the dev workspace ({server.url}, profile loopback): "
+            "default auth: cannot configure default credentials, please check "
+            "https://docs.databricks.com/en/dev-tools/auth.html#databricks-client-unified-authentication to "
+            "configure credentials for your preferred authentication method. Authenticate as for any Databricks "
+            "tool: `databricks auth login --profile loopback`, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and "
+            "DATABRICKS_CLIENT_SECRET, or `az login` on Azure.\n")

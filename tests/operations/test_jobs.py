@@ -19,7 +19,7 @@ import pytest
 from operations import jobs, runs
 from tests.conftest import PROJECT_DIR
 from tests.helpers import Terminal
-from tests.operations.conftest import CONFIG, STATE, cli, started, where
+from tests.operations.conftest import CONFIG, STATE, cli, no_credentials, started, where
 from tests.loopback import unreachable_workspace
 from tests.jobs_workspace import (
     JOBS_LIST,
@@ -176,13 +176,7 @@ def test_no_credentials_are_explained(setup, server, capsys, tmp_path):
 
     assert cli(setup, "run", "--env", "dev", "github") == 1
 
-    assert capsys.readouterr().err == (
-        f"error: no usable Databricks credentials for the dev workspace ({server.url}, profile loopback): "
-        "default auth: cannot configure default credentials, please check "
-        "https://docs.databricks.com/en/dev-tools/auth.html#databricks-client-unified-authentication to configure "
-        "credentials for your preferred authentication method. Authenticate as for any Databricks tool: "
-        "`databricks auth login --profile loopback`, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and "
-        "DATABRICKS_CLIENT_SECRET, or `az login` on Azure.\n")
+    assert capsys.readouterr().err == no_credentials(server)
     assert [r for r in server.requests if r.path.startswith("/api/2.2/jobs")] == []
 
 

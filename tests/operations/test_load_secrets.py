@@ -21,6 +21,7 @@ from tests.conftest import PROJECT_DIR
 from tests.fixtures.builders import GITHUB, SERVICENOW, batch_connector, connectors, environment, environments
 from tests.helpers import Terminal
 from tests.loopback import LOOPBACK_TOKEN, LoopbackServer, Reply, loopback_workspace, unreachable_workspace
+from tests.operations.conftest import no_credentials
 
 PUT = "/api/2.0/secrets/put"
 TOKEN = LOOPBACK_TOKEN
@@ -274,13 +275,7 @@ def test_no_credentials_are_reported_before_any_prompt(setup, server, monkeypatc
     assert main(load(setup, "--env", "dev", "github")) == 1
 
     assert puts(server) == []
-    assert capsys.readouterr().err == (
-        f"error: no usable Databricks credentials for the dev workspace ({server.url}, profile loopback): "
-        "default auth: cannot configure default credentials, please check "
-        "https://docs.databricks.com/en/dev-tools/auth.html#databricks-client-unified-authentication to configure "
-        "credentials for your preferred authentication method. Authenticate as for any Databricks tool: "
-        "`databricks auth login --profile loopback`, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and "
-        "DATABRICKS_CLIENT_SECRET, or `az login` on Azure.\n")
+    assert capsys.readouterr().err == no_credentials(server)
 
 
 def test_a_profile_that_is_not_configured_is_named(setup, server, monkeypatch, capsys, tmp_path):
