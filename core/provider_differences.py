@@ -9,8 +9,8 @@ Plain data: the toolchain in use is core.toolchain.TOOLCHAIN, which the tests pa
 from __future__ import annotations
 
 # grant / grants: securables the newer provider can grant on. The policy pack's privilege matrix
-# (policy/privileges.py) does not map them yet: a grant on one alone is refused by CP-PRIVILEGE-SECURABLE as naming no
-# securable, never let through.
+# (policy/privileges.py GRANT_SECURABLE_FIELDS) maps them under either toolchain, so a grant on one is checked
+# privilege by privilege; under cdktf the matrix knows exactly these more than the bindings do.
 GRANT_SECURABLES = frozenset({"mcp_service", "model_provider_service", "model_service", "secret"})
 # grant / grants: an argument that is not a securable (the provider's per-resource provider configuration).
 GRANT_META_ARGUMENTS = frozenset({"provider_config"})

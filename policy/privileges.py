@@ -5,6 +5,20 @@ https://docs.databricks.com/aws/en/data-governance/unity-catalog/access-control/
 (read 2026-11-21): its table "What privileges apply to each securable object?" and, per privilege, the lines
 "Applicable object types" and "Applicable container objects". Privilege Model 1.0 (privilege inheritance).
 
+The four securables provider 1.138.0 can grant on (read 2026-12-07):
+- model services, model provider services and MCP services (Unity AI Gateway): terraform-provider-databricks'
+  docs/resources/grants.md ("Model service grants", "Model provider service grants", "MCP service grants"; main
+  of 2026-08-22): ALL_PRIVILEGES, APPLY_TAG, EXECUTE, MANAGE and READ_METADATA, on the service itself;
+- Unity Catalog secrets (`secret`, after that revision of the docs, which have no section for it): Databricks
+  documentation, "Secrets in Unity Catalog" (https://docs.databricks.com/aws/en/security/secrets/unity-catalog-secrets,
+  its privileges table: "granted at the catalog, schema or individual secret level", with inheritance), "Best
+  practices for Unity Catalog secrets" (.../security/secrets/best-practices: `GRANT READ SECRET ON SCHEMA`, WRITE
+  SECRET to rotate, CREATE SECRET on a schema) and the SDK's SecretsUcAPI (MANAGE on a secret): READ_SECRET,
+  WRITE_SECRET, REFERENCE_SECRET and MANAGE on a secret, the first three inherited from its schema and catalog;
+  CREATE_SECRET on a schema or catalog. No source names ALL_PRIVILEGES or APPLY_TAG for a secret: not encoded.
+The API's securable types are the provider's (catalog/permissions/permissions.go, `Mappings`): each of the four
+attributes is its own type, upper-cased here as in the SDK's `SecurableType`.
+
 Spelling: the SQL `READ VOLUME` is `READ_VOLUME` here, as in `databricks_grant(s).privileges`, the Grants API and
 `databricks.sdk.service.catalog.Privilege`. The provider upper-cases privileges and turns spaces into underscores
 before comparing them, and so does `misapplied`.
@@ -23,9 +37,9 @@ Updating the matrix when Databricks adds a privilege or a securable:
 Not encoded (deliberately): the pre-1.0 privileges `USAGE` and `CREATE`, and the SDK's undocumented `CREATE_VIEW`,
 `READ_PRIVATE_FILES` and `WRITE_PRIVATE_FILES`: each is "not a Unity Catalog privilege" (`_INSTEAD` says what to
 grant for two of them). A newer revision of the page, seen only in a localised copy (docs.azure.cn), adds preview
-privileges (READ_METADATA, CREATE_FEATURE, READ_FEATURE, INSERT, UPDATE, DELETE, CREATE_SECRET, READ_SECRET,
-WRITE_SECRET, REFERENCE_SECRET, CREATE_SERVICE) whose rows could not be read whole; add them as in step 1 once the
-English page lists them.
+privileges (CREATE_FEATURE, READ_FEATURE, INSERT, UPDATE, DELETE, CREATE_SERVICE) whose rows could not be read
+whole; add them as in step 1 once the English page lists them (READ_METADATA and the secrets' privileges are
+encoded from the sources above).
 """
 
 from __future__ import annotations
@@ -54,6 +68,12 @@ GRANT_SECURABLE_FIELDS: dict[str, str] = {
     "share": "SHARE",
     "recipient": "RECIPIENT",
     "pipeline": "PIPELINE",
+    # Provider 1.138.0 (cdktn binding 18.11.0) only: under cdktf the matrix knows them before the bindings do
+    # (core/provider_differences.py GRANT_SECURABLES).
+    "model_service": "MODEL_SERVICE",
+    "model_provider_service": "MODEL_PROVIDER_SERVICE",
+    "mcp_service": "MCP_SERVICE",
+    "secret": "SECRET",
 }
 
 # Privilege inheritance: these privileges on the objects inside a schema (tables, views, materialized views, volumes,
@@ -61,15 +81,18 @@ GRANT_SECURABLE_FIELDS: dict[str, str] = {
 # object of that kind inside it. Likewise everything a schema takes can be granted on its catalog (CREATE_TABLE,
 # USE_SCHEMA, ...), for every current and future schema in it. The docs list them under "Applicable container
 # objects: SCHEMA, CATALOG". (BROWSE on data objects is catalog-only; MANAGE, APPLY_TAG and ALL_PRIVILEGES apply to
-# the containers themselves as well as being inherited.)
-_INHERITED = frozenset({"EXECUTE", "MODIFY", "READ_VOLUME", "REFRESH", "SELECT", "WRITE_VOLUME"})
+# the containers themselves as well as being inherited.) A secret's privileges are inherited alike ("granted at the
+# catalog, schema or individual secret level").
+_SECRET_INHERITED = frozenset({"READ_SECRET", "REFERENCE_SECRET", "WRITE_SECRET"})
+_INHERITED = frozenset({"EXECUTE", "MODIFY", "READ_VOLUME", "REFRESH", "SELECT", "WRITE_VOLUME"}) | _SECRET_INHERITED
 _SCHEMA_OWN = frozenset({
-    "ALL_PRIVILEGES", "APPLY_TAG", "CREATE_FUNCTION", "CREATE_MATERIALIZED_VIEW", "CREATE_MODEL", "CREATE_TABLE",
-    "CREATE_VOLUME", "EXTERNAL_USE_SCHEMA", "MANAGE", "USE_SCHEMA",
+    "ALL_PRIVILEGES", "APPLY_TAG", "CREATE_FUNCTION", "CREATE_MATERIALIZED_VIEW", "CREATE_MODEL", "CREATE_SECRET",
+    "CREATE_TABLE", "CREATE_VOLUME", "EXTERNAL_USE_SCHEMA", "MANAGE", "USE_SCHEMA",
 })
 _CATALOG_OWN = frozenset({"ALL_PRIVILEGES", "APPLY_TAG", "BROWSE", "CREATE_SCHEMA", "USE_CATALOG"})
 _SCHEMA = _SCHEMA_OWN | _INHERITED
 _CATALOG = _CATALOG_OWN | _SCHEMA
+_SERVICE = frozenset({"ALL_PRIVILEGES", "APPLY_TAG", "EXECUTE", "MANAGE", "READ_METADATA"})
 
 PRIVILEGES: dict[str, frozenset[str]] = {
     # Granted on the metastore, nothing is inherited. No ALL_PRIVILEGES. (The CREATE CATALOG text also mentions
@@ -99,6 +122,11 @@ PRIVILEGES: dict[str, frozenset[str]] = {
     "SERVICE_CREDENTIAL": frozenset({"ACCESS", "ALL_PRIVILEGES", "CREATE_CONNECTION", "MANAGE"}),
     "CONNECTION": frozenset({"ALL_PRIVILEGES", "CREATE_FOREIGN_CATALOG", "MANAGE", "USE_CONNECTION"}),
     "SHARE": frozenset({"SELECT"}),  # granted to a recipient (the principal is the recipient's name)
+    # Unity AI Gateway services: the provider's grants docs list the same five privileges for each.
+    "MODEL_SERVICE": _SERVICE,
+    "MODEL_PROVIDER_SERVICE": _SERVICE,
+    "MCP_SERVICE": _SERVICE,
+    "SECRET": _SECRET_INHERITED | {"MANAGE"},
     # Securables the Grants API knows but the privileges reference lists no privilege for: any grant is flagged.
     "RECIPIENT": frozenset(),
     "PIPELINE": frozenset(),
@@ -123,6 +151,8 @@ _NOUNS = {
     "FUNCTION": "function", "REGISTERED_MODEL": "registered model", "EXTERNAL_LOCATION": "external location",
     "STORAGE_CREDENTIAL": "storage credential", "SERVICE_CREDENTIAL": "service credential",
     "CONNECTION": "connection", "SHARE": "share", "RECIPIENT": "recipient", "PIPELINE": "pipeline",
+    "MODEL_SERVICE": "model service", "MODEL_PROVIDER_SERVICE": "model provider service",
+    "MCP_SERVICE": "MCP service", "SECRET": "secret",
     "EXTERNAL_METADATA": "external metadata object", "CLEAN_ROOM": "clean room",
 }
 _KNOWN = frozenset().union(*PRIVILEGES.values())
@@ -162,4 +192,6 @@ def misapplied(securable: str, privilege: str) -> str | None:
 
 
 def _article(noun: str) -> str:
-    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+    # An initialism is read letter by letter: "an MCP service".
+    vowel_sound = noun[0] in "aeiou" or (noun.split()[0].isupper() and noun[0] in "AEFHILMNORSX")
+    return f"{'an' if vowel_sound else 'a'} {noun}"

@@ -1,4 +1,4 @@
-"""CP-WORKSPACE-PATH: notebooks, files, the code jobs and pipelines run, alerts and dashboards live in a
+"""CP-WORKSPACE-PATH: notebooks, files, the code jobs and pipelines run, jobs, alerts and dashboards live in a
 dedicated folder, never under /Shared, /Users or /Repos (others can edit what is there). Each path is read as the
 workspace resolves it (core.workspace_paths): '/Workspace/Shared', '//Shared' and '/Applications/../Shared' are
 /Shared, and a '..' above the workspace root is refused."""
@@ -49,7 +49,9 @@ def check(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
         problem = _problem(str(stack.resolve(item.body.get("path", ""))))
         if problem is not None:
             yield item, problem
-    for item in stack.of("databricks_alert_v2", "databricks_dashboard"):
+    # A job's parent_path (provider 1.138) is where the job itself lives, like an alert's or a dashboard's. A
+    # pipeline has none: its root_path is the code's folder, checked below with the code it runs.
+    for item in stack.of("databricks_alert_v2", "databricks_dashboard", "databricks_job"):
         problem = _problem(str(stack.resolve(item.body.get("parent_path", ""))))
         if problem is not None:
             yield item, f"parent_path {problem}"
@@ -60,6 +62,6 @@ def check(stack: Stack, context: PolicyContext) -> Iterator[tuple[Item, str]]:
                 yield item, f"{at} {problem}"
 
 
-RULE = Rule("CP-WORKSPACE-PATH", "notebooks, files, the code jobs run, alerts and dashboards are never under "
-            "/Shared, /Users or /Repos",
+RULE = Rule("CP-WORKSPACE-PATH", "notebooks, files, the code jobs run, jobs, alerts and dashboards are never "
+            "under /Shared, /Users or /Repos",
             "keep code in a dedicated folder (connectors.yaml: workspace_dir, e.g. /Applications/<team>/<env>)", check)

@@ -70,3 +70,39 @@ def test_a_grant_that_names_no_securable_is_a_finding():
     assert [finding.render() for finding in evaluate(document, CONTEXT, rules=(RULE,))] == [
         "databricks_grant.orphan: CP-PRIVILEGE-SECURABLE: names no securable (catalog, schema, table, volume, "
         f"connection...); fix: {FIX}"]
+
+
+def _grant_on(stack, id: str, securable: str, name: str, *privileges: str) -> None:
+    """A databricks_grant on one of provider 1.138's securables (core/provider_differences.py GRANT_SECURABLES); an
+    override writes the attribute under either toolchain's bindings (1.99's Grant has none of them)."""
+    Grant(stack, id, principal=SP_DEV, privileges=list(privileges)).add_override(securable, name)
+
+
+def test_privileges_that_apply_to_the_newer_providers_securables_pass(tmp_path):
+    def build(stack):
+        _grant_on(stack, "model_service", "model_service", "appsec_dev.gateway.triage", "EXECUTE")
+        _grant_on(stack, "model_provider_service", "model_provider_service", "appsec_dev.gateway.openai",
+                  "EXECUTE", "READ_METADATA")
+        _grant_on(stack, "mcp_service", "mcp_service", "appsec_dev.gateway.github", "EXECUTE")
+        _grant_on(stack, "secret", "secret", "appsec_dev.secrets.github_token", "READ_SECRET")
+
+    assert findings(tmp_path, build) == []
+
+
+def test_select_does_not_apply_to_a_secret(tmp_path):
+    def build(stack):
+        _grant_on(stack, "grant", "secret", "appsec_dev.secrets.github_token", "SELECT", "READ_SECRET")
+
+    assert findings(tmp_path, build) == [
+        finding("databricks_grant", "grant", "on 'appsec_dev.secrets.github_token': SELECT does not apply to a secret; "
+                "it applies to a catalog, schema, table or share")]
+
+
+def test_a_secrets_privilege_does_not_apply_to_an_mcp_service(tmp_path):
+    def build(stack):
+        Grants(stack, "grants", grant=[GrantsGrant(principal=SP_DEV, privileges=["READ_SECRET"])]).add_override(
+            "mcp_service", "appsec_dev.gateway.github")
+
+    assert findings(tmp_path, build) == [
+        finding("databricks_grants", "grants", "on 'appsec_dev.gateway.github': READ_SECRET does not apply to an MCP "
+                "service; it applies to a catalog, schema or secret")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.provider import JobRunAs
+from core.provider import Job, JobRunAs
 from core.provider import Pipeline, PipelineRunAs
 
 from policy.rules.run_as import RULE
@@ -37,6 +37,18 @@ def test_a_job_without_run_as_runs_as_whoever_deploys_it(tmp_path):
 def test_a_job_running_as_a_user_is_named_with_that_user(tmp_path):
     build = with_job(run_as=JobRunAs(user_name=ALICE))
     assert findings(tmp_path, build) == [finding("databricks_job", "job", f"runs as user '{ALICE}'")]
+
+
+def test_a_job_running_as_a_group_is_refused_because_a_group_is_no_run_as_identity(tmp_path):
+    """Provider 1.138's run_as.group_name; an override writes it under either toolchain's bindings (1.99's JobRunAs
+    has no group_name)."""
+    def build(stack):
+        Job(stack, "job", name="github").add_override("run_as", {"group_name": "appsec-platform-admins"})
+
+    assert findings(tmp_path, build) == [
+        "dev/job (databricks_job.job): CP-RUN-AS: runs as group 'appsec-platform-admins': a group is not a run-as "
+        "identity the platform allows (only a service principal); fix: set run_as.service_principal_name "
+        "(connectors.yaml: the environment's or connector's run_as)"]
 
 
 def test_a_pipeline_without_run_as_is_a_finding(tmp_path):

@@ -151,3 +151,33 @@ def test_a_workspace_sourced_task_of_a_git_job_is_still_checked(tmp_path):
     assert findings(tmp_path, build) == [
         finding("databricks_job", "job",
                 f"task[0].notebook_task.notebook_path '/Users/{ALICE}/x' is under /Users: it is a user's home folder")]
+
+
+def _job_in(parent_path: str):
+    """A compliant job whose parent_path (provider 1.138: where the job lives) is `parent_path`; an override writes
+    it under either toolchain's bindings (1.99's Job has no parent_path)."""
+    return lambda stack: owned_job(stack, task=[notebook_task(f"{NOTEBOOK_DIR}/ingest_entry")]).add_override(
+        "parent_path", parent_path)
+
+
+def test_a_job_in_a_dedicated_folder_passes(tmp_path):
+    assert findings(tmp_path, _job_in(f"{DEV.workspace_dir}/jobs")) == []
+
+
+@pytest.mark.parametrize(("path", "root", "why"), [
+    ("/Workspace/Shared/x", "Shared", "every workspace user can edit it"),
+    (f"/Users/{ALICE}/jobs", "Users", "it is a user's home folder"),
+    ("/Applications/../Repos/x", "Repos", "it is a user's Git folder"),
+])
+def test_a_job_whose_parent_path_is_under_shared_or_user_folders_is_a_finding(tmp_path, path, root, why):
+    assert findings(tmp_path, _job_in(path)) == [
+        finding("databricks_job", "job", f"parent_path '{path}' is under /{root}: {why}")]
+
+
+def test_an_alert_under_workspace_shared_is_a_finding(tmp_path):
+    def build(stack):
+        alert(stack, run_as={"service_principal_name": SP_DEV}, parent_path="/Workspace/Shared/alerts")
+
+    assert findings(tmp_path, build) == [
+        finding("databricks_alert_v2", "alert",
+                "parent_path '/Workspace/Shared/alerts' is under /Shared: every workspace user can edit it")]
