@@ -19,6 +19,7 @@ from connectors_config import ConfigError, config_path_from_env, load_config
 from connectors_config.personal import DEV_USER_ENV_VAR, PersonalTargetError, personal_stack_name, user_name
 from policy import PolicyError
 from stacks.app import data_loss_notices, record_lock, synth
+from stacks.processes import ProcessCountError
 
 DEFAULT_OUTDIR = "cdktf.out"
 
@@ -44,7 +45,7 @@ def main() -> int:
     except (ConfigError, PolicyError) as error:  # ConfigError: an uploaded file outside the repository
         print(error.render(), file=sys.stderr)
         return 1
-    except PersonalTargetError as error:
+    except (PersonalTargetError, ProcessCountError) as error:
         print(f"error: {error}; nothing was synthesized.", file=sys.stderr)
         return 1
     for line in suppressed:

@@ -118,10 +118,14 @@ def _stacks(source: Path | None, wanted: Sequence[str]) -> dict[str, StackJobs]:
     if os.environ.get("CDKTF_OUTDIR"):  # the synth would write there, for the cdktf CLI, not where we read
         raise ReviewError("CDKTF_OUTDIR is set (as under the cdktf CLI): pass --from the synthesized folder")
     from stacks.app import synth  # late: loading jsii is slow, and --from never needs it
+    from stacks.processes import ProcessCountError
 
     with tempfile.TemporaryDirectory(prefix="review-synth-") as folder:
         outdir = Path(folder) / "cdktf.out"
-        synth(config, str(outdir))
+        try:
+            synth(config, str(outdir))
+        except ProcessCountError as error:
+            raise ReviewError(f"{error}; nothing was synthesized") from None
         return load_synth(outdir)
 
 

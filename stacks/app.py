@@ -5,20 +5,23 @@ the lock of the managed pipelines). `main.py` and `python -m review` run it."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from connectors_config import ConfigError, PlatformConfig, resolve
 from connectors_config.errors import ConfigProblem
 from connectors_config.lockfile import lock_of, lock_path, write_lock
 from connectors_config.repository import is_inside, repository_of
-from connectors_config.resolved import personal_targets
+from connectors_config.resolved import ResolvedEnvironment, personal_targets
 from connectors_config.sources import NOTEBOOKS_DIR
 from core.credentials import SHAPES
 from core.synth_phase import preparing_pass
 from policy import PolicyError
+from stacks.processes import merge_outputs, process_count, run_forked, split
 
 
 def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR, user: str | None = None):
@@ -28,7 +31,22 @@ def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOO
     folder whose files are uploaded (the tests synthesize their own fixture's); raises ConfigError if one of them
     is outside the repository."""
     check_uploads(notebooks_dir)
+    environments, units = plan(config, user)
+    return app_of(outdir, environments, units, notebooks_dir)
+
+
+def plan(config: PlatformConfig, user: str | None = None) -> tuple[tuple[ResolvedEnvironment, ...],
+                                                                     tuple[ResolvedEnvironment, ...]]:
+    """(the config's environments, sorted by name; what the synth builds stacks for, in the order of the stacks:
+    those environments, then `user`'s personal targets). Raises PersonalTargetError as build_app."""
     targets = personal_targets(config, user) if user is not None else ()
+    environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
+    return environments, environments + targets
+
+
+def app_of(outdir: str, environments: tuple[ResolvedEnvironment, ...], units: Sequence[ResolvedEnvironment],
+           notebooks_dir: Path):
+    """The cdktf App with the stacks of each of `units` (environments or personal targets: see plan), in order."""
     # late: loading jsii is the slow part of a synth, and a config with mistakes never needs it
     from core.toolchain import App
 
@@ -36,12 +54,9 @@ def build_app(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOO
     from stacks.environment_stack import environment_stacks
 
     app = App(outdir=outdir)
-    environments = tuple(resolve(config, env_name) for env_name in sorted(config.environments))
-    stacks = [stack for env in environments
-              for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
     # Others: the config's environments only; a personal target's stack is never another's to refer to.
-    stacks += [stack for env in targets
-               for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
+    stacks = [stack for env in units
+              for stack in environment_stacks(app, env, others=environments, notebooks_dir=notebooks_dir)]
     app.node.add_validation(PolicyGate(tuple(stack.policy for stack in stacks)))
     return app
 
@@ -105,14 +120,25 @@ def synth_checked(app) -> list[str]:
 def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_DIR,
           user: str | None = None) -> list[str]:
     """Synthesizes every stack (with `user`, also that user's personal targets: see build_app) into `outdir`,
-    whole or not at all; returns the policy suppressions applied."""
+    whole or not at all; returns the policy suppressions applied. The environments are synthesized in parallel,
+    one App per process (stacks/processes.py), where the machine has the cores for it."""
     if os.environ.get("CDKTF_OUTDIR"):  # run by the cdktf CLI, which prepares and reads its own folder
         return synth_checked(build_app(config, os.environ["CDKTF_OUTDIR"], notebooks_dir, user))
+    check_uploads(notebooks_dir)
+    environments, units = plan(config, user)
+    parts = split([1 + len(env.workloads) for env in units], process_count(len(units)))
     target = Path(outdir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
-        suppressed = synth_checked(build_app(config, str(staging), notebooks_dir, user))
+        if len(parts) == 1:
+            suppressed = synth_checked(app_of(str(staging), environments, units, notebooks_dir))
+        else:
+            folders = [staging / f".part-{index}" for index in range(len(parts))]
+            tasks = [functools.partial(_synth_part, str(folder), environments, units[part.start:part.stop],
+                                       notebooks_dir) for folder, part in zip(folders, parts, strict=True)]
+            suppressed = [line for lines in run_forked(tasks) for line in lines]
+            merge_outputs(folders, staging)
         previous = target.with_name(f".{target.name}.previous")
         shutil.rmtree(previous, ignore_errors=True)
         if target.exists():
@@ -122,6 +148,11 @@ def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_D
         return suppressed
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _synth_part(outdir: str, environments: tuple[ResolvedEnvironment, ...], units: Sequence[ResolvedEnvironment],
+                notebooks_dir: Path) -> list[str]:
+    return synth_checked(app_of(outdir, environments, units, notebooks_dir))
 
 
 def record_lock(config: PlatformConfig, config_path: str) -> Path | None:

@@ -191,12 +191,12 @@ def test_failed_synth_leaves_the_previous_output_whole(tmp_path, sample_config, 
     outdir.mkdir()
     (outdir / "manifest.json").write_text("previous")
 
-    def broken_app(config, staging, notebooks_dir, user):
+    def broken_app(staging, environments, units, notebooks_dir):
         Path(staging, "stacks").mkdir(parents=True)
         Path(staging, "stacks", "half.json").write_text("{")
         raise RuntimeError("synth failed half-way")
 
-    monkeypatch.setattr(stacks.app, "build_app", broken_app)
+    monkeypatch.setattr(stacks.app, "app_of", broken_app)
     with pytest.raises(RuntimeError, match="half-way"):
         stacks.app.synth(sample_config, str(outdir))
     assert tree(outdir) == {"manifest.json": b"previous"}

@@ -161,3 +161,11 @@ def test_without_from_it_synthesizes_the_config(capsys, monkeypatch, synthesized
     monkeypatch.setenv(CONFIG_ENV_VAR, str(SAMPLE_CONFIG))
     monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
     assert _run(capsys, "graph") == (0, doc_block(load_synth(synthesized)["prod"]), "")
+
+
+def test_a_bad_process_count_is_an_error_not_a_traceback(capsys, monkeypatch):
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(SAMPLE_CONFIG))
+    monkeypatch.setenv("CONNECTORS_SYNTH_PROCESSES", "0")
+    assert _run(capsys, "describe", "--env", "prod") == (
+        1, "", "error: CONNECTORS_SYNTH_PROCESSES=0: not a number of processes; give a whole number, 1 or more "
+               "(1: one process), or unset it for one per core; nothing was synthesized\n")

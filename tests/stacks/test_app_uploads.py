@@ -71,7 +71,7 @@ def test_a_refused_upload_writes_nothing(repo, tmp_path, sample_config):
     outdir = tmp_path / "out" / "cdktf.out"
     with pytest.raises(ConfigError):
         stacks.app.synth(sample_config, str(outdir), notebooks_dir=repo / "notebooks")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # refused before the synth makes its output's folder
 
 
 CREDENTIAL_FIX = ("and the file is uploaded to the workspace as it is: remove it (revoke it if it is real) and read the "
@@ -114,4 +114,4 @@ def test_a_refused_notebook_token_writes_nothing(repo, tmp_path, sample_config):
     outdir = tmp_path / "out" / "cdktf.out"
     with pytest.raises(ConfigError):
         stacks.app.synth(sample_config, str(outdir), notebooks_dir=repo / "notebooks")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # refused before the synth makes its output's folder
