@@ -380,6 +380,8 @@ def _reject_too_frequent(times: tuple[int, ...], expression_fields: list[str]) -
                        "too-frequent")
 
 
+# A config names a few schedules for many jobs: each expression is parsed once (a QuartzSchedule is immutable).
+@functools.lru_cache(maxsize=1024)
 def _parse(expression: str) -> QuartzSchedule:
     fields = expression.split()
     if not fields:
