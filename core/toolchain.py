@@ -9,34 +9,29 @@ Importing this module starts jsii's node process (the CDK's runtime); the bindin
 
 from __future__ import annotations
 
-import os
-
-# The node process that runs the CDK (started by the import below) keeps a young generation of 4 MB per semi-space,
-# not V8's 16 MB or more: a synth's objects live until it ends, so a larger nursery only holds more of them twice;
-# measured, the same CPU and about 50 MB less per process (docs/performance.md). A caller's own setting is kept.
-if "--max-semi-space-size" not in os.environ.get("NODE_OPTIONS", ""):
-    os.environ["NODE_OPTIONS"] = f"{os.environ.get('NODE_OPTIONS', '')} --max-semi-space-size=4".strip()
+from core.jsii_runtime import starting
 
 # --- toolchain: the lines scripts/switch_toolchain.py rewrites -------------------------------------------------
-from cdktf import (  # noqa: F401  (re-exported: the CDK classes the project uses)
-    App,
-    Aspects,
-    AssetType,
-    AzurermBackend,
-    GcsBackend,
-    IAspect,
-    ITerraformDependable,
-    LocalBackend,
-    S3Backend,
-    TerraformAsset,
-    TerraformProvider,
-    TerraformProviderGeneratorMetadata,
-    TerraformResource,
-    TerraformResourceLifecycle,
-    TerraformStack,
-    Testing,
-    Token,
-)
+with starting():  # this import starts jsii's node process (core/jsii_runtime.py)
+    from cdktf import (  # noqa: F401  (re-exported: the CDK classes the project uses)
+        App,
+        Aspects,
+        AssetType,
+        AzurermBackend,
+        GcsBackend,
+        IAspect,
+        ITerraformDependable,
+        LocalBackend,
+        S3Backend,
+        TerraformAsset,
+        TerraformProvider,
+        TerraformProviderGeneratorMetadata,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        Testing,
+        Token,
+    )
 
 TOOLCHAIN = "cdktf"
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_databricks"

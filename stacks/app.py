@@ -18,6 +18,7 @@ from connectors_config.lockfile import lock_of, lock_path, write_lock
 from connectors_config.repository import is_inside, repository_of
 from connectors_config.resolved import ResolvedEnvironment, personal_targets
 from connectors_config.sources import NOTEBOOKS_DIR
+from core import jsii_runtime
 from core.credentials import SHAPES
 from core.synth_phase import preparing_pass
 from policy import PolicyError
@@ -134,6 +135,7 @@ def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_D
         if len(parts) == 1:
             suppressed = synth_checked(app_of(str(staging), environments, units, notebooks_dir))
         else:
+            jsii_runtime.prepare()  # one copy of jsii's kernel files for every part
             folders = [staging / f".part-{index}" for index in range(len(parts))]
             tasks = [functools.partial(_synth_part, str(folder), environments, units[part.start:part.stop],
                                        notebooks_dir) for folder, part in zip(folders, parts, strict=True)]
