@@ -9,12 +9,14 @@ In a scratch copy of the repository's git-tracked files (as they are in the work
 3. under cdktn (a virtualenv of its own with the switched Pipfile's pins, the rest at Pipfile.lock's versions,
    made on first use and kept in .bench/cdk-terrain/venv-<hash>), synthesize the same two;
 4. the two synths must hold the same stacks, files and logical ids, and the same JSON but for VERSION_VALUES;
+   then each toolchain's synth of the generated config is measured, interleaved in the same run (`--bench`
+   REPEAT, default 3): wall, CPU and peak memory of the process tree, as scripts/benchmark.py measures them;
 5. under cdktn, run tests/constructs, tests/policy and tests/connectors_config; the tests that depend on the
    provider's version read core/provider_differences.py (what the newer provider adds), nothing is skipped.
 
 It prints each step's time and the total. Exit 0 when all hold, 1 with what differs or failed.
 
-    python scripts/check_cdk_terrain.py [--keep] [--with-locks] [--no-tests]
+    python scripts/check_cdk_terrain.py [--keep] [--with-locks] [--no-tests] [--bench REPEAT]
 """
 
 from __future__ import annotations
@@ -142,6 +144,31 @@ def synth_both(python: Path, project: Path, out: Path, generated: Path) -> float
     return time.monotonic() - started
 
 
+def bench(runs: list[tuple[str, Path, Path]], generated: Path, scratch: Path, repeat: int) -> str:
+    """Each toolchain's synth of the generated config (`python -O`, as `make synth`), `repeat` times, interleaved so
+    that a busy moment of the machine hits both: a Markdown table of the medians of wall time, CPU time and peak
+    memory of the whole process tree (scripts/benchmark.py measures them). `runs`: (toolchain, python, project)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CDKTF_OUTDIR", "CONNECTORS_DEV_USER", "PYTHONPATH")}
+    used: set[str] = set()
+    samples: dict[str, list[benchmark.Sample]] = {label: [] for label, _, _ in runs}
+    for run_index in range(repeat + 1):  # the first round warms the caches and is not counted
+        for label, python, project in runs:
+            workdir = scratch / f"bench-{label}"
+            workdir.mkdir(exist_ok=True)
+            command = [str(python), "-O", "-c", SYNTH, str(generated), str(workdir / "cdktf.out"),
+                       str(project / SAMPLE / "notebooks")]
+            sample = benchmark.measure(command, project, env, f"bench-{label}", used if run_index else set())
+            if run_index:
+                samples[label].append(sample)
+    lines = ["| toolchain | N × 2 envs | synth wall (s) | synth CPU (s) | synth peak (MB) |",
+             "|---|---:|---:|---:|---:|"]
+    for label, _, _ in runs:
+        middle = benchmark.median(samples[label])
+        lines.append(f"| {label} | {GENERATED} | {middle.wall:.2f} | {middle.cpu:.2f} | {middle.peak:.0f} |")
+    return "\n".join(lines) + (f"\nMedian of {repeat} runs each, interleaved; load average "
+                               f"{os.getloadavg()[0]:.1f}. {benchmark.machine_line(None)}")
+
+
 def normalized(document: object, path: tuple[str, ...] = ()) -> object:
     if isinstance(document, dict):
         return {key: ("<version>" if (*path, key) in VERSION_VALUES else normalized(value, (*path, key)))
@@ -198,7 +225,7 @@ def first_difference(a: object, b: object, path: str = "") -> str | None:
     return None if a == b else f"{path or '/'}: {json.dumps(a)[:80]} vs {json.dumps(b)[:80]}"
 
 
-def check(keep: bool, with_locks: bool, tests: bool) -> int:
+def check(keep: bool, with_locks: bool, tests: bool, repeat: int = 3) -> int:
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="check-cdk-terrain-"))
     try:
@@ -234,6 +261,12 @@ def check(keep: bool, with_locks: bool, tests: bool) -> int:
         stacks = len(list((scratch / "cdktf").glob("*/stacks/*/cdk.tf.json")))
         step(f"{stacks} stacks identical but for {', '.join('.'.join(p) for p in VERSION_VALUES)}", started)
 
+        if repeat:
+            # cdktf: this checkout's code and installs; cdktn: the switched copy's.
+            table = bench([("cdktf", ROOT / ".venv" / "bin" / "python", ROOT), ("cdktn", python, project)],
+                          generated, scratch, repeat)
+            step(f"each toolchain's synth of {GENERATED} connectors, same run:\n{table}\n", started)
+
         if tests:
             env = {k: v for k, v in os.environ.items() if k not in ("CONNECTORS_DEV_USER", "PYTHONPATH")}
             summary = run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *TEST_PACKAGES], project, env,
@@ -256,8 +289,10 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and say where it is")
     parser.add_argument("--with-locks", action="store_true", help="let the switch regenerate the locks too")
     parser.add_argument("--no-tests", action="store_true", help="compare the synths only")
+    parser.add_argument("--bench", type=int, default=3, metavar="REPEAT",
+                        help="measure each toolchain's synth of the generated config REPEAT times (0: not at all)")
     args = parser.parse_args()
-    return check(args.keep, args.with_locks, not args.no_tests)
+    return check(args.keep, args.with_locks, not args.no_tests, max(0, args.bench))
 
 
 if __name__ == "__main__":
