@@ -10,8 +10,9 @@ reads the provider's job shape from `provider_job_shape`, vendored data, so read
 
 import os
 
-# jsii (the node process behind cdktf and the provider bindings) prints an eleven-line banner on Node 20 at every
-# start. Every entry point (main.py, python -m review, python -m operations, the scripts) imports this package before
-# anything loads jsii, so silencing it here silences it everywhere; a value the caller set is kept.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# jsii (the node process behind the CDK and the provider bindings) prints an eleven-line banner at every start on a
+# Node past its end of life: 20, which cdktf runs on, and (from late 2027) 22, which CDK Terrain's CLI brings. Every
+# entry point (main.py, python -m review, python -m operations, the scripts) imports this package before anything
+# loads jsii, so silencing it here silences it everywhere; a value the caller set is kept.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20,22")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")

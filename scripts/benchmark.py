@@ -303,7 +303,7 @@ def main() -> int:
 
     bundles = None if args.no_baseline else bundles_python(args.scratch)
     synth_env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}  # else main.py writes where that says
-    synth_env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    synth_env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20,22")
     synth_env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     rows: list[tuple] = []
     used: set[str] = set()

@@ -42,7 +42,7 @@ def export(commit: str, into: Path) -> Path:
 def synth(project: Path, workdir: Path, config: Path | None, outdir: Path) -> None:
     """`python -O main.py` of `project` in `workdir`, into `outdir` (a generated config's: workdir/cdktf.out);
     exits if it fails."""
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20,22",
            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
     env.pop("CDKTF_OUTDIR", None)
     if config is not None:

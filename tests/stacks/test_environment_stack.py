@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from core.provider_differences import PROVIDER_VERSIONS
+from core.toolchain import TOOLCHAIN
 from tests.helpers import resource, resources
 
 SP_DEV = "3b0a7c52-6d1e-4f8a-9c2b-5e7d1f0a4b61"
@@ -37,7 +39,7 @@ def test_provider_points_at_the_environment_workspace_with_no_credentials(stacks
     assert stacks["dev"]["provider"]["databricks"] == [{"host": "https://adb-1111111111111111.11.azuredatabricks.net"}]
     assert stacks["prod"]["provider"]["databricks"] == [{"host": "https://adb-2222222222222222.12.azuredatabricks.net"}]
     assert stacks["dev"]["terraform"]["required_providers"]["databricks"] == {
-        "source": "databricks/databricks", "version": "1.99.0"}
+        "source": "databricks/databricks", "version": PROVIDER_VERSIONS[TOOLCHAIN]}
 
 
 def test_dev_state_is_local_with_a_checkout_independent_path(stacks):
