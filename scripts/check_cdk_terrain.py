@@ -157,7 +157,9 @@ def bench(runs: list[tuple[str, Path, Path]], generated: Path, scratch: Path, re
             workdir.mkdir(exist_ok=True)
             command = [str(python), "-O", "-c", SYNTH, str(generated), str(workdir / "cdktf.out"),
                        str(project / SAMPLE / "notebooks")]
-            sample = benchmark.measure(command, project, env, f"bench-{label}", used if run_index else set())
+            # Run in its own folder (where the benchmark's logs go), the project's code on the path.
+            sample = benchmark.measure(command, workdir, {**env, "PYTHONPATH": str(project)}, label,
+                                       used if run_index else set())
             if run_index:
                 samples[label].append(sample)
     lines = ["| toolchain | N × 2 envs | synth wall (s) | synth CPU (s) | synth peak (MB) |",
