@@ -56,8 +56,12 @@ endif
 synth: install ## Synthesize one Terraform stack per environment into cdktf.out/ (DEV_USER=<you>: also your dev target)
 	$(PIPENV) run python -O main.py
 
+# The tests in TEST_WORKERS processes (pytest-xdist), each test file whole in one of them: a file's shared fixtures
+# (the gold tests' silver tables) are built once, and each process has its own jsii and Spark session (one
+# process keeps about one core of two busy: docs/performance.md#make-test).
+TEST_WORKERS ?= 2
 test: lint $(QUARTZ_JAR) ## The linter and the type checker, then the unit, validation, snapshot, determinism and CLI tests
-	$(PIPENV) run pytest
+	$(PIPENV) run pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Settings in pyproject.toml: ruff (pyflakes, bugbear, pyupgrade, simplify, syntax errors) and mypy (basic: the
 # annotated functions), each over every Python file of the repository.

@@ -118,7 +118,10 @@ def spark(tmp_path_factory):
                .config("spark.sql.codegen.wholeStage", "false")
                .config("spark.sql.adaptive.enabled", "false")
                .config("spark.driver.memory", "1g")
-               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+               # A short run of many small queries: the JVM's optimizing compiler (C2) and parallel collector cost
+               # more CPU than they give back; the first-tier compiler and the serial collector run the same Spark.
+               .config("spark.driver.extraJavaOptions",
+                       "-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
