@@ -37,6 +37,10 @@ fs.readSync = function (fd, ...rest) {{ return readSync(fd === {_PROTOCOL_FD} ? 
 fs.writeSync = function (fd, ...rest) {{ return writeSync(fd === {_PROTOCOL_FD} ? 1 : fd, ...rest); }};
 // What JavaScript prints goes to stderr, never into the protocol on stdout.
 process.stdout.write = process.stderr.write.bind(process.stderr);
+// The flag jsii's wrapper puts on the kernel's command line: node resolves modules through symlinks (this process
+// has NODE_PRESERVE_SYMLINKS=1), and the kernel, which reads its flags, installs each assembly as one symlink to
+// its package cache instead of linking it file by file (2,500 files for cdktf's).
+if (!process.execArgv.includes("--preserve-symlinks")) {{ process.execArgv.push("--preserve-symlinks"); }}
 require("../lib/program.js");
 """
 

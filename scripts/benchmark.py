@@ -47,6 +47,10 @@ BUNDLES_PACKAGE, BUNDLES_VERSION = "databricks-bundles", "1.22.1"
 PACKAGES = ("cdktf", "cdktf-cdktf-provider-databricks", "jsii")
 DOC_BEGIN, DOC_END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# How often the process tree is sampled. Each sample reads every process's memory map summary, CPU the measured
+# processes then lack on a 2-core machine: every 10 ms it cost a 500-connector synth (four busy processes) 0.4 s of
+# its 3 s, a single-process baseline almost nothing. A synth's memory grows over seconds, so 50 ms finds its peak.
+SAMPLE_SECONDS = 0.05
 
 
 def config_text(n: int, groups: int | None = None) -> str:
@@ -127,7 +131,7 @@ class Sample:
 
 
 def measure(command: list[str], workdir: Path, env: dict[str, str], label: str, used: set[str]) -> Sample:
-    """Runs `command` in workdir, sampling its process tree every ~10 ms; exits if it fails."""
+    """Runs `command` in workdir, sampling its process tree every SAMPLE_SECONDS; exits if it fails."""
     out_log, err_log = workdir / f"{label}.stdout.log", workdir / f"{label}.stderr.log"
     peak_kb = 0
     cpu_seen: dict[int, int] = {}  # pid -> its CPU ticks, as last seen
@@ -144,7 +148,7 @@ def measure(command: list[str], workdir: Path, env: dict[str, str], label: str, 
                 cpu_seen.update((pid, table[pid][1]) for pid in tree if pid in table)
                 peak_kb = max(peak_kb, sum(memory_kb(pid, used) for pid in tree))
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=0.01)
+                    proc.wait(timeout=SAMPLE_SECONDS)
             wall = time.perf_counter() - start
         finally:
             if proc.poll() is None:
@@ -244,7 +248,7 @@ def report(rows: list[tuple], per_stack: dict[str, int], args: argparse.Namespac
             + ("; baseline = scripts/bundles_baseline.py (the same connector jobs with databricks-bundles), "
                "runs interleaved with the synth's" if baseline else "")
             + f"; CPU = user + sys of the process tree; memory = {' and '.join(sorted(used))} of the process tree, "
-            "sampled every ~10 ms.")
+            f"sampled every ~{SAMPLE_SECONDS * 1000:.0f} ms.")
     if args.groups:
         note += f" Connectors in {args.groups} group(s); the baseline still builds one job per connector, unchecked."
     lines.append(note)
