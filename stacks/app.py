@@ -133,7 +133,7 @@ def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_D
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
         if len(parts) == 1:
-            suppressed = synth_checked(app_of(str(staging), environments, units, notebooks_dir))
+            suppressed = _synth_part(str(staging), environments, units, notebooks_dir)
         else:
             jsii_runtime.prepare()  # one copy of jsii's kernel files for every part
             folders = [staging / f".part-{index}" for index in range(len(parts))]
@@ -154,6 +154,7 @@ def synth(config: PlatformConfig, outdir: str, notebooks_dir: Path = NOTEBOOKS_D
 
 def _synth_part(outdir: str, environments: tuple[ResolvedEnvironment, ...], units: Sequence[ResolvedEnvironment],
                 notebooks_dir: Path) -> list[str]:
+    """The stacks of `units` synthesized into `outdir` (checked: see synth_checked); the suppressions applied."""
     return synth_checked(app_of(outdir, environments, units, notebooks_dir))
 
 
