@@ -15,6 +15,7 @@ loaded (the test suite's own process), or with CONNECTORS_SYNTH_PROCESSES=1, the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -94,11 +95,11 @@ def run_forked(tasks: Sequence[Callable[[], T]]) -> list[T]:
         children = []
     finally:
         for pid, read in children:  # interrupted (Ctrl-C) or failed: no child outlives the synth
-            with _quiet():
+            with contextlib.suppress(OSError):  # a child already gone
                 os.kill(pid, signal.SIGTERM)
-            with _quiet():
+            with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
-            with _quiet():
+            with contextlib.suppress(OSError):
                 os.close(read)
     problems = [problem for kind, value in outcomes if kind == "policy" for problem in value]
     crashes = [value for kind, value in outcomes if kind == "crash"]
@@ -137,16 +138,6 @@ def _collect(pid: int, read: int) -> tuple[str, Any]:
     if not data:
         return "crash", f"synth process {pid} ended without a result (wait status {status})"
     return pickle.loads(data)
-
-
-class _quiet:
-    """Ignores OSError (a child already gone)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, value, tb) -> bool:
-        return kind is not None and issubclass(kind, OSError)
 
 
 def merge_outputs(parts: Sequence[Path], outdir: Path) -> None:
