@@ -17,6 +17,8 @@ GRANT_META_ARGUMENTS = frozenset({"provider_config"})
 
 # The provider version each toolchain's bindings declare in `required_providers`.
 PROVIDER_VERSIONS = {"cdktf": "1.99.0", "cdktn": "1.138.0"}
+# How each toolchain's App writes manifest.json (stacks/processes.py writes the merged one in the same style).
+MANIFEST_STYLES = {"cdktf": "json-stable-stringify", "cdktn": "safe-stable-stringify"}
 
 # databricks_job: the fields each of the provider's job structs gains (the blocks under them are new structs too).
 # The config keeps refusing them under either toolchain: it reads the vendored 1.99.0 shape

@@ -6,8 +6,8 @@ one core. The environments share nothing at synth (every cross-stack reference s
 deploy groups' stacks refer to its shared stack; a personal target refers to nothing else), so each environment's
 stacks can be an App of their own without changing a byte of them. cdktf writes two things per App: each stack's
 folder (`stacks/<name>/`, moved as it is) and `manifest.json`, one entry per stack, which is written again here with
-the entries of every part, as cdktf writes it (json-stable-stringify: sorted keys, two-space indent). The tests hold
-the merged folder to a single App's, byte for byte.
+the entries of every part, in the style the parts wrote it (MANIFEST_STYLES: cdktf's and CDK Terrain's). The
+tests hold the merged folder to a single App's, byte for byte, under either toolchain.
 
 A part runs in a process forked before anything loads jsii (the parent never starts node); where jsii is already
 loaded (the test suite's own process), or with CONNECTORS_SYNTH_PROCESSES=1, the synth is one App in this process.
@@ -141,10 +141,13 @@ def _collect(pid: int, read: int) -> tuple[str, Any]:
 
 
 def merge_outputs(parts: Sequence[Path], outdir: Path) -> None:
-    """Moves each part's stack folders into `outdir`/stacks and writes one manifest with every part's stacks."""
+    """Moves each part's stack folders into `outdir`/stacks and writes one manifest with every part's stacks, in
+    the style the parts' manifests are written in (MANIFEST_STYLES)."""
     manifest: dict[str, Any] = {"stacks": {}}
-    for part in parts:
-        written = json.loads((part / MANIFEST).read_text(encoding="utf-8"))
+    texts = [(part / MANIFEST).read_text(encoding="utf-8") for part in parts]
+    style = manifest_style(texts)
+    for part, text in zip(parts, texts, strict=True):
+        written = json.loads(text)
         stacks = written.pop("stacks")
         if manifest.keys() - {"stacks"} and {k: v for k, v in manifest.items() if k != "stacks"} != written:
             raise SynthProcessError(f"the parts' manifests differ beyond their stacks: {written}")
@@ -157,7 +160,16 @@ def merge_outputs(parts: Sequence[Path], outdir: Path) -> None:
         if leftover or any((part / "stacks").iterdir()):
             raise SynthProcessError(f"a part's output holds files the merge does not know: {leftover}")
         shutil.rmtree(part)
-    (outdir / MANIFEST).write_text(stable_json(manifest), encoding="utf-8")
+    (outdir / MANIFEST).write_text(MANIFEST_STYLES[style](manifest), encoding="utf-8")
+
+
+def manifest_style(texts: Sequence[str]) -> str:
+    """The name of the MANIFEST_STYLES writer that writes each of `texts` (manifests) exactly as it is."""
+    for name, write in MANIFEST_STYLES.items():
+        if all(write(json.loads(text)) == text for text in texts):
+            return name
+    raise SynthProcessError(f"the parts' {MANIFEST} is written in none of the styles the merge knows "
+                            f"({', '.join(MANIFEST_STYLES)}): a CDK upgrade changed it; add its style")
 
 
 def stable_json(value: Any, indent: str = "  ", level: int = 0) -> str:
@@ -175,3 +187,16 @@ def stable_json(value: Any, indent: str = "  ", level: int = 0) -> str:
 def _block(opening: str, closing: str, items: list[str], indent: str, level: int) -> str:
     inner, outer = "\n" + indent * (level + 1), "\n" + indent * level
     return opening + ",".join(inner + item for item in items) + outer + closing
+
+
+def json_stringify(value: Any) -> str:
+    """`value` as JavaScript's JSON.stringify(value, null, 2) writes it, keys sorted (safe-stable-stringify)."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+# How each CDK writes manifest.json, both with sorted keys and an indent of two: cdktf with json-stable-stringify
+# (every array and object opened on its own lines, an empty one too), CDK Terrain with safe-stable-stringify (as
+# JSON.stringify: `[]`). The merge writes the parts' own style, so its manifest is the one their App would write.
+MANIFEST_STYLES: dict[str, Callable[[Any], str]] = {
+    "json-stable-stringify": stable_json, "safe-stable-stringify": json_stringify}
+

@@ -15,16 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from core.provider_differences import MANIFEST_STYLES
+from core.toolchain import TOOLCHAIN
 from policy import PolicyError
+from stacks import processes
 from stacks.processes import (
     PROCESSES_ENV_VAR,
     ProcessCountError,
     SynthProcessError,
+    json_stringify,
+    manifest_style,
+    merge_outputs,
     process_count,
     run_forked,
     split,
     stable_json,
-    merge_outputs,
 )
 from tests.conftest import PROJECT_DIR, SAMPLE_CONFIG, SAMPLE_DIR, SAMPLE_NOTEBOOKS
 from tests.stacks.test_environment_stack_deploy_groups import grouped
@@ -63,16 +68,30 @@ def test_a_synth_in_parts_writes_the_bytes_of_one_app(tmp_path, case, user):
     expected = files(one)
     stacks = json.loads(expected["manifest.json"])["stacks"]
     assert len(stacks) >= 2
-    for processes in (2, 3):
-        parts, said = synth_in_process(tmp_path, text, processes, user)
-        assert files(parts) == expected, f"{processes} processes"
+    for count in (2, 3):
+        parts, said = synth_in_process(tmp_path, text, count, user)
+        assert files(parts) == expected, f"{count} processes"
         assert said == said_once
         assert not [p.name for p in parts.parent.iterdir() if p.name != "cdktf.out"]  # no part left behind
 
 
-def test_the_manifest_is_written_as_cdktf_writes_it(synthesized):
+def test_the_manifest_is_written_as_the_toolchains_app_writes_it(synthesized):
     written = (synthesized / "manifest.json").read_text(encoding="utf-8")
-    assert stable_json(json.loads(written)) == written
+    assert manifest_style([written]) == MANIFEST_STYLES[TOOLCHAIN]
+    assert processes.MANIFEST_STYLES[MANIFEST_STYLES[TOOLCHAIN]](json.loads(written)) == written
+
+
+def test_safe_stable_stringify_writes_empty_blocks_inline_as_json_stringify_does():
+    assert json_stringify({"b": [], "a": {"c": [1, "x"], "d": {}}}) == (
+        '{\n  "a": {\n    "c": [\n      1,\n      "x"\n    ],\n    "d": {}\n  },\n  "b": []\n}')
+
+
+def test_a_manifest_in_a_style_the_merge_does_not_know_is_refused():
+    with pytest.raises(SynthProcessError) as raised:
+        manifest_style(['{"stacks": {}}'])
+    assert str(raised.value) == ("the parts' manifest.json is written in none of the styles the merge knows "
+                                 "(json-stable-stringify, safe-stable-stringify): a CDK upgrade changed it; add its "
+                                 "style")
 
 
 def test_stable_json_sorts_keys_and_opens_empty_blocks_on_their_own_lines():
@@ -80,18 +99,21 @@ def test_stable_json_sorts_keys_and_opens_empty_blocks_on_their_own_lines():
         '{\n  "a": {\n    "c": [\n      1,\n      "x"\n    ],\n    "d": {\n    }\n  },\n  "b": [\n  ]\n}')
 
 
-def test_merging_two_parts_keeps_each_stack_folder_and_lists_every_stack(tmp_path):
+@pytest.mark.parametrize("write", [stable_json, json_stringify])
+def test_merging_two_parts_keeps_each_stack_folder_and_lists_every_stack_in_their_style(tmp_path, write):
     parts = []
     for name in ("dev", "prod"):
         part = tmp_path / f"part-{name}"
         (part / "stacks" / name).mkdir(parents=True)
         (part / "stacks" / name / "cdk.tf.json").write_text(name)
-        (part / "manifest.json").write_text(json.dumps({"stacks": {name: {"name": name}}, "version": "0.21.0"}))
+        (part / "manifest.json").write_text(write({"stacks": {name: {"name": name, "dependencies": []}},
+                                                   "version": "0.21.0"}))
         parts.append(part)
     merge_outputs(parts, tmp_path / "out")
     assert files(tmp_path / "out") == {
-        "manifest.json": stable_json({"stacks": {"dev": {"name": "dev"}, "prod": {"name": "prod"}},
-                                      "version": "0.21.0"}).encode(),
+        "manifest.json": write({"stacks": {"dev": {"name": "dev", "dependencies": []},
+                                           "prod": {"name": "prod", "dependencies": []}},
+                                "version": "0.21.0"}).encode(),
         "stacks/dev/cdk.tf.json": b"dev", "stacks/prod/cdk.tf.json": b"prod"}
     assert not any(part.exists() for part in parts)
 
@@ -101,7 +123,7 @@ def test_a_part_written_by_another_cdk_version_is_refused(tmp_path):
     for name, version in (("dev", "0.21.0"), ("prod", "0.24.0")):
         part = tmp_path / name
         (part / "stacks" / name).mkdir(parents=True)
-        (part / "manifest.json").write_text(json.dumps({"stacks": {name: {}}, "version": version}))
+        (part / "manifest.json").write_text(stable_json({"stacks": {name: {}}, "version": version}))
         parts.append(part)
     with pytest.raises(SynthProcessError, match="the parts' manifests differ beyond their stacks"):
         merge_outputs(parts, tmp_path / "out")
