@@ -299,13 +299,19 @@ def test_hotspots_of_configured_projects_without_a_mark_are_all_read(server):
     assert [r.path.split("?")[0] for r in server.requests] == [HOTSPOTS]  # no listing
 
 
-def test_a_project_with_10000_hotspots_or_more_is_read_per_status(server):
+def serve_a_project_read_per_status(server) -> None:
+    """Project `big` with 10,001 hotspots (more than SonarQube pages through: read per status), then one of each
+    status: open-1 to review, safe-1 reviewed as safe."""
     when = datetime(2026, 11, 2, tzinfo=UTC)
     server.reply(HOTSPOTS,
                  Reply(body=paged("hotspots", [hotspot(f"x{n}", "big", when) for n in range(500)], 10_001)),
                  Reply(body=paged("hotspots", [hotspot("open-1", "big", when)], 1)),
                  Reply(body=paged("hotspots", [hotspot("safe-1", "big", when, status="REVIEWED", resolution="SAFE")],
                                   1)))
+
+
+def test_a_project_with_10000_hotspots_or_more_is_read_per_status(server):
+    serve_a_project_read_per_status(server)
     records = list(open_source(server, projects=["big"]).fetch("security_hotspots", None))
     assert [r.key for r in records] == ["open-1", "safe-1"]
     assert routed(server, HOTSPOTS) == [{"project": "big", "p": "1", "ps": "500"},
@@ -335,12 +341,7 @@ def test_hotspots_are_listed_whole_whatever_the_mark_so_a_closed_one_is_missing(
 
 
 def test_a_project_read_per_status_is_listed_from_both_statuses(server):
-    when = datetime(2026, 11, 2, tzinfo=UTC)
-    server.reply(HOTSPOTS,
-                 Reply(body=paged("hotspots", [hotspot(f"x{n}", "big", when) for n in range(500)], 10_001)),
-                 Reply(body=paged("hotspots", [hotspot("open-1", "big", when)], 1)),
-                 Reply(body=paged("hotspots", [hotspot("safe-1", "big", when, status="REVIEWED", resolution="SAFE")],
-                                  1)))
+    serve_a_project_read_per_status(server)
     source = open_source(server, projects=["big"])
     list(source.fetch("security_hotspots", None))
     assert source.listed_keys("security_hotspots") == frozenset({"open-1", "safe-1"})
