@@ -80,6 +80,8 @@ def script(char: str) -> str | None:
 
 def character_problem(value: str) -> str | None:
     """Why `value` cannot be a name a reviewer reads as it is, with the fix; None when it can."""
+    if value.isascii() and value.isprintable():
+        return None  # printable ASCII (most names): nothing hidden, NFKC leaves it, every letter Latin
     hidden = sorted({char for char in value if invisible(char)})
     if hidden:
         listed = ", ".join(_described(char) for char in hidden)

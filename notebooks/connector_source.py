@@ -158,9 +158,20 @@ def load_spec(name: str) -> SourceSpec:
     return spec
 
 
+_HERE = Path(__file__).resolve().parent
+_LISTED: dict[int, tuple[str, ...]] = {}  # the folder's modification time -> its sources
+
+
 def available_sources() -> tuple[str, ...]:
-    here = Path(__file__).resolve().parent
-    return tuple(sorted(p.stem[len(SOURCE_MODULE_PREFIX):] for p in here.glob(f"{SOURCE_MODULE_PREFIX}*.py")))
+    """The sources beside this file. Read again only when the folder changes (a file added, removed or
+    renamed changes its modification time, as for importlib's own finder): a config check asks once per connector
+    and job."""
+    changed = _HERE.stat().st_mtime_ns
+    if changed not in _LISTED:
+        _LISTED.clear()
+        _LISTED[changed] = tuple(sorted(p.stem[len(SOURCE_MODULE_PREFIX):]
+                                        for p in _HERE.glob(f"{SOURCE_MODULE_PREFIX}*.py")))
+    return _LISTED[changed]
 
 
 _TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
