@@ -58,10 +58,11 @@ synth: install ## Synthesize one Terraform stack per environment into cdktf.out/
 
 # The tests in TEST_WORKERS processes (pytest-xdist), each test file whole in one of them: a file's shared fixtures
 # (the gold tests' silver tables) are built once, and each process has its own jsii and Spark session (one
-# process keeps about one core of two busy: docs/performance.md#make-test).
+# process keeps about one core of two busy: docs/performance.md#make-test). Files are handed out in the order
+# tests/conftest.py gives them, the long Spark files first (xdist would put the files with most tests first).
 TEST_WORKERS ?= 2
 test: lint $(QUARTZ_JAR) ## The linter and the type checker, then the unit, validation, snapshot, determinism and CLI tests
-	$(PIPENV) run pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PIPENV) run pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Settings in pyproject.toml: ruff (pyflakes, bugbear, pyupgrade, simplify, syntax errors) and mypy (basic: the
 # annotated functions), each over every Python file of the repository.

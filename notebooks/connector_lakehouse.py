@@ -289,7 +289,10 @@ def arrow_batches(rows: DataFrame, schema: T.StructType) -> Any:
 
     def batches() -> Iterator[Any]:
         chunk: list[tuple[Any, ...]] = []
-        for row in selected.toLocalIterator():
+        # A partition at a time (one Spark job each); one partition (most writes) is collected in one job, since
+        # the driver holds it whole either way and toLocalIterator costs a socket handshake per partition.
+        several = selected.rdd.getNumPartitions() > 1
+        for row in (selected.toLocalIterator() if several else selected.collect()):
             chunk.append(tuple(row))
             if len(chunk) >= ARROW_BATCH_ROWS:
                 yield batch(chunk)

@@ -542,9 +542,19 @@ def test_two_versions_of_one_key_never_reach_merge_delta_refuses_them_and_the_tr
     assert snapshot(tables.read(table)) == as_micros(two[1:], schema)
 
 
-def test_a_transform_over_bronze_holding_a_record_twice_merges_one_version(spark):
+@pytest.fixture
+def a_partition_per_file(spark):
+    """Each parquet file read as a partition of its own: the session reads a few small files as one partition
+    (one default partition), a cluster reads bronze's batches spread over several."""
+    spark.conf.set("spark.sql.files.maxPartitionBytes", spark.conf.get("spark.sql.files.openCostInBytes"))
+    yield
+    spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+
+def test_a_transform_over_bronze_holding_a_record_twice_merges_one_version(spark, a_partition_per_file):
     """Bronze batches 2 and 3 both hold record 'k' (a retried ingest) and silver holds it already: one MERGE of
-    both batches would be refused by Delta if the transform did not keep one version per key first."""
+    both batches would be refused by Delta if the transform did not keep one version per key first. The two
+    versions are in two partitions, so keeping one is not left to chance."""
     tables = LocalDeltaTables(spark)
     params = run_parameters(catalog())
     source = ListSource({"repositories": [record("k", T0, name="first", stars=1)]})
@@ -553,6 +563,7 @@ def test_a_transform_over_bronze_holding_a_record_twice_merges_one_version(spark
     source.records["repositories"] = [record("k", T0 + timedelta(hours=1), name="second", stars=2)]
     for _ in range(2):  # the same change ingested twice: batches 2 and 3
         run_ingest(spark, tables, source, params, clock=lambda: T0 + timedelta(days=2), log=quiet)
+    assert tables.read(params.bronze_table("repositories")).rdd.getNumPartitions() == 3  # a batch per partition
 
     result = run_transform(spark, tables, {"repositories": COLUMNS}, params, log=quiet)
 
@@ -635,6 +646,25 @@ def test_a_write_that_dies_midway_leaves_the_previous_version_readable(spark, mo
     monkeypatch.undo()
     tables.merge_latest(table, spark.createDataFrame(new, schema))  # the retry lands whole
     assert snapshot(tables.read(table)) == as_micros(new, schema)
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_rows_reach_a_local_table_a_partition_per_spark_job_and_one_partition_in_one(spark, partitions):
+    """Several partitions stream one at a time (toLocalIterator: a job each), so the driver holds one partition at
+    a time; one partition is collected in one job."""
+    schema = silver_schema(COLUMNS)
+    tables = LocalDeltaTables(spark)
+    table = f"{catalog()}.silver.github_repositories"
+    tables.ensure(table, schema)
+    rows = [silver_row(k, k, 1, T0, 1, T0, k * 64, "run-1") for k in ("a", "b", "c")]
+    frame = spark.createDataFrame(rows, schema).repartition(partitions)
+    scheduler = spark.sparkContext._jsc.sc().dagScheduler()
+    before = scheduler.numTotalJobs()
+
+    tables.append(table, frame)
+
+    assert scheduler.numTotalJobs() - before == partitions
+    assert snapshot(tables.read(table)) == as_micros(rows, schema)
 
 
 def test_the_table_store_is_delta_on_a_databricks_cluster_and_local_delta_elsewhere(spark, monkeypatch):

@@ -10,6 +10,7 @@ the SQL a Databricks cluster would run.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -210,6 +211,15 @@ def gold_schema() -> str:
     return f"gold_{uuid.uuid4().hex[:8]}"
 
 
+def copy_of(spark, source_catalog: str) -> str:
+    """A catalog of the calling test's own holding a copy of every table of `source_catalog` (a Delta log names
+    its files relative to the table's folder, so a copied folder is the same table), for a test that goes on
+    from a shared catalog's state and writes to it."""
+    cat, root = catalog(), Path(LocalDeltaTables(spark).root)
+    shutil.copytree(root / source_catalog, root / cat)
+    return cat
+
+
 @pytest.fixture(scope="module")
 def both_ran(spark) -> str:
     """A catalog where the github and the sonarqube connector each ran once. Shared: tests only read its silver
@@ -312,11 +322,10 @@ def test_silver_tables_that_do_not_exist_are_skipped_and_named(spark, github_ran
     assert gold_rows(spark, github_ran, gold) == github_findings("gold-2")
 
 
-def test_a_connector_named_otherwise_than_its_source_is_read_with_its_sources_rules(spark):
+def test_a_connector_named_otherwise_than_its_source_is_read_with_its_sources_rules(spark, github_ran):
     """github renamed github_cloud (source: github): gold reads github_cloud's tables with GitHub's rules, and its
     rows are the same as before the rename; the old connector's frozen tables are not read."""
-    cat, lines = catalog(), []
-    run_connector(spark, cat, "github", github_source(), "ingest-old")  # before the rename: frozen from now on
+    cat, lines = copy_of(spark, github_ran), []  # github ran before the rename: its tables are frozen from now on
     cloud = github_source()
     cloud.put("secret_scanning_alerts", "acme/web#9", secret_alert("web", 9, "open", "2026-11-20T09:00:00Z"))
     run_connector(spark, cat, "github_cloud", cloud, "ingest-1", reads="github")
@@ -339,11 +348,9 @@ def test_a_connector_named_otherwise_than_its_source_is_read_with_its_sources_ru
                        "skipped"
 
 
-def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(spark):
-    cat = catalog()
-    github, sonarqube = github_source(), sonarqube_source()
-    run_connector(spark, cat, "github", github, "ingest-1")
-    run_connector(spark, cat, "sonarqube", sonarqube, "ingest-1")
+def test_a_rerun_replaces_every_row_and_a_finding_closed_in_silver_disappears(spark, both_ran):
+    cat = copy_of(spark, both_ran)
+    github, sonarqube = github_source(), sonarqube_source()  # as both_ran's connectors read them
     tables = LocalDeltaTables(spark)
     refresh_open_findings(spark, tables, parameters(cat, "gold-1"), log=lambda _: None)
 
