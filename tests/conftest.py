@@ -42,14 +42,6 @@ from connectors_config import PlatformConfig, load_config  # noqa: E402
 SAMPLE_DIR = PROJECT_DIR / "tests" / "fixtures" / "sample"
 SAMPLE_CONFIG = SAMPLE_DIR / "connectors.yaml"
 SAMPLE_NOTEBOOKS = SAMPLE_DIR / "notebooks"
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files whose tests run on Spark (the longest by far) first, each file's tests in their own order:
-    `make test` hands whole files to its processes in this order, so the long ones start early and the short
-    ones even out the end, instead of one process running a Spark file alone at the end."""
-    on_spark = {item.path for item in items if "spark" in getattr(item, "fixturenames", ())}
-    items.sort(key=lambda item: item.path not in on_spark)
-
-
 # The user's own config: read by tests/test_user_config.py only.
 USER_CONFIG = PROJECT_DIR / "connectors.yaml"
 
@@ -58,6 +50,14 @@ def stack_documents(outdir: Path) -> dict[str, dict]:
     """Stack name -> its synthesized cdk.tf.json."""
     return {path.name: json.loads((path / "cdk.tf.json").read_text())
             for path in sorted((outdir / "stacks").iterdir())}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files whose tests run on Spark (the longest by far) first, each file's tests in their own order:
+    `make test` hands whole files to its processes in this order, so the long ones start early and the short
+    ones even out the end, instead of one process running a Spark file alone at the end."""
+    on_spark = {item.path for item in items if "spark" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: item.path not in on_spark)
 
 
 @pytest.fixture(scope="session")
@@ -120,8 +120,9 @@ def spark(tmp_path_factory):
                .config("spark.sql.catalogImplementation", "in-memory")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", "1")
-               # One partition for a DataFrame made from rows or from a few small files: every write to a local
-               # Delta table streams rows with toLocalIterator, one Spark job per partition.
+               # One partition for a DataFrame made from rows or from a few small files: a write to a local Delta
+               # table costs a Spark job per partition (tests/notebooks/test_connector_lakehouse.py keeps several
+               # partitions under test).
                .config("spark.default.parallelism", "1")
                .config("spark.ui.enabled", "false")
                # Tiny tables: compiling code and re-planning cost more than they save.
