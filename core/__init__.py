@@ -14,5 +14,8 @@ import os
 # Node past its end of life: 20, which cdktf runs on, and (from late 2027) 22, which CDK Terrain's CLI brings. Every
 # entry point (main.py, python -m review, python -m operations, the scripts) imports this package before anything
 # loads jsii, so silencing it here silences it everywhere; a value the caller set is kept.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20,22")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# The scripts that run another commit's synth pass these on; the Makefile exports the same (a test holds it so).
+JSII_SILENCING = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20,22",
+                  "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
+for _name, _value in JSII_SILENCING.items():
+    os.environ.setdefault(_name, _value)

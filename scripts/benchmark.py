@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+from core import JSII_SILENCING  # noqa: E402  (stdlib only: the project's shared vocabulary)
 MAIN = PROJECT_DIR / "main.py"
 BASELINE = PROJECT_DIR / "scripts" / "bundles_baseline.py"
 SAMPLE = PROJECT_DIR / "connectors.yaml"
@@ -307,8 +309,8 @@ def main() -> int:
 
     bundles = None if args.no_baseline else bundles_python(args.scratch)
     synth_env = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}  # else main.py writes where that says
-    synth_env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20,22")
-    synth_env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    for name, value in JSII_SILENCING.items():  # also for another commit's synth, whose core may not set them
+        synth_env.setdefault(name, value)
     rows: list[tuple] = []
     used: set[str] = set()
     per_stack: dict[str, int] = {}

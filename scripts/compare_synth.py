@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark import PROJECT_DIR, config_text, sizes  # noqa: E402
+from core import JSII_SILENCING  # noqa: E402  (benchmark put the project on the path)
 
 LINKED = (".venv", "node_modules")
 
@@ -42,8 +43,7 @@ def export(commit: str, into: Path) -> Path:
 def synth(project: Path, workdir: Path, config: Path | None, outdir: Path) -> None:
     """`python -O main.py` of `project` in `workdir`, into `outdir` (a generated config's: workdir/cdktf.out);
     exits if it fails."""
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20,22",
-           "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
+    env = {**os.environ, **JSII_SILENCING}  # the other commit's core may not set them
     env.pop("CDKTF_OUTDIR", None)
     if config is not None:
         env["CONNECTORS_CONFIG"] = str(config)

@@ -4,6 +4,7 @@ across folders and hash seeds, and the cdktf CLI produces the same stacks."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import core
 import main
 import stacks.app
 from core.jsii_runtime import WRAPPER_ENV_VAR
@@ -333,6 +335,13 @@ def test_without_the_silencing_jsii_prints_its_banner(tmp_path):
                             env=unsilenced("later", tmp_path), capture_output=True, text=True, timeout=120)
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
     assert f"Node {node.removeprefix('v').split('.')[0]} is end-of-life" in result.stderr
+
+
+def test_the_makefile_exports_the_silencing_core_sets():
+    """One value in two places, since Make cannot import it: the targets' environment and core's default."""
+    exported = dict(re.findall(r"^export (JSII_SILENCE_\w+) := (.*)$", (PROJECT_DIR / "Makefile").read_text(),
+                               flags=re.MULTILINE))
+    assert exported == core.JSII_SILENCING
 
 
 def test_the_synth_never_loads_the_provider_bindings(tmp_path):
