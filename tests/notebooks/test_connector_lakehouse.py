@@ -649,9 +649,14 @@ def test_a_write_that_dies_midway_leaves_the_previous_version_readable(spark, mo
 
 
 @pytest.mark.parametrize("partitions", [1, 3])
-def test_rows_reach_a_local_table_a_partition_per_spark_job_and_one_partition_in_one(spark, partitions):
+def test_rows_reach_a_local_table_a_partition_per_spark_job_and_one_partition_in_one(spark, partitions,
+                                                                                     monkeypatch):
     """Several partitions stream one at a time (toLocalIterator: a job each), so the driver holds one partition at
-    a time; one partition is collected in one job."""
+    a time; one partition is collected in one job, without toLocalIterator's round trip per partition."""
+    streamed: list[int] = []
+    stream = DataFrame.toLocalIterator
+    monkeypatch.setattr(DataFrame, "toLocalIterator",
+                        lambda frame, *args, **kwargs: streamed.append(1) or stream(frame, *args, **kwargs))
     schema = silver_schema(COLUMNS)
     tables = LocalDeltaTables(spark)
     table = f"{catalog()}.silver.github_repositories"
@@ -664,6 +669,7 @@ def test_rows_reach_a_local_table_a_partition_per_spark_job_and_one_partition_in
     tables.append(table, frame)
 
     assert scheduler.numTotalJobs() - before == partitions
+    assert len(streamed) == (partitions > 1)
     assert snapshot(tables.read(table)) == as_micros(rows, schema)
 
 
